@@ -1,0 +1,44 @@
+export {
+  type Slot,
+  type SlotGroup,
+  type SlotName,
+  SLOT_DIMS,
+  SLOT_NAMES,
+  SLOTS,
+  UNIFIED_DIM,
+  isSlotName,
+  slot,
+  unifiedDimName,
+} from './layout.ts';
+export {
+  type ControlMode,
+  type Embodiment,
+  type EmbodimentSpec,
+  type EmbodimentSpecInput,
+  type SlotBinding,
+  CONTROL_MODES,
+  actionFromUnified,
+  actionToUnified,
+  defineEmbodiment,
+  embodimentSpecSchema,
+  stateFromUnified,
+  stateToUnified,
+} from './embodiment.ts';
+export { embodimentForRobotType, embodimentNames, getEmbodiment } from './registry.ts';
+export {
+  type EefMode,
+  EEF_MODES,
+  decodeChunk,
+  decodePoses,
+  encodeChunk,
+  encodePoses,
+  parseEefMode,
+} from './parameterization.ts';
+export {
+  type FeatureStats,
+  type NormMode,
+  type Normalizer,
+  NORM_MODES,
+  featureStatsSchema,
+  makeNormalizer,
+} from './normalization.ts';

@@ -1,0 +1,35 @@
+/**
+ * `vlalab <command>`: the one entry point. Each command lives in its own file and exports
+ * `register(program)`; add new ones to COMMANDS below.
+ */
+import { Command } from 'commander';
+import { register as registerActions } from './actions.ts';
+import { register as registerEmbodiments } from './embodiments.ts';
+import { reportError } from './run.ts';
+
+const COMMANDS: ((program: Command) => void)[] = [
+  registerEmbodiments,
+  registerActions,
+];
+
+export function buildProgram(): Command {
+  const program = new Command('vlalab')
+    .description('Train, serve and evaluate vision-language-action robot policies across embodiments.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const register of COMMANDS) register(program);
+  // every subcommand exits through reportError too, so unknown options are one line, not a trace
+  const override = (cmd: Command) => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  override(program);
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (err) {
+  reportError(err);
+}

@@ -1,0 +1,77 @@
+/**
+ * The layer rules of STYLE.md as code: which src/ folder may import which, and that other layers
+ * are reached only through their index.ts.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, dirname, sep } from 'node:path';
+
+/** Allowed imports A -> B (besides A -> A and every layer -> util). */
+export const ALLOWED: Record<string, readonly string[]> = {
+  geometry: [],
+  actions: ['geometry'],
+  data: ['actions', 'geometry'],
+  model: ['actions', 'geometry'],
+  training: ['model', 'data', 'actions', 'geometry'],
+  sim: ['geometry', 'actions'],
+  serving: ['model', 'actions', 'geometry'],
+  eval: ['serving', 'sim', 'data', 'actions', 'geometry', 'model'],
+  study: ['training', 'sim', 'eval', 'data', 'model', 'serving', 'actions', 'geometry'],
+  cli: ['geometry', 'actions', 'data', 'model', 'training', 'sim', 'serving', 'eval', 'study'],
+  util: [],
+};
+
+export type Violation = { file: string; spec: string; reason: string };
+
+const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm;
+
+/** Module specifiers imported by a source text. */
+export function importsOf(source: string): string[] {
+  const out: string[] = [];
+  for (const m of source.matchAll(IMPORT_RE)) out.push(m[1] ?? m[2] ?? m[3]);
+  return out;
+}
+
+/** Checks one file (path relative to src/) with its source text. */
+export function checkFile(relPath: string, source: string): Violation[] {
+  const parts = relPath.split(/[\\/]/);
+  const layer = parts[0];
+  const violations: Violation[] = [];
+  if (!(layer in ALLOWED)) return [{ file: relPath, spec: '', reason: `"${layer}" is not a known layer; add it to STYLE.md and test/layering.ts` }];
+  for (const spec of importsOf(source)) {
+    if (!spec.startsWith('.')) continue;
+    const target = relative('/src', resolve('/src', dirname(relPath), spec)).split(sep);
+    if (target[0] === '..') {
+      // tests may use shared test helpers outside src/
+      if (/\.test\.ts$/.test(relPath) && target.includes('test')) continue;
+      violations.push({ file: relPath, spec, reason: 'imports from outside src/' });
+      continue;
+    }
+    const to = target[0];
+    if (to === layer || to === 'util') continue;
+    if (!(ALLOWED[layer] ?? []).includes(to)) {
+      violations.push({ file: relPath, spec, reason: `layer ${layer} may not import ${to} (allowed: ${[...(ALLOWED[layer] ?? []), 'util'].join(', ')})` });
+    } else if (target.length !== 2 || target[1] !== 'index.ts') {
+      violations.push({ file: relPath, spec, reason: `import ${to} through ${to}/index.ts, not ${target.join('/')}` });
+    }
+  }
+  return violations;
+}
+
+/** Every .ts file under dir, relative to dir. */
+export function listSources(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith('.ts')) out.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Checks the whole src/ tree. */
+export function checkTree(srcDir: string): Violation[] {
+  return listSources(srcDir).flatMap((f) => checkFile(f, readFileSync(join(srcDir, f), 'utf8')));
+}
