@@ -3,6 +3,7 @@
  * JSON input files.
  */
 import { readFileSync } from 'node:fs';
+import { CommanderError } from 'commander';
 import { UserError } from '../util/errors.ts';
 
 /** Prints `vlalab: error: <message>` and exits 1 for user errors; other errors keep their stack. */
@@ -11,8 +12,9 @@ export function reportError(err: unknown): never {
     process.stderr.write(`vlalab: error: ${err.message}\n`);
     process.exit(1);
   }
-  if (err instanceof Error && 'code' in err && String(err.code).startsWith('commander.')) {
-    process.exit(typeof (err as { exitCode?: number }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1);
+  if (err instanceof CommanderError) {
+    // commander has already printed its message (and the help hint) on stderr
+    process.exit(err.exitCode);
   }
   const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`vlalab: internal error (please report it): ${message}\n`);
