@@ -2,3 +2,5 @@ export { UserError, check } from './errors.ts';
 export { Rng } from './rng.ts';
 export { ProgressBar, formatSeconds } from './progress.ts';
 export { editDistance, unknownNameMessage } from './suggest.ts';
+export { writeFileAtomic } from './fs.ts';
+export { type Bar, type Series, barChartSvg, lineChartSvg } from './plot.ts';
