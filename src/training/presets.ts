@@ -1,0 +1,118 @@
+/**
+ * Training presets: named, frozen configurations in one registry. A preset fixes the model
+ * config, the data view (horizon, parameterization, dropout) and the optimization schedule;
+ * CLI flags and JSON config files override single fields and are validated by the same schema.
+ */
+import { z } from 'zod';
+import { EEF_MODES, NORM_MODES } from '../actions/index.ts';
+import { UserError } from '../util/errors.ts';
+import { unknownNameMessage } from '../util/suggest.ts';
+
+export const trainConfigSchema = z
+  .object({
+    /** model config name from the model registry (debug, tiny, small, paper) */
+    model: z.string().min(1),
+    /** optimizer steps in total (both stages) */
+    steps: z.number().int().positive(),
+    /** samples per optimizer step */
+    batchSize: z.number().int().positive(),
+    /** peak learning rate of stage 2 (or of the whole run for stage2-only) [2e-5 at paper scale] */
+    lr: z.number().positive(),
+    /** peak learning rate of stage 1, semantic expert frozen [1e-4] */
+    stage1Lr: z.number().positive(),
+    /** curriculum: 'stage2-only' trains everything from the start; 'two-stage' first freezes the semantic expert */
+    curriculum: z.enum(['two-stage', 'stage2-only']),
+    /** fraction of `steps` spent in stage 1 when curriculum is two-stage */
+    stage1Fraction: z.number().min(0).max(1),
+    /** keep the semantic expert frozen for the whole run (fine-tuning option) */
+    freezeSemantic: z.boolean(),
+    /** warmup steps as a fraction of each stage's steps [0.05] */
+    warmupRatio: z.number().min(0).max(1),
+    /** decoupled AdamW weight decay [1e-5] */
+    weightDecay: z.number().min(0),
+    /** global gradient-norm clip (0 disables) */
+    clipNorm: z.number().min(0),
+    /** action chunk length H */
+    horizon: z.number().int().positive(),
+    /** EEF parameterization of the action chunk */
+    eefMode: z.enum(EEF_MODES),
+    /** normalization of state and actions */
+    normMode: z.enum(NORM_MODES),
+    /** probability of zeroing the state input (sensory dropout) [0.2] */
+    pState: z.number().min(0).max(1),
+    /** probability of dropping each camera view, at least one kept [0.2] */
+    pView: z.number().min(0).max(1),
+    /** flow time distribution: uniform (paper) or beta(1.5, 1) (pi0) */
+    timeSampling: z.enum(['uniform', 'beta']),
+    /** instruction length in tokens (truncated / padded) */
+    maxTokens: z.number().int().positive(),
+    /** write a checkpoint every N steps (and at the end) */
+    checkpointEvery: z.number().int().positive(),
+    /** log a metrics line every N steps */
+    logEvery: z.number().int().positive(),
+    /** seed for initialization, data order, dropout and noise */
+    seed: z.number().int().min(0),
+  })
+  .strict();
+
+/** A validated training configuration. */
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+const BASE: TrainConfig = {
+  model: 'tiny',
+  steps: 2000,
+  batchSize: 32,
+  lr: 2e-4,
+  stage1Lr: 1e-3,
+  curriculum: 'stage2-only',
+  stage1Fraction: 0.5,
+  freezeSemantic: false,
+  warmupRatio: 0.05,
+  weightDecay: 1e-5,
+  clipNorm: 1,
+  horizon: 10,
+  eefMode: 'eef-rel',
+  normMode: 'quantile',
+  pState: 0,
+  pView: 0,
+  timeSampling: 'uniform',
+  maxTokens: 32,
+  checkpointEvery: 500,
+  logEvery: 10,
+  seed: 0,
+};
+
+/** The registered presets. The learning rates are laptop-scale (small models, from scratch). */
+export const PRESETS: Readonly<Record<string, Readonly<TrainConfig>>> = Object.freeze({
+  /** trains in seconds: for tests and for checking a setup end to end */
+  debug: Object.freeze({ ...BASE, model: 'debug', steps: 30, batchSize: 8, checkpointEvery: 15, logEvery: 5, horizon: 4, maxTokens: 16 }),
+  /** the quickstart: one robot, one task, a few minutes on a 2-core CPU */
+  quickstart: Object.freeze({ ...BASE }),
+  /** a longer run (up to about 2 hours on a 2-core CPU) for a whole suite */
+  laptop: Object.freeze({ ...BASE, model: 'small', steps: 20000, checkpointEvery: 1000, lr: 1e-4, stage1Lr: 5e-4 }),
+  /** the paper's recipe shape: sensory dropout and the two-stage curriculum */
+  paper: Object.freeze({ ...BASE, model: 'small', steps: 20000, curriculum: 'two-stage', lr: 2e-5, stage1Lr: 1e-4, pState: 0.2, pView: 0.2, checkpointEvery: 1000 }),
+});
+
+/** The preset `name`, with a "did you mean" for typos. */
+export function getPreset(name: string): TrainConfig {
+  const p = PRESETS[name];
+  if (!p) throw new UserError(unknownNameMessage('preset', name, Object.keys(PRESETS)));
+  return { ...p };
+}
+
+/**
+ * Resolves a full config: the preset, then a JSON config file's fields, then CLI overrides, all
+ * validated by one schema so a typo or a bad value names the field.
+ */
+export function resolveTrainConfig(preset: string, ...overrides: Record<string, unknown>[]): TrainConfig {
+  const merged: Record<string, unknown> = { ...getPreset(preset) };
+  for (const o of overrides) for (const [k, v] of Object.entries(o)) if (v !== undefined) merged[k] = v;
+  const r = trainConfigSchema.safeParse(merged);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(root)');
+    throw new UserError(`training config: field "${field}": ${issue.message}`);
+  }
+  return Object.freeze(r.data);
+}

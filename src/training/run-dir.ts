@@ -1,0 +1,88 @@
+/**
+ * A training run's directory:
+ *   RUN/config.json                 the resolved training config (+ data source)
+ *   RUN/metrics.jsonl               one JSON line per logged step
+ *   RUN/checkpoints/step-000500/    model.safetensors, optimizer.safetensors, policy.json, trainer.json, ...
+ *   RUN/latest.json                 {"step": 500, "dir": "checkpoints/step-000500"}, written last
+ *   RUN/loss.svg                    the loss curve, written at the end
+ * Every file is written atomically and latest.json only after the checkpoint it names is
+ * complete, so a run killed at any moment resumes from a whole checkpoint.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { UserError } from '../util/errors.ts';
+import { writeFileAtomic } from '../util/fs.ts';
+
+const latestSchema = z.object({ step: z.number().int().min(0), dir: z.string() });
+
+/** One line of metrics.jsonl. */
+export type MetricsLine = { step: number; loss: number; lr: number; gradNorm: number; samplesPerSec: number; stage: 1 | 2; time: number };
+
+export class RunDir {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  /** Path of a file in the run directory. */
+  path(...parts: string[]): string {
+    return join(this.root, ...parts);
+  }
+
+  /** The checkpoint named by latest.json, or undefined for a fresh run. */
+  latest(): { step: number; dir: string } | undefined {
+    const p = this.path('latest.json');
+    if (!existsSync(p)) return undefined;
+    const r = latestSchema.safeParse(JSON.parse(readFileSync(p, 'utf8')));
+    if (!r.success) throw new UserError(`${p} is damaged (${r.error.issues[0].message}); delete it to start over, or restore it`);
+    const dir = join(this.root, r.data.dir);
+    if (!existsSync(dir)) throw new UserError(`${p} names ${r.data.dir}, which does not exist; delete latest.json to start over`);
+    return { step: r.data.step, dir };
+  }
+
+  /**
+   * Writes a checkpoint: every file atomically into checkpoints/step-NNNNNN/, then latest.json.
+   * Keeps the newest `keep` checkpoints.
+   */
+  writeCheckpoint(step: number, files: Record<string, string | Uint8Array>, keep = 2): string {
+    const name = `step-${String(step).padStart(6, '0')}`;
+    const dir = this.path('checkpoints', name);
+    mkdirSync(dir, { recursive: true });
+    for (const [file, data] of Object.entries(files)) writeFileAtomic(join(dir, file), data);
+    writeFileAtomic(this.path('latest.json'), JSON.stringify({ step, dir: `checkpoints/${name}` }));
+    const all = readdirSync(this.path('checkpoints')).filter((d) => /^step-\d+$/.test(d)).sort();
+    for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(this.path('checkpoints', old), { recursive: true, force: true });
+    return dir;
+  }
+
+  /** Appends a metrics line. */
+  appendMetrics(line: MetricsLine): void {
+    mkdirSync(this.root, { recursive: true });
+    appendFileSync(this.path('metrics.jsonl'), `${JSON.stringify(line)}\n`);
+  }
+
+  /** Metrics lines up to and including `upToStep` (all when omitted); a torn last line is skipped. */
+  readMetrics(upToStep = Infinity): MetricsLine[] {
+    const p = this.path('metrics.jsonl');
+    if (!existsSync(p)) return [];
+    const out: MetricsLine[] = [];
+    for (const line of readFileSync(p, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const m = JSON.parse(line) as MetricsLine;
+        if (m.step <= upToStep) out.push(m);
+      } catch {
+        // a line cut by a kill mid-write: the steps after the checkpoint are re-run and re-logged
+      }
+    }
+    return out;
+  }
+
+  /** Rewrites metrics.jsonl keeping the lines up to `step` (on resume, drop steps that will re-run). */
+  truncateMetrics(step: number): void {
+    const keep = this.readMetrics(step);
+    writeFileAtomic(this.path('metrics.jsonl'), keep.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  }
+}
