@@ -4,3 +4,4 @@ export { ProgressBar, formatSeconds } from './progress.ts';
 export { editDistance, unknownNameMessage } from './suggest.ts';
 export { writeFileAtomic } from './fs.ts';
 export { type Bar, type Series, barChartSvg, lineChartSvg } from './plot.ts';
+export { escapeHtml, htmlPage, htmlTable, pngDataUri } from './html.ts';
