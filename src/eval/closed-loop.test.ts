@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type ChunkPolicy, type ClosedLoopEnv, evaluationSeeds, runEpisode } from './closed-loop.ts';
+
+/** A 1-D task: move x from the seed's start to 10; success within 0.5. */
+function lineEnv(budget: number): ClosedLoopEnv<{ x: number }> & { executed: number[] } {
+  let x = 0;
+  const executed: number[] = [];
+  return {
+    stepBudget: budget,
+    executed,
+    reset(seed) {
+      x = seed;
+      executed.length = 0;
+      return { x };
+    },
+    step(a) {
+      executed.push(a[0]);
+      x = a[0];
+      const success = Math.abs(x - 10) < 0.5;
+      return { obs: { x }, success, points: success ? 1 : 0, maxPoints: 1 };
+    },
+  };
+}
+
+/** Plans a chunk of 4 absolute targets, each 1 closer to 10. */
+const stepper: ChunkPolicy<{ x: number }> = {
+  async predict(obs) {
+    return [1, 2, 3, 4].map((k) => [obs.x + Math.sign(10 - obs.x) * Math.min(k, Math.abs(10 - obs.x))]);
+  },
+};
+
+describe('closed loop', () => {
+  it('executes k actions of each chunk, then re-plans, and stops at success', async () => {
+    const env = lineEnv(100);
+    const r = await runEpisode(env, stepper, { seed: 0, executeSteps: 2 });
+    assert.equal(r.success, true);
+    assert.equal(r.steps, 10);
+    assert.equal(r.queries, 5);
+    assert.deepEqual(env.executed, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('stops at the step budget without success', async () => {
+    const env = lineEnv(3);
+    const frames: number[] = [];
+    const r = await runEpisode(env, stepper, { seed: 0, executeSteps: 4, onStep: (o) => frames.push(o.x) });
+    assert.equal(r.success, false);
+    assert.equal(r.steps, 3);
+    assert.deepEqual(frames, [0, 1, 2, 3]);
+  });
+
+  it('rejects an empty chunk and gives disjoint consecutive seeds', async () => {
+    await assert.rejects(runEpisode(lineEnv(5), { predict: async () => [] }, { seed: 0, executeSteps: 1 }), /empty action chunk/);
+    assert.deepEqual(evaluationSeeds(1000, 3), [1000, 1001, 1002]);
+  });
+});
