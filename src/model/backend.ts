@@ -1,0 +1,56 @@
+/**
+ * The jax-js backend: the Worker shim (so wasm kernels run on all cores), a consistency check, and
+ * the device switch. Model files import this module first.
+ */
+import { uninstallWorkerShim, workerShimInstalled } from './worker-shim.ts';
+import { defaultDevice, init, numpy as np } from '@jax-js/jax';
+import { UserError } from '../util/index.ts';
+
+/**
+ * If `@jax-js/jax` was evaluated before the shim (someone imported it first), its wasm memory is not
+ * shared and a global Worker would make later kernels fail to link. Probe one kernel: a LinkError
+ * means exactly that, so remove the shim and stay single-threaded.
+ */
+function probe(): boolean {
+  if (!workerShimInstalled) return false;
+  const x = np.array([1, 2]).add(1);
+  try {
+    x.dataSync(); // with the pool this throws "cannot read synchronously" (async work pending)
+    return true;
+  } catch (err) {
+    if ((err as Error).name === 'LinkError') {
+      uninstallWorkerShim();
+      return false;
+    }
+    return true;
+  } finally {
+    x.dispose();
+  }
+}
+
+/** True when wasm kernels run on the worker thread pool. */
+export const multiThreaded = probe();
+
+/** The devices a model can run on: 'cpu' is jax-js's wasm backend. */
+export type ModelDevice = 'cpu' | 'webgpu';
+
+/**
+ * Selects the compute device (default 'cpu' = wasm, multi-threaded through the Worker shim unless
+ * VLALAB_THREADS=1). 'webgpu' needs a WebGPU-capable runtime (a browser or Deno; not Node).
+ * Returns a description such as "wasm, 2 threads".
+ */
+export async function initBackend(opts: { device?: ModelDevice } = {}): Promise<string> {
+  const device = opts.device ?? 'cpu';
+  if (device === 'webgpu') {
+    const available = await init('webgpu');
+    if (!available.includes('webgpu')) {
+      throw new UserError('WebGPU is not available in this runtime (Node has none); use --device cpu');
+    }
+    defaultDevice('webgpu');
+    return 'webgpu';
+  }
+  await init('wasm');
+  defaultDevice('wasm');
+  const threads = multiThreaded ? (globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
+  return `wasm, ${threads} thread${threads === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,115 @@
+/**
+ * Model hyperparameters and the named config registry (`debug`, `tiny`, `small`, `paper`).
+ * Configs are frozen plain objects; `getConfig(name)` suggests the closest name on a typo.
+ */
+import { UNIFIED_DIM } from '../actions/index.ts';
+import { UserError, unknownNameMessage } from '../util/index.ts';
+
+/** How flow time tau is drawn in training. */
+export type TauDistribution = 'uniform' | 'beta';
+
+/** Hyperparameters of the Mixture-of-Transformers VLA. */
+export type ModelConfig = {
+  /** Registry name (informational). */
+  readonly name: string;
+  /** Side of the square camera image in pixels (images are [S, S, 3] in [-1, 1]). */
+  readonly imageSize: number;
+  /** Side of a square patch in pixels; imageSize must be a multiple of it. */
+  readonly patchSize: number;
+  /** Number of camera view slots V; missing views are masked out of attention. */
+  readonly maxViews: number;
+  /** Instruction length L in tokens (padded; padding masked out). */
+  readonly maxTokens: number;
+  /** Tokenizer vocabulary size (a byte-level tokenizer: 256 bytes + specials). */
+  readonly vocabSize: number;
+  /** Transformer depth, shared by both experts. */
+  readonly depth: number;
+  /** Attention heads, shared by both experts. */
+  readonly numHeads: number;
+  /** Width of one attention head, shared by both experts. */
+  readonly headDim: number;
+  /** Semantic (vision-language) expert width D_s. */
+  readonly semanticWidth: number;
+  /** Semantic expert SwiGLU hidden width. */
+  readonly semanticMlpDim: number;
+  /** Action expert width D_a (< D_s). */
+  readonly actionWidth: number;
+  /** Action expert SwiGLU hidden width. */
+  readonly actionMlpDim: number;
+  /** Action chunk length H (action tokens per sample). */
+  readonly actionHorizon: number;
+  /** Unified action / state dimension (60, from actions/). */
+  readonly actionDim: number;
+  /** RMSNorm epsilon. */
+  readonly normEps: number;
+  /** Training distribution of flow time: U[0,1] (paper) or pi0's Beta(1.5, 1) on the noise side. */
+  readonly tauDistribution: TauDistribution;
+  /** Euler steps for sampling (paper: 10). */
+  readonly sampleSteps: number;
+};
+
+const base = { actionDim: UNIFIED_DIM, normEps: 1e-6, tauDistribution: 'uniform', sampleSteps: 10 } as const;
+
+/** The named configs. */
+export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
+  // trains in seconds on CPU: 2 layers, 32 image patches, 16-token instructions
+  debug: Object.freeze({
+    ...base, name: 'debug', imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 16, vocabSize: 260,
+    depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
+    actionMlpDim: 64, actionHorizon: 8,
+  }),
+  // the smallest config meant to solve the simulated pick-and-place from 64x64 images
+  tiny: Object.freeze({
+    ...base, name: 'tiny', imageSize: 64, patchSize: 8, maxViews: 2, maxTokens: 32, vocabSize: 260,
+    depth: 4, numHeads: 4, headDim: 32, semanticWidth: 128, semanticMlpDim: 384, actionWidth: 64,
+    actionMlpDim: 192, actionHorizon: 16,
+  }),
+  small: Object.freeze({
+    ...base, name: 'small', imageSize: 64, patchSize: 8, maxViews: 2, maxTokens: 32, vocabSize: 260,
+    depth: 6, numHeads: 4, headDim: 64, semanticWidth: 256, semanticMlpDim: 768, actionWidth: 128,
+    actionMlpDim: 384, actionHorizon: 16,
+  }),
+  // shapes only (parameter counts): InternVL-3.5-2B's LLM (Qwen3-1.7B: 28 layers, 16 heads x 128,
+  // width 2048, SwiGLU 6144, vocab 151936); 448px views in 28px patches = InternVL's 256 tokens per
+  // view after pixel shuffle (the ~0.3B InternViT encoder is not modelled: a linear patch embedding)
+  paper: Object.freeze({
+    ...base, name: 'paper', imageSize: 448, patchSize: 28, maxViews: 3, maxTokens: 48, vocabSize: 151936,
+    depth: 28, numHeads: 16, headDim: 128, semanticWidth: 2048, semanticMlpDim: 6144, actionWidth: 1024,
+    actionMlpDim: 5504, actionHorizon: 16,
+  }),
+});
+
+/** Names in the registry. */
+export const CONFIG_NAMES: readonly string[] = Object.keys(CONFIGS);
+
+/** The named config; throws a UserError with a "did you mean" on an unknown name. */
+export function getConfig(name: string): ModelConfig {
+  const c = CONFIGS[name];
+  if (!c) throw new UserError(unknownNameMessage('model config', name, CONFIG_NAMES));
+  return c;
+}
+
+/** Image patches per view: (S / p)^2. */
+export function patchesPerView(c: ModelConfig): number {
+  return (c.imageSize / c.patchSize) ** 2;
+}
+
+/** Prefix length N_p = V * patches + L. */
+export function prefixLength(c: ModelConfig): number {
+  return c.maxViews * patchesPerView(c) + c.maxTokens;
+}
+
+/** Checks a config's internal consistency; throws a UserError saying what to fix. */
+export function validateConfig(c: ModelConfig): ModelConfig {
+  const bad = (m: string) => new UserError(`model config "${c.name}": ${m}`);
+  for (const k of ['imageSize', 'patchSize', 'maxViews', 'maxTokens', 'vocabSize', 'depth', 'numHeads', 'headDim',
+    'semanticWidth', 'semanticMlpDim', 'actionWidth', 'actionMlpDim', 'actionHorizon', 'actionDim', 'sampleSteps'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw bad(`${k} must be a positive integer, got ${c[k]}`);
+  }
+  if (c.imageSize % c.patchSize !== 0) throw bad(`imageSize ${c.imageSize} is not a multiple of patchSize ${c.patchSize}`);
+  if (c.actionWidth % 2 !== 0) throw bad(`actionWidth ${c.actionWidth} must be even (sinusoidal time embedding)`);
+  if (c.actionDim !== UNIFIED_DIM) throw bad(`actionDim must be the unified dimension ${UNIFIED_DIM}, got ${c.actionDim}`);
+  if (!(c.normEps > 0)) throw bad(`normEps must be > 0`);
+  if (c.tauDistribution !== 'uniform' && c.tauDistribution !== 'beta') throw bad(`tauDistribution must be "uniform" or "beta"`);
+  return c;
+}

@@ -1,0 +1,159 @@
+/**
+ * Flow matching [paper eq. 2] on the MoT: the masked training loss, its gradient (full, or with a
+ * frozen semantic expert through the prefix cache), and Euler sampling of an action chunk.
+ *
+ * x_tau = (1 - tau) x0 + tau x1, x0 ~ N(0, I), x1 the normalized action chunk; the model predicts
+ * the velocity, target x1 - x0; sampling integrates dx/dtau = v from tau = 0 (noise) to 1 (data).
+ * Dims outside the embodiment's action mask are zeroed in x_tau, in the target and in the output,
+ * so they cannot influence anything.
+ *
+ * Axes: B batch, H horizon, A = 60 unified dims.
+ */
+import './backend.ts';
+import { jit, numpy as np, random, tree, valueAndGrad } from '@jax-js/jax';
+import type { ModelConfig, TauDistribution } from './config.ts';
+import { type Batch, type Observation, actionsToDevice, observationToDevice, validateBatch, validateObservation } from './batch.ts';
+import { type PrefixCache, type PrefixInputs, type StateInputs, prefixCache, velocityCached, velocityJoint } from './mot.ts';
+import type { ActionParams, Params, SemanticParams } from './params.ts';
+
+type Arr = np.Array;
+
+/** Shape parameter a of pi0's Beta(a, 1) time distribution. */
+const BETA_A = 1.5;
+
+/** The noisy chunk and its target: x_tau = (1 - tau) x0 + tau x1, target x1 - x0, both masked. */
+function interpolate(x1: Arr, x0: Arr, tau: Arr, mask: Arr): [Arr, Arr] {
+  const m = mask.reshape([mask.shape[0], 1, -1]); // [B, 1, A]
+  const t = tau.reshape([-1, 1, 1]); // [B, 1, 1]
+  const a1 = x1.mul(m.ref); // [B, H, A]
+  const a0 = x0.mul(m);
+  const xt = a0.ref.mul(t.ref.neg().add(1)).add(a1.ref.mul(t));
+  return [xt, a1.sub(a0)];
+}
+
+/** Mean squared error over the used dims: sum(m (v - u)^2) / (H sum(m)). v, u [B, H, A], mask [B, A]. */
+function maskedMse(v: Arr, target: Arr, mask: Arr): Arr {
+  const h = v.shape[1];
+  const m = mask.reshape([mask.shape[0], 1, -1]); // [B, 1, A]
+  const err = np.square(v.sub(target)).mul(m.ref).sum(); // scalar
+  return err.div(m.sum().mul(h));
+}
+
+/** Flow-matching loss through the joint MoT. */
+function lossJoint(c: ModelConfig, params: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr): Arr {
+  const [xt, target] = interpolate(x1, x0, tau.ref, mask.ref);
+  const v = velocityJoint(c, params, pre, st, xt, tau);
+  return maskedMse(v, target, mask);
+}
+
+/** Flow-matching loss of the action expert given a (constant) prefix cache. */
+function lossCached(c: ModelConfig, act: ActionParams, cache: PrefixCache, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr): Arr {
+  const [xt, target] = interpolate(x1, x0, tau.ref, mask.ref);
+  const v = velocityCached(c, act, cache, st, xt, tau);
+  return maskedMse(v, target, mask);
+}
+
+/** The jitted functions of one config (compiled per input shape on first use). */
+type ModelFns = {
+  lossGrad: (p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) => [Arr, Params];
+  lossGradCached: (a: ActionParams, cache: PrefixCache, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) => [Arr, ActionParams];
+  prefix: (s: SemanticParams, pre: PrefixInputs) => PrefixCache;
+  velocity: (p: Params, pre: PrefixInputs, st: StateInputs, xt: Arr, tau: Arr) => Arr;
+  velocityCached: (a: ActionParams, cache: PrefixCache, st: StateInputs, xt: Arr, tau: Arr) => Arr;
+};
+
+const FNS = new Map<string, ModelFns>();
+
+/** The memoized jitted functions for config `c`. */
+function modelFns(c: ModelConfig): ModelFns {
+  const key = JSON.stringify(c);
+  let f = FNS.get(key);
+  if (f) return f;
+  f = {
+    lossGrad: jit((p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) =>
+      valueAndGrad((pp: Params) => lossJoint(c, pp, pre, st, mask, x1, x0, tau))(p)) as ModelFns['lossGrad'],
+    lossGradCached: jit((a: ActionParams, cache: PrefixCache, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) =>
+      valueAndGrad((aa: ActionParams) => lossCached(c, aa, cache, st, mask, x1, x0, tau))(a)) as ModelFns['lossGradCached'],
+    prefix: jit((s: SemanticParams, pre: PrefixInputs) => prefixCache(c, s, pre)) as ModelFns['prefix'],
+    velocity: jit((p: Params, pre: PrefixInputs, st: StateInputs, xt: Arr, tau: Arr) => velocityJoint(c, p, pre, st, xt, tau)) as ModelFns['velocity'],
+    velocityCached: jit((a: ActionParams, cache: PrefixCache, st: StateInputs, xt: Arr, tau: Arr) =>
+      velocityCached(c, a, cache, st, xt, tau)) as ModelFns['velocityCached'],
+  };
+  FNS.set(key, f);
+  return f;
+}
+
+/** Draws flow time tau [B]: U[0, 1), or 1 - s with s ~ Beta(1.5, 1) (pi0's noise-heavy schedule, s = u^(1/1.5)). */
+export function sampleTau(key: Arr, batch: number, dist: TauDistribution): Arr {
+  const u = random.uniform(key, [batch]); // [B]
+  if (dist === 'uniform') return u;
+  return np.power(u, 1 / BETA_A).neg().add(1);
+}
+
+/** Options of `lossAndGrad`. */
+export type LossOptions = {
+  /** Stage-1 training: the semantic expert is frozen; its prefix runs forward once, without backward, and its grads are zero. */
+  freezeSemantic?: boolean;
+  /** Overrides config.tauDistribution. */
+  tau?: TauDistribution;
+};
+
+/**
+ * Flow-matching loss (scalar, mean over used dims) and gradients w.r.t. all parameters for one
+ * batch. `params` is not consumed; `key` (a jax-js PRNG key) is. With `freezeSemantic`,
+ * `grads.semantic` is all zeros (the optimizer should then update `params.action` only).
+ */
+export function lossAndGrad(c: ModelConfig, params: Params, batch: Batch, key: Arr, opts: LossOptions = {}): { loss: Arr; grads: Params } {
+  const b = validateBatch(c, batch);
+  const obs = observationToDevice(batch);
+  const x1 = actionsToDevice(batch); // [B, H, A]
+  const [kNoise, kTau] = random.split(key, 2);
+  const x0 = random.normal(kNoise, [b, c.actionHorizon, c.actionDim]); // [B, H, A]
+  const tau = sampleTau(kTau, b, opts.tau ?? c.tauDistribution); // [B]
+  const fns = modelFns(c);
+  if (!opts.freezeSemantic) {
+    const [loss, grads] = fns.lossGrad(tree.ref(params), obs.prefix, obs.state, obs.actionMask, x1, x0, tau);
+    return { loss, grads };
+  }
+  const cache = fns.prefix(tree.ref(params.semantic), obs.prefix);
+  const [loss, action] = fns.lossGradCached(tree.ref(params.action), cache, obs.state, obs.actionMask, x1, x0, tau);
+  const semantic = tree.map((x: Arr) => np.zerosLike(x.ref), params.semantic) as SemanticParams;
+  return { loss, grads: { semantic, action } };
+}
+
+/** Options of `sampleActions`. */
+export type SampleOptions = {
+  /** Euler steps (default config.sampleSteps). */
+  steps?: number;
+  /** Reuse the prefix keys/values across steps (default true); false runs the full MoT every step. */
+  useCache?: boolean;
+  /** Initial noise x0 [B, H, A] instead of drawing it from `key`. */
+  noise?: Float32Array;
+};
+
+/**
+ * Samples normalized unified action chunks [B, H, A] (flattened) by Euler integration of the
+ * learned velocity from tau = 0 to 1: x <- x + v(x, tau) / N. Masked dims are 0. `params` is not
+ * consumed; `key` is.
+ */
+export async function sampleActions(c: ModelConfig, params: Params, obs: Observation, key: Arr, opts: SampleOptions = {}): Promise<Float32Array> {
+  const b = validateObservation(c, obs);
+  const steps = opts.steps ?? c.sampleSteps;
+  const d = observationToDevice(obs);
+  const shape = [b, c.actionHorizon, c.actionDim];
+  const noise = opts.noise ? np.array(opts.noise as Float32Array<ArrayBuffer>, { shape }) : random.normal(key.ref, shape);
+  key.dispose();
+  const m = d.actionMask.reshape([b, 1, c.actionDim]); // [B, 1, A]
+  let x = noise.mul(m.ref); // [B, H, A]
+  const fns = modelFns(c);
+  const cache = opts.useCache === false ? null : fns.prefix(tree.ref(params.semantic), tree.ref(d.prefix));
+  for (let i = 0; i < steps; i++) {
+    const tau = np.full([b], i / steps);
+    const v = cache
+      ? fns.velocityCached(tree.ref(params.action), tree.ref(cache), tree.ref(d.state), x.ref, tau)
+      : fns.velocity(tree.ref(params), tree.ref(d.prefix), tree.ref(d.state), x.ref, tau);
+    x = x.add(v.mul(m.ref).mul(1 / steps));
+  }
+  tree.dispose([cache, d.prefix, d.state, m]);
+  return (await x.data()) as Float32Array;
+}

@@ -1,0 +1,33 @@
+/** The model layer: the MoT VLA with flow matching on jax-js. Import the backend first (Worker shim). */
+export { initBackend, type ModelDevice, multiThreaded } from './backend.ts';
+export {
+  CONFIG_NAMES,
+  CONFIGS,
+  type ModelConfig,
+  type TauDistribution,
+  getConfig,
+  patchesPerView,
+  prefixLength,
+  validateConfig,
+} from './config.ts';
+export {
+  type ActionParams,
+  type AttnParams,
+  type LayerParams,
+  type Linear,
+  type MlpParams,
+  type Params,
+  type SemanticParams,
+  initParams,
+  namedLeaves,
+  paramCounts,
+  paramSpecs,
+} from './params.ts';
+export {
+  type Batch,
+  type HostTensor,
+  type Observation,
+  validateBatch,
+  validateObservation,
+} from './batch.ts';
+export { type LossOptions, type SampleOptions, lossAndGrad, sampleActions, sampleTau } from './flow.ts';

@@ -1,0 +1,165 @@
+/**
+ * The Mixture-of-Transformers forward pass [paper III.A, eq. 1]. The semantic expert embeds the
+ * prefix (camera patches + instruction tokens); the action expert embeds the suffix (one state
+ * token + H noisy action tokens mixed with the flow-time embedding). In every layer each expert
+ * computes Q/K/V with its own weights, they are concatenated along the sequence, one attention runs
+ * under the block mask, and the outputs go back to each expert's own projection, norm and MLP.
+ *
+ * Two equivalent evaluations: `velocityJoint` (the literal concatenated attention) and
+ * `prefixCache` + `velocityCached` (prefix keys/values computed once; exact because prefix queries
+ * never attend to the suffix).
+ *
+ * Axes: B batch, V views, S image side, P patches per view, L tokens, Np = V*P + L prefix length,
+ * H action horizon, Ns = 1 + H suffix length, N = Np + Ns, A = 60 unified dims, D_s / D_a widths,
+ * h heads, d head_dim.
+ */
+import './backend.ts';
+import { nn, numpy as np, tree } from '@jax-js/jax';
+import type { ModelConfig } from './config.ts';
+import { attention, blockBias, linear, mergeHeads, mlp, rmsNorm, splitHeads } from './layers.ts';
+import type { ActionParams, LayerParams, Params, SemanticParams } from './params.ts';
+
+type Arr = np.Array;
+
+/** Prefix inputs on device. images [B, V, S, S, 3] in [-1, 1]; masks 1 = present / real token. */
+export type PrefixInputs = { images: Arr; imageMask: Arr; tokens: Arr; tokenMask: Arr };
+/** Suffix conditioning on device: state [B, A] normalized, stateMask [B, A]. */
+export type StateInputs = { state: Arr; stateMask: Arr };
+/** Per-layer prefix keys/values [B, h, Np, d] and the prefix key validity [B, Np]. */
+export type PrefixCache = { keys: Arr[]; values: Arr[]; prefixValid: Arr };
+
+/** Shortest and longest period of the sinusoidal flow-time embedding (as in pi0). */
+const TIME_PERIOD_MIN = 4e-3;
+const TIME_PERIOD_MAX = 4.0;
+
+/** Prefix embeddings: patches (+ view and position embeddings) then tokens. -> [x [B, Np, D_s], valid [B, Np]]. */
+export function embedPrefix(c: ModelConfig, p: Omit<SemanticParams, 'layers'>, inp: PrefixInputs): [Arr, Arr] {
+  const [b, v, s] = inp.images.shape;
+  const ps = c.patchSize;
+  const g = s / ps;
+  const perView = g * g;
+  const patches = np
+    .transpose(inp.images.reshape([b, v, g, ps, g, ps, 3]), [0, 1, 2, 4, 3, 5, 6])
+    .reshape([b, v * perView, ps * ps * 3]); // [B, V*P, p*p*3]
+  const where = p.viewEmbed.reshape([v, 1, -1]).add(p.patchPos.reshape([1, perView, -1])); // [V, P, D_s]
+  const xImg = linear(patches, p.patchEmbed).add(where.reshape([1, v * perView, -1])); // [B, V*P, D_s]
+  const xTok = np.take(p.tokenEmbed, inp.tokens, 0).add(p.tokenPos); // [B, L, D_s]
+  const x = np.concatenate([xImg, xTok], 1); // [B, Np, D_s]
+  const valid = np.concatenate([np.repeat(inp.imageMask, perView, 1), inp.tokenMask], 1); // [B, Np]
+  return [x, valid];
+}
+
+/** Sinusoidal embedding of flow time tau [B] -> [B, width]: [sin(2 pi tau / T_i), cos(2 pi tau / T_i)]. */
+export function timeEmbedding(tau: Arr, width: number): Arr {
+  const half = width / 2;
+  const freq = new Float32Array(half);
+  for (let i = 0; i < half; i++) {
+    const period = TIME_PERIOD_MIN * (TIME_PERIOD_MAX / TIME_PERIOD_MIN) ** (half > 1 ? i / (half - 1) : 0);
+    freq[i] = (2 * Math.PI) / period;
+  }
+  const arg = tau.reshape([-1, 1]).mul(np.array(freq).reshape([1, half])); // [B, half]
+  return np.concatenate([np.sin(arg.ref), np.cos(arg)], 1); // [B, width]
+}
+
+/**
+ * Suffix embeddings: the state token from [state * mask, mask], then H action tokens from the
+ * noisy chunk xt [B, H, A] mixed with the time embedding of tau [B]. -> [B, 1 + H, D_a].
+ */
+export function embedSuffix(p: Omit<ActionParams, 'layers' | 'finalNorm' | 'actionOut'>, st: StateInputs, xt: Arr, tau: Arr): Arr {
+  const [b, h] = xt.shape;
+  const stateIn = np.concatenate([st.state.mul(st.stateMask.ref), st.stateMask], 1); // [B, 2A]
+  const stateTok = linear(stateIn, p.stateIn).reshape([b, 1, -1]); // [B, 1, D_a]
+  const act = linear(xt, p.actionIn); // [B, H, D_a]
+  const da = act.shape[2];
+  const temb = np.broadcastTo(timeEmbedding(tau, da).reshape([b, 1, da]), [b, h, da]); // [B, H, D_a]
+  const mixed = linear(nn.silu(linear(np.concatenate([act, temb], 2), p.timeMlpIn)), p.timeMlpOut); // [B, H, D_a]
+  return np.concatenate([stateTok, mixed.add(p.actionPos)], 1); // [B, 1 + H, D_a]
+}
+
+/** Attention projections of one expert: x [B, n, D] -> normed q, k, v [B, h, n, d]. */
+function qkv(c: ModelConfig, lp: LayerParams, x: Arr): [Arr, Arr, Arr] {
+  const hN = rmsNorm(x, lp.attnNorm, c.normEps); // [B, n, D]
+  const q = splitHeads(np.matmul(hN.ref, lp.attn.wq), c.numHeads, c.headDim);
+  const k = splitHeads(np.matmul(hN.ref, lp.attn.wk), c.numHeads, c.headDim);
+  const v = splitHeads(np.matmul(hN, lp.attn.wv), c.numHeads, c.headDim);
+  return [q, k, v];
+}
+
+/** Residual update of one expert after attention: x + o W_o, then x + MLP(norm(x)). o [B, n, h*d]. */
+function finish(c: ModelConfig, lp: LayerParams, x: Arr, o: Arr): Arr {
+  const y = x.add(np.matmul(o, lp.attn.wo)); // [B, n, D]
+  return y.ref.add(mlp(rmsNorm(y, lp.mlpNorm, c.normEps), lp.mlp));
+}
+
+/** Velocity head: final norm of the action tokens and projection to A dims. xa [B, 1 + H, D_a] -> [B, H, A]. */
+function head(c: ModelConfig, p: Pick<ActionParams, 'finalNorm' | 'actionOut'>, xa: Arr): Arr {
+  const [stateTok, actTok] = np.split(xa, [1], 1);
+  stateTok.dispose();
+  return linear(rmsNorm(actTok, p.finalNorm, c.normEps), p.actionOut); // [B, H, A]
+}
+
+/** The flow velocity v(xt, tau | obs) by the literal MoT: both experts in one attention per layer. */
+export function velocityJoint(c: ModelConfig, params: Params, pre: PrefixInputs, st: StateInputs, xt: Arr, tau: Arr): Arr {
+  const { layers: sLayers, ...sEmbed } = params.semantic;
+  const { layers: aLayers, finalNorm, actionOut, ...aEmbed } = params.action;
+  let [xs, valid] = embedPrefix(c, sEmbed, pre); // [B, Np, D_s], [B, Np]
+  let xa = embedSuffix(aEmbed, st, xt, tau); // [B, Ns, D_a]
+  const np_ = xs.shape[1];
+  const bias = blockBias(valid, xa.shape[1], 0); // [B, 1, N, N]
+  for (let l = 0; l < c.depth; l++) {
+    const [qs, ks, vs] = qkv(c, sLayers[l], xs.ref);
+    const [qa, ka, va] = qkv(c, aLayers[l], xa.ref);
+    const q = np.concatenate([qs, qa], 2); // [B, h, N, d]  (eq. 1: concatenated along the sequence)
+    const k = np.concatenate([ks, ka], 2);
+    const v = np.concatenate([vs, va], 2);
+    const o = mergeHeads(attention(q, k, v, bias.ref)); // [B, N, h*d]
+    const [os, oa] = np.split(o, [np_], 1);
+    xs = finish(c, sLayers[l], xs, os);
+    xa = finish(c, aLayers[l], xa, oa);
+  }
+  bias.dispose();
+  xs.dispose();
+  return head(c, { finalNorm, actionOut }, xa);
+}
+
+/**
+ * The prefix keys/values of every layer, computed once per observation. Exact for the suffix
+ * because prefix queries attend only to the prefix. The last layer's prefix attention output and
+ * MLP feed nothing and are skipped (their parameters are released).
+ */
+export function prefixCache(c: ModelConfig, sem: SemanticParams, pre: PrefixInputs): PrefixCache {
+  const { layers, ...embed } = sem;
+  let [xs, valid] = embedPrefix(c, embed, pre);
+  const bias = blockBias(valid.ref, 0, 0); // [B, 1, Np, Np]
+  const keys: Arr[] = [];
+  const values: Arr[] = [];
+  for (let l = 0; l < c.depth; l++) {
+    const [q, k, v] = qkv(c, layers[l], xs.ref);
+    keys.push(k.ref);
+    values.push(v.ref);
+    if (l === c.depth - 1) {
+      tree.dispose([q, k, v, layers[l].attn.wo, layers[l].mlpNorm, layers[l].mlp]);
+      break;
+    }
+    xs = finish(c, layers[l], xs, mergeHeads(attention(q, k, v, bias.ref)));
+  }
+  bias.dispose();
+  xs.dispose();
+  return { keys, values, prefixValid: valid };
+}
+
+/** The flow velocity from a prefix cache: only the action expert runs. -> [B, H, A]. */
+export function velocityCached(c: ModelConfig, act: ActionParams, cache: PrefixCache, st: StateInputs, xt: Arr, tau: Arr): Arr {
+  const { layers, finalNorm, actionOut, ...embed } = act;
+  let xa = embedSuffix(embed, st, xt, tau); // [B, Ns, D_a]
+  const prefixLen = cache.prefixValid.shape[1];
+  const bias = blockBias(cache.prefixValid, xa.shape[1], prefixLen); // [B, 1, Ns, N]
+  for (let l = 0; l < c.depth; l++) {
+    const [qa, ka, va] = qkv(c, layers[l], xa.ref);
+    const k = np.concatenate([cache.keys[l], ka], 2); // [B, h, N, d]
+    const v = np.concatenate([cache.values[l], va], 2);
+    xa = finish(c, layers[l], xa, mergeHeads(attention(qa, k, v, bias.ref)));
+  }
+  bias.dispose();
+  return head(c, { finalNorm, actionOut }, xa);
+}
