@@ -30,4 +30,5 @@ export {
   validateBatch,
   validateObservation,
 } from './batch.ts';
+export { syntheticBatch } from './synthetic.ts';
 export { type LossOptions, type SampleOptions, lossAndGrad, sampleActions, sampleTau } from './flow.ts';
