@@ -15,7 +15,7 @@ function probe(): boolean {
   if (!workerShimInstalled) return false;
   const x = np.array([1, 2]).add(1);
   try {
-    x.dataSync(); // with the pool this throws "cannot read synchronously" (async work pending)
+    x.ref.dataSync(); // with the pool this throws "cannot read synchronously" (async work pending)
     return true;
   } catch (err) {
     if ((err as Error).name === 'LinkError') {
@@ -24,7 +24,7 @@ function probe(): boolean {
     }
     return true;
   } finally {
-    x.dispose();
+    if (x.refCount > 0) x.dispose();
   }
 }
 

@@ -32,3 +32,12 @@ export {
 } from './batch.ts';
 export { syntheticBatch } from './synthetic.ts';
 export { type LossOptions, type SampleOptions, lossAndGrad, sampleActions, sampleTau } from './flow.ts';
+export {
+  CHECKPOINT_FILES,
+  decodeParams,
+  encodeParams,
+  loadCheckpoint,
+  parseModelConfig,
+  saveCheckpoint,
+} from './checkpoint.ts';
+export { type SafeDType, type SafeTensor, decodeSafetensors, encodeSafetensors } from './safetensors.ts';

@@ -32,8 +32,6 @@ export const trainConfigSchema = z
     weightDecay: z.number().min(0),
     /** global gradient-norm clip (0 disables) */
     clipNorm: z.number().min(0),
-    /** action chunk length H */
-    horizon: z.number().int().positive(),
     /** EEF parameterization of the action chunk */
     eefMode: z.enum(EEF_MODES),
     /** normalization of state and actions */
@@ -44,12 +42,12 @@ export const trainConfigSchema = z
     pView: z.number().min(0).max(1),
     /** flow time distribution: uniform (paper) or beta(1.5, 1) (pi0) */
     timeSampling: z.enum(['uniform', 'beta']),
-    /** instruction length in tokens (truncated / padded) */
-    maxTokens: z.number().int().positive(),
     /** write a checkpoint every N steps (and at the end) */
     checkpointEvery: z.number().int().positive(),
     /** log a metrics line every N steps */
     logEvery: z.number().int().positive(),
+    /** actions of each predicted chunk executed before re-planning, in evaluation */
+    executeSteps: z.number().int().positive(),
     /** seed for initialization, data order, dropout and noise */
     seed: z.number().int().min(0),
   })
@@ -70,22 +68,21 @@ const BASE: TrainConfig = {
   warmupRatio: 0.05,
   weightDecay: 1e-5,
   clipNorm: 1,
-  horizon: 10,
   eefMode: 'eef-rel',
   normMode: 'quantile',
   pState: 0,
   pView: 0,
   timeSampling: 'uniform',
-  maxTokens: 32,
   checkpointEvery: 500,
   logEvery: 10,
+  executeSteps: 8,
   seed: 0,
 };
 
 /** The registered presets. The learning rates are laptop-scale (small models, from scratch). */
 export const PRESETS: Readonly<Record<string, Readonly<TrainConfig>>> = Object.freeze({
   /** trains in seconds: for tests and for checking a setup end to end */
-  debug: Object.freeze({ ...BASE, model: 'debug', steps: 30, batchSize: 8, checkpointEvery: 15, logEvery: 5, horizon: 4, maxTokens: 16 }),
+  debug: Object.freeze({ ...BASE, model: 'debug', steps: 30, batchSize: 8, checkpointEvery: 15, logEvery: 5, executeSteps: 4 }),
   /** the quickstart: one robot, one task, a few minutes on a 2-core CPU */
   quickstart: Object.freeze({ ...BASE }),
   /** a longer run (up to about 2 hours on a 2-core CPU) for a whole suite */
