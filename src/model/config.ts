@@ -99,6 +99,18 @@ export function prefixLength(c: ModelConfig): number {
   return c.maxViews * patchesPerView(c) + c.maxTokens;
 }
 
+/**
+ * Sequence lengths are kept multiples of this: jax-js's wasm code generator vectorizes a matmul
+ * (4-lane SIMD, tiled) only when the reduced and the output axes are multiples of 4, and is up to
+ * 20x slower otherwise. The suffix is padded with masked dummy tokens to reach it.
+ */
+export const SEQ_ALIGN = 4;
+
+/** Dummy tokens appended to the suffix so that Np + 1 + H + pad is a multiple of SEQ_ALIGN. */
+export function suffixPadding(c: ModelConfig): number {
+  return (SEQ_ALIGN - ((prefixLength(c) + 1 + c.actionHorizon) % SEQ_ALIGN)) % SEQ_ALIGN;
+}
+
 /** Checks a config's internal consistency; throws a UserError saying what to fix. */
 export function validateConfig(c: ModelConfig): ModelConfig {
   const bad = (m: string) => new UserError(`model config "${c.name}": ${m}`);

@@ -74,15 +74,17 @@ export function blockStructure(prefixLen: number, suffixLen: number, queryStart:
 
 /**
  * The attention bias for queries [queryStart, Np+Ns): 0 where allowed by the block mask and the key
- * is valid (prefixValid: 1 = a present view's patch or a real token; suffix keys always valid),
- * MASK_BIAS elsewhere. prefixValid [B, Np] -> [B, 1, Nq, Np+Ns].
+ * is valid (prefixValid: 1 = a present view's patch or a real token; suffix keys valid except the
+ * last `suffixPad` dummy tokens), MASK_BIAS elsewhere. prefixValid [B, Np] -> [B, 1, Nq, Np+Ns].
+ * A masked key's softmax weight is exactly 0 (exp underflows), so dummy tokens change nothing.
  */
-export function blockBias(prefixValid: Arr, suffixLen: number, queryStart: number): Arr {
+export function blockBias(prefixValid: Arr, suffixLen: number, queryStart: number, suffixPad = 0): Arr {
   const [b, prefixLen] = prefixValid.shape;
   const n = prefixLen + suffixLen;
   const rows = n - queryStart;
   const structure = np.array(blockStructure(prefixLen, suffixLen, queryStart)).reshape([1, 1, rows, n]);
-  const valid = suffixLen > 0 ? np.concatenate([prefixValid, np.ones([b, suffixLen])], 1) : prefixValid; // [B, N]
+  const suffixValid = new Float32Array(suffixLen).fill(1, 0, suffixLen - suffixPad);
+  const valid = suffixLen > 0 ? np.concatenate([prefixValid, np.broadcastTo(np.array(suffixValid), [b, suffixLen])], 1) : prefixValid; // [B, N]
   const keyValid = valid.reshape([b, 1, 1, n]);
   return structure.mul(keyValid).sub(1).mul(-MASK_BIAS); // [B, 1, Nq, N]
 }

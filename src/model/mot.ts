@@ -9,13 +9,17 @@
  * `prefixCache` + `velocityCached` (prefix keys/values computed once; exact because prefix queries
  * never attend to the suffix).
  *
+ * The suffix carries `suffixPadding(c)` masked dummy tokens after the action tokens so that every
+ * attention length is a multiple of SEQ_ALIGN (see config.ts): they are invisible as keys and their
+ * outputs are dropped, so the math is that of the unpadded model.
+ *
  * Axes: B batch, V views, S image side, P patches per view, L tokens, Np = V*P + L prefix length,
- * H action horizon, Ns = 1 + H suffix length, N = Np + Ns, A = 60 unified dims, D_s / D_a widths,
+ * H action horizon, Ns = 1 + H + pad suffix length, N = Np + Ns, A = 60 unified dims, D_s / D_a widths,
  * h heads, d head_dim.
  */
 import './backend.ts';
 import { nn, numpy as np, tree } from '@jax-js/jax';
-import type { ModelConfig } from './config.ts';
+import { type ModelConfig, suffixPadding } from './config.ts';
 import { attention, blockBias, linear, mergeHeads, mlp, rmsNorm, splitHeads } from './layers.ts';
 import type { ActionParams, LayerParams, Params, SemanticParams } from './params.ts';
 
@@ -63,9 +67,10 @@ export function timeEmbedding(tau: Arr, width: number): Arr {
 
 /**
  * Suffix embeddings: the state token from [state * mask, mask], then H action tokens from the
- * noisy chunk xt [B, H, A] mixed with the time embedding of tau [B]. -> [B, 1 + H, D_a].
+ * noisy chunk xt [B, H, A] mixed with the time embedding of tau [B], then `pad` zero dummy tokens.
+ * -> [B, 1 + H + pad, D_a].
  */
-export function embedSuffix(p: Omit<ActionParams, 'layers' | 'finalNorm' | 'actionOut'>, st: StateInputs, xt: Arr, tau: Arr): Arr {
+export function embedSuffix(p: Omit<ActionParams, 'layers' | 'finalNorm' | 'actionOut'>, st: StateInputs, xt: Arr, tau: Arr, pad = 0): Arr {
   const [b, h] = xt.shape;
   const stateIn = np.concatenate([st.state.mul(st.stateMask.ref), st.stateMask], 1); // [B, 2A]
   const stateTok = linear(stateIn, p.stateIn).reshape([b, 1, -1]); // [B, 1, D_a]
@@ -73,7 +78,9 @@ export function embedSuffix(p: Omit<ActionParams, 'layers' | 'finalNorm' | 'acti
   const da = act.shape[2];
   const temb = np.broadcastTo(timeEmbedding(tau, da).reshape([b, 1, da]), [b, h, da]); // [B, H, D_a]
   const mixed = linear(nn.silu(linear(np.concatenate([act, temb], 2), p.timeMlpIn)), p.timeMlpOut); // [B, H, D_a]
-  return np.concatenate([stateTok, mixed.add(p.actionPos)], 1); // [B, 1 + H, D_a]
+  const parts = [stateTok, mixed.add(p.actionPos)];
+  if (pad > 0) parts.push(np.zeros([b, pad, da]));
+  return np.concatenate(parts, 1); // [B, 1 + H + pad, D_a]
 }
 
 /** Attention projections of one expert: x [B, n, D] -> normed q, k, v [B, h, n, d]. */
@@ -91,10 +98,10 @@ function finish(c: ModelConfig, lp: LayerParams, x: Arr, o: Arr): Arr {
   return y.ref.add(mlp(rmsNorm(y, lp.mlpNorm, c.normEps), lp.mlp));
 }
 
-/** Velocity head: final norm of the action tokens and projection to A dims. xa [B, 1 + H, D_a] -> [B, H, A]. */
+/** Velocity head: final norm of the action tokens and projection to A dims. xa [B, Ns, D_a] -> [B, H, A]. */
 function head(c: ModelConfig, p: Pick<ActionParams, 'finalNorm' | 'actionOut'>, xa: Arr): Arr {
-  const [stateTok, actTok] = np.split(xa, [1], 1);
-  stateTok.dispose();
+  const [stateTok, actTok, padTok] = np.split(xa, [1, 1 + c.actionHorizon], 1);
+  tree.dispose([stateTok, padTok]);
   return linear(rmsNorm(actTok, p.finalNorm, c.normEps), p.actionOut); // [B, H, A]
 }
 
@@ -103,9 +110,10 @@ export function velocityJoint(c: ModelConfig, params: Params, pre: PrefixInputs,
   const { layers: sLayers, ...sEmbed } = params.semantic;
   const { layers: aLayers, finalNorm, actionOut, ...aEmbed } = params.action;
   let [xs, valid] = embedPrefix(c, sEmbed, pre); // [B, Np, D_s], [B, Np]
-  let xa = embedSuffix(aEmbed, st, xt, tau); // [B, Ns, D_a]
+  const pad = suffixPadding(c);
+  let xa = embedSuffix(aEmbed, st, xt, tau, pad); // [B, Ns, D_a]
   const np_ = xs.shape[1];
-  const bias = blockBias(valid, xa.shape[1], 0); // [B, 1, N, N]
+  const bias = blockBias(valid, xa.shape[1], 0, pad); // [B, 1, N, N]
   for (let l = 0; l < c.depth; l++) {
     const [qs, ks, vs] = qkv(c, sLayers[l], xs.ref);
     const [qa, ka, va] = qkv(c, aLayers[l], xa.ref);
@@ -151,9 +159,10 @@ export function prefixCache(c: ModelConfig, sem: SemanticParams, pre: PrefixInpu
 /** The flow velocity from a prefix cache: only the action expert runs. -> [B, H, A]. */
 export function velocityCached(c: ModelConfig, act: ActionParams, cache: PrefixCache, st: StateInputs, xt: Arr, tau: Arr): Arr {
   const { layers, finalNorm, actionOut, ...embed } = act;
-  let xa = embedSuffix(embed, st, xt, tau); // [B, Ns, D_a]
+  const pad = suffixPadding(c);
+  let xa = embedSuffix(embed, st, xt, tau, pad); // [B, Ns, D_a]
   const prefixLen = cache.prefixValid.shape[1];
-  const bias = blockBias(cache.prefixValid, xa.shape[1], prefixLen); // [B, 1, Ns, N]
+  const bias = blockBias(cache.prefixValid, xa.shape[1], prefixLen, pad); // [B, 1, Ns, N]
   for (let l = 0; l < c.depth; l++) {
     const [qa, ka, va] = qkv(c, layers[l], xa.ref);
     const k = np.concatenate([cache.keys[l], ka], 2); // [B, h, N, d]

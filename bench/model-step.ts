@@ -1,0 +1,78 @@
+/**
+ * Model speed benchmark: one training step (lossAndGrad + AdamW on both experts, as the trainer
+ * does) and one action-chunk sample (prefix cache + N Euler steps), on synthetic batches.
+ *
+ *   node bench/model-step.ts [configs=debug,tiny] [batch=32] [reps=5] [--frozen] [--sample-only|--train-only] [--kernels]
+ *   VLALAB_THREADS=1 node bench/model-step.ts tiny 32     # single-threaded wasm
+ *
+ * Prints the median (and min/max) over `reps` timed repetitions after 2 warm-up repetitions (the
+ * first compiles). --kernels counts kernel dispatches per step through jax-js's profiler hook.
+ */
+import '../src/model/backend.ts';
+import { profiler, random, tree } from '@jax-js/jax';
+import { getConfig, initBackend, initParams, lossAndGrad, sampleActions, syntheticBatch } from '../src/model/index.ts';
+import { ADAMW_DEFAULTS, adamwInit, adamwStep } from '../src/training/index.ts';
+
+const args = process.argv.slice(2);
+const flags = new Set(args.filter((a) => a.startsWith('--')));
+const pos = args.filter((a) => !a.startsWith('--'));
+const names = (pos[0] ?? 'debug,tiny').split(',');
+const batchSize = Number(pos[1] ?? 32);
+const reps = Number(pos[2] ?? 5);
+const frozen = flags.has('--frozen');
+const backend = await initBackend();
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (xs: number[]) => `median ${median(xs).toFixed(1)} ms (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}, n=${xs.length})`;
+
+let kernels = 0;
+if (flags.has('--kernels')) {
+  new PerformanceObserver((list) => { kernels += list.getEntries().length; }).observe({ entryTypes: ['measure'] });
+  profiler.startTrace();
+}
+
+for (const name of names) {
+  const c = getConfig(name);
+  let params = initParams(c, 0);
+  let optS = adamwInit(params.semantic);
+  let optA = adamwInit(params.action);
+  const batch = syntheticBatch(c, batchSize, 1);
+  if (!flags.has('--sample-only')) {
+    const times: number[] = [];
+    for (let i = 0; i < reps + 2; i++) {
+      const k0 = kernels;
+      const t0 = performance.now();
+      const { loss, grads } = lossAndGrad(c, params, batch, random.key(i), { freezeSemantic: frozen });
+      const a = adamwStep(params.action, grads.action, optA, 1e-4, ADAMW_DEFAULTS);
+      let semantic = params.semantic;
+      if (frozen) tree.dispose(grads.semantic);
+      else {
+        const s = adamwStep(params.semantic, grads.semantic, optS, 1e-4, ADAMW_DEFAULTS);
+        semantic = s.params;
+        optS = s.state;
+        s.gradNorm.dispose();
+      }
+      params = { semantic, action: a.params };
+      optA = a.state;
+      a.gradNorm.dispose();
+      await loss.data();
+      await params.action.actionOut.b.ref.data(); // the update has finished
+      if (i >= 2) times.push(performance.now() - t0);
+      if (i === 2 && flags.has('--kernels')) console.log(`  ${name}: ${kernels - k0} kernel dispatches per training step`);
+    }
+    console.log(`${name} train${frozen ? ' (frozen semantic)' : ''} B=${batchSize} [${backend}]: ${fmt(times)}`);
+  }
+  if (!flags.has('--train-only')) {
+    const one = syntheticBatch(c, 1, 2);
+    const times: number[] = [];
+    for (let i = 0; i < reps + 2; i++) {
+      const k0 = kernels;
+      const t0 = performance.now();
+      await sampleActions(c, params, one, random.key(i));
+      if (i >= 2) times.push(performance.now() - t0);
+      if (i === 2 && flags.has('--kernels')) console.log(`  ${name}: ${kernels - k0} kernel dispatches per sample`);
+    }
+    console.log(`${name} sample B=1 H=${c.actionHorizon} ${c.sampleSteps} steps [${backend}]: ${fmt(times)}`);
+  }
+  tree.dispose([params, optS.m, optS.v, optA.m, optA.v]);
+}
