@@ -69,7 +69,7 @@ const rejects = (frame: Uint8Array<ArrayBufferLike> | number[], pattern: RegExp)
 
 /** An array map with the given fields (bin keys), each value already msgpack-encoded. */
 function arrayMap(fields: Record<string, Uint8Array>): Uint8Array {
-  const parts = [Uint8Array.of(0x80 + Object.keys(fields).length)];
+  const parts: Uint8Array[] = [Uint8Array.of(0x80 + Object.keys(fields).length)];
   for (const [k, v] of Object.entries(fields)) parts.push(Uint8Array.from(bin(k)), v);
   return Uint8Array.from(parts.flatMap((p) => [...p]));
 }
