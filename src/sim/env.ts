@@ -1,0 +1,134 @@
+/**
+ * The benchmark environment: one robot, one task, cameras, the scripted expert. This is the API
+ * data recording, closed-loop evaluation and the CLI use.
+ *
+ *   const env = await createEnv({ robot: 'panda7', task: 'pick-place' });
+ *   let obs = env.reset(0);
+ *   while (true) { const r = env.step(env.expertAction()); if (r.done) break; obs = r.obs; }
+ *   env.close();
+ */
+import type { Embodiment } from '../actions/index.ts';
+import { poseFromPosAxisAngle } from '../geometry/index.ts';
+import { Rng, UserError } from '../util/index.ts';
+import { Expert } from './expert.ts';
+import { mujoco, objectId } from './mujoco.ts';
+import { type Frame, Rasterizer } from './render.ts';
+import { getRobot } from './robots.ts';
+import { getTask, type TaskSpec } from './tasks.ts';
+import { World } from './world.ts';
+
+/** What the policy sees at one step. */
+export type SimObservation = {
+  /** RGB u8 [S, S, 3] per camera (names and order of the embodiment's cameras) */
+  images: Record<string, Uint8Array>;
+  /** native state vector (order = embodiment.stateNames) */
+  state: Float64Array;
+  instruction: string;
+};
+
+/** The result of one control step. */
+export type StepResult = { obs: SimObservation; points: number; maxPoints: number; success: boolean; done: boolean; steps: number };
+
+/** Options of createEnv. */
+export type EnvOptions = { robot: string; task: string; seed?: number; imageSize?: number; depth?: boolean };
+
+/** A running environment. */
+export type Env = {
+  readonly robot: string;
+  readonly task: TaskSpec;
+  readonly embodiment: Embodiment;
+  readonly instruction: string;
+  readonly stepBudget: number;
+  readonly imageSize: number;
+  /** the simulation (for tests and tools; policies only see observations) */
+  readonly world: World;
+  /** starts an episode from the seeded initial-state distribution */
+  reset(seed: number): SimObservation;
+  /** applies a native action for one control period (0.1 s) */
+  step(action: ArrayLike<number>): StepResult;
+  /** the scripted expert's next native action for the current state */
+  expertAction(): Float64Array;
+  /** renders camera `name` at `size` (for recordings and checks) */
+  render(name: string, size?: number): Frame;
+  /** frees the wasm memory */
+  close(): void;
+};
+
+/** Start pose of the TCP before every episode (world, m), jittered by +-2 cm per seed. */
+const START = [-0.1, 0, 0.22] as const;
+
+/** Creates the environment of `robot` on `task` (loads MuJoCo on first use). */
+export async function createEnv(opts: EnvOptions): Promise<Env> {
+  const spec = getRobot(opts.robot);
+  const task = getTask(opts.task);
+  const size = opts.imageSize ?? 64;
+  if (!Number.isInteger(size) || size < 8 || size > 1024) throw new UserError(`image size must be an integer in [8, 1024], got ${opts.imageSize}`);
+  const mj = await mujoco();
+  const world = new World(mj, spec, task.objects);
+  const raster = new Rasterizer(world.model);
+  const cameras = world.embodiment.spec.cameras.map((c) => c.name);
+  const camIds = new Map(cameras.map((c) => [c, objectId(mj, world.model, 'camera', c)]));
+  let expert: Expert | undefined;
+  let steps = 0;
+  let points = 0;
+  let success = false;
+
+  const observe = (): SimObservation => {
+    const images: Record<string, Uint8Array> = {};
+    for (const [name, id] of camIds) images[name] = raster.render(world.data, id, size, size).rgb;
+    return { images, state: world.nativeState(), instruction: task.instruction };
+  };
+
+  const env: Env = {
+    robot: opts.robot,
+    task,
+    embodiment: world.embodiment,
+    instruction: task.instruction,
+    stepBudget: task.stepBudget,
+    imageSize: size,
+    world,
+    reset(seed: number) {
+      if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UserError(`seed must be an integer in [0, 2^32), got ${seed}`);
+      const rng = new Rng(seed);
+      const placements = task.place(rng);
+      const start = spec.arms.map((arm, i) => {
+        const p = [START[0] + rng.range(-0.02, 0.02), START[1] + (spec.arms.length > 1 ? (i === 0 ? -0.15 : 0.15) : 0) + rng.range(-0.02, 0.02), START[2] + rng.range(-0.02, 0.02)];
+        return Array.from(world.inverseKinematics(i, poseFromPosAxisAngle([p[0], p[1], p[2], 0, 0, 0]), arm.home));
+      });
+      world.reset(start, placements);
+      expert = new Expert(world, task.plan());
+      steps = 0;
+      points = 0;
+      success = false;
+      return observe();
+    },
+    step(action) {
+      if (!expert) throw new UserError('call reset(seed) before step()');
+      if (action.length !== world.embodiment.actionNames.length) {
+        throw new UserError(`${opts.robot} actions have ${world.embodiment.actionNames.length} values (${world.embodiment.actionNames.join(', ')}), got ${action.length}`);
+      }
+      for (let i = 0; i < action.length; i++) {
+        if (!Number.isFinite(action[i])) throw new UserError(`action[${i}] (${world.embodiment.actionNames[i]}) is ${action[i]}; actions must be finite`);
+      }
+      world.applyAction(action);
+      world.advance();
+      steps++;
+      points = Math.max(points, task.score(world));
+      success = points >= task.maxPoints;
+      return { obs: observe(), points, maxPoints: task.maxPoints, success, done: success || steps >= task.stepBudget, steps };
+    },
+    expertAction() {
+      if (!expert) throw new UserError('call reset(seed) before expertAction()');
+      return expert.nextAction(world);
+    },
+    render(name, s = size) {
+      const id = camIds.get(name) ?? objectId(mj, world.model, 'camera', name);
+      return raster.render(world.data, id, s, s);
+    },
+    close() {
+      world.dispose();
+    },
+  };
+  if (opts.seed !== undefined) env.reset(opts.seed);
+  return env;
+}

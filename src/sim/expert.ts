@@ -1,0 +1,129 @@
+/**
+ * Scripted experts: a task's plan is a list of waypoints (TCP pose + gripper per arm). A waypoint's
+ * pose is computed from the simulator state when the expert reaches it (so it follows where the
+ * objects really are), then the commanded pose moves towards it at a bounded speed; the expert
+ * moves on once the commanded pose has arrived, the real TCP is within tolerance, and the
+ * waypoint's hold count has passed.
+ */
+import { type Mat3, matFromAxisAngle, matMul, matTranspose, type Pose, axisAngleFromMat, posAxisAngleFromPose, type Vec3 } from '../geometry/index.ts';
+import type { World } from './world.ts';
+
+/** One step of a plan. */
+export type Waypoint = {
+  /** which arm moves (0 = the only / right arm) */
+  arm: number;
+  /** the TCP pose to reach, computed from the state when the waypoint starts */
+  pose: (w: World, current: Pose) => Pose;
+  /** gripper command while moving to it: 0 closed .. 1 open */
+  gripper: number;
+  /** control steps to stay after arriving (e.g. while the gripper closes) */
+  hold?: number;
+  /** translation speed limit (m per control step); default EXPERT.speed */
+  speed?: number;
+};
+
+/** Speed limits and tolerances of the experts. */
+export const EXPERT = Object.freeze({ speed: 0.03, turn: 0.2, tolerance: 0.012, maxWait: 15 });
+
+/** Rotation about world z by `yaw` (rad). */
+export function yawMat(yaw: number): Mat3 {
+  return matFromAxisAngle([0, 0, yaw]);
+}
+
+/** Yaw of a rotation's x axis about world z (rad). */
+export function yawOf(r: Mat3): number {
+  return Math.atan2(r[3], r[0]);
+}
+
+/** The grasp yaw for a box with yaw `yaw`: the equivalent angle (mod pi/2) closest to 0. */
+export function boxGraspYaw(yaw: number): number {
+  const q = Math.PI / 2;
+  return yaw - q * Math.round(yaw / q);
+}
+
+function stepTowards(from: Pose, to: Pose, speed: number, turn: number): Pose {
+  const d: Vec3 = [to.p[0] - from.p[0], to.p[1] - from.p[1], to.p[2] - from.p[2]];
+  const dist = Math.hypot(...d);
+  const s = dist > speed ? speed / dist : 1;
+  const rel = axisAngleFromMat(matMul(to.r, matTranspose(from.r)));
+  const angle = Math.hypot(...rel);
+  const t = angle > turn ? turn / angle : 1;
+  return {
+    p: [from.p[0] + s * d[0], from.p[1] + s * d[1], from.p[2] + s * d[2]],
+    r: matMul(matFromAxisAngle([t * rel[0], t * rel[1], t * rel[2]]), from.r),
+  };
+}
+
+/** A running scripted expert for one episode. */
+export class Expert {
+  private readonly plan: readonly Waypoint[];
+  private index = 0;
+  private goal: Pose | undefined;
+  private held = 0;
+  private waited = 0;
+  private readonly commanded: Pose[];
+  private readonly grippers: number[];
+
+  constructor(w: World, plan: readonly Waypoint[]) {
+    this.plan = plan;
+    this.commanded = Array.from({ length: w.armCount }, (_, i) => w.tcpPose(i));
+    this.grippers = Array.from({ length: w.armCount }, () => 1);
+  }
+
+  /** True once every waypoint has been reached. */
+  get done(): boolean {
+    return this.index >= this.plan.length;
+  }
+
+  /** The commanded TCP poses and gripper commands for the next control step. */
+  next(w: World): { poses: Pose[]; grippers: number[] } {
+    if (!this.done) {
+      const wp = this.plan[this.index];
+      this.goal ??= wp.pose(w, this.commanded[wp.arm]);
+      const cur = this.commanded[wp.arm];
+      const moved = stepTowards(cur, this.goal, wp.speed ?? EXPERT.speed, EXPERT.turn);
+      this.commanded[wp.arm] = moved;
+      this.grippers[wp.arm] = wp.gripper;
+      const arrived = Math.hypot(moved.p[0] - this.goal.p[0], moved.p[1] - this.goal.p[1], moved.p[2] - this.goal.p[2]) < 1e-9;
+      if (arrived) {
+        const real = w.tcpPose(wp.arm).p;
+        const close = Math.hypot(real[0] - this.goal.p[0], real[1] - this.goal.p[1], real[2] - this.goal.p[2]) < EXPERT.tolerance;
+        this.waited++;
+        if (close || this.waited > EXPERT.maxWait) {
+          if (this.held >= (wp.hold ?? 0)) {
+            this.index++;
+            this.goal = undefined;
+            this.held = 0;
+            this.waited = 0;
+          } else {
+            this.held++;
+          }
+        }
+      }
+    }
+    return { poses: this.commanded.slice(), grippers: this.grippers.slice() };
+  }
+
+  /** The next native action of the world's embodiment (EEF poses, or joint targets by IK). */
+  nextAction(w: World): Float64Array {
+    const { poses, grippers } = this.next(w);
+    const names = w.embodiment.actionNames;
+    const out = new Float64Array(names.length);
+    const put = (name: string, v: number) => {
+      const k = names.indexOf(name);
+      if (k < 0) throw new Error(`sim: embodiment ${w.embodiment.name} has no action "${name}"`);
+      out[k] = v;
+    };
+    w.robot.arms.forEach((arm, i) => {
+      const p = arm.prefix;
+      if (w.robot.control === 'eef') {
+        const v = posAxisAngleFromPose(poses[i]);
+        ['x', 'y', 'z', 'rx', 'ry', 'rz'].forEach((k, j) => put(`${p}target_${k}`, v[j]));
+      } else {
+        w.inverseKinematics(i, poses[i]).forEach((q, k) => put(`${p}joint${k + 1}`, q));
+      }
+      put(`${p}gripper`, grippers[i]);
+    });
+    return out;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Tasks: objects, a language instruction, a seeded initial-state distribution, stage points and
+ * success computed from the simulator state, a step budget, and the scripted expert's plan.
+ */
+import type { Pose, Vec3 } from '../geometry/index.ts';
+import { type Rng, UserError, unknownNameMessage } from '../util/index.ts';
+import { boxGraspYaw, type Waypoint, yawMat, yawOf } from './expert.ts';
+import { CUBE_HALF, PLATE, type SceneObject } from './scene.ts';
+import type { World } from './world.ts';
+
+/** Where an object starts: position of its body frame (m, world) and yaw about z (rad). */
+export type Placement = { x: number; y: number; z: number; yaw: number };
+
+/** A task of the benchmark. */
+export type TaskSpec = {
+  name: string;
+  suite: string;
+  instruction: string;
+  objects: readonly SceneObject[];
+  /** points of a fully solved episode (1 for single-stage tasks) */
+  maxPoints: number;
+  /** control steps allowed */
+  stepBudget: number;
+  /** seeded object placements */
+  place(rng: Rng): Map<string, Placement>;
+  /** points earned in the current state (success = maxPoints) */
+  score(w: World): number;
+  /** the scripted expert's plan for arm 0 */
+  plan(): Waypoint[];
+};
+
+/** Samples non-overlapping xy positions, each in its own box, at least `gap` apart (rejection). */
+export function sampleLayout(rng: Rng, boxes: readonly (readonly [number, number, number, number])[], gap: number): [number, number][] {
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const pts = boxes.map(([x0, x1, y0, y1]) => [rng.range(x0, x1), rng.range(y0, y1)] as [number, number]);
+    let ok = true;
+    for (let i = 0; i < pts.length && ok; i++) {
+      for (let j = 0; j < i && ok; j++) ok = Math.hypot(pts[i][0] - pts[j][0], pts[i][1] - pts[j][1]) >= gap;
+    }
+    if (ok) return pts;
+  }
+  throw new Error('sim: could not place the objects without overlap (the layout boxes are too small)');
+}
+
+const lifted = (dz: number) => (_: World, cur: Pose): Pose => ({ p: [cur.p[0], cur.p[1], cur.p[2] + dz], r: cur.r });
+const stay = (_: World, cur: Pose): Pose => cur;
+
+/**
+ * Pick `obj` (a cube) and release it with its centre at `dest` (computed when the carry starts):
+ * above, descend, close, lift, carry, lower, open, retreat.
+ */
+export function pickAndPlacePlan(arm: number, obj: string, dest: (w: World) => Vec3): Waypoint[] {
+  const grasp = (w: World): Pose => {
+    const o = w.objectPose(obj);
+    return { p: [o.p[0], o.p[1], o.p[2]], r: yawMat(boxGraspYaw(yawOf(o.r))) };
+  };
+  let target: Vec3 = [0, 0, 0];
+  return [
+    { arm, gripper: 1, pose: (w) => { const g = grasp(w); return { p: [g.p[0], g.p[1], g.p[2] + 0.1], r: g.r }; } },
+    { arm, gripper: 1, pose: grasp, speed: 0.02 },
+    { arm, gripper: 0, pose: stay, hold: 4 },
+    { arm, gripper: 0, pose: lifted(0.12) },
+    { arm, gripper: 0, pose: (w, cur) => { target = dest(w); return { p: [target[0], target[1], Math.max(cur.p[2], target[2] + 0.1)], r: cur.r }; } },
+    { arm, gripper: 0, pose: (_, cur) => ({ p: target, r: cur.r }), speed: 0.02 },
+    { arm, gripper: 1, pose: stay, hold: 3 },
+    { arm, gripper: 1, pose: lifted(0.1) },
+  ];
+}
+
+/** True when `obj` (a cube) rests on the plate `plate`: centred within its rim, at plate height, and let go. */
+export function cubeOnPlate(w: World, obj: string, plate: string): boolean {
+  const o = w.objectPose(obj).p;
+  const p = w.objectPose(plate).p;
+  const within = Math.hypot(o[0] - p[0], o[1] - p[1]) < PLATE.radius - 0.01;
+  const resting = o[2] > p[2] && o[2] < p[2] + PLATE.half + CUBE_HALF + 0.01;
+  return within && resting && released(w, obj);
+}
+
+/** True when arm 0 is not holding `obj` (gripper open or far away). */
+export function released(w: World, obj: string): boolean {
+  const o = w.objectPose(obj).p;
+  const t = w.tcpPose(0).p;
+  return w.gripperOpening(0) > 0.7 || Math.hypot(o[0] - t[0], o[1] - t[1], o[2] - t[2]) > 0.06;
+}
+
+const pickPlace: TaskSpec = {
+  name: 'pick-place',
+  suite: 'basic',
+  instruction: 'put the red cube on the plate',
+  objects: [{ name: 'cube', kind: 'cube', color: 'red' }, { name: 'plate', kind: 'plate', color: 'white' }],
+  maxPoints: 1,
+  stepBudget: 100,
+  place(rng) {
+    const [c, p] = sampleLayout(rng, [[-0.12, 0.08, -0.2, 0.0], [-0.12, 0.08, 0.06, 0.2]], 0.14);
+    return new Map([
+      ['cube', { x: c[0], y: c[1], z: CUBE_HALF, yaw: rng.range(-Math.PI / 4, Math.PI / 4) }],
+      ['plate', { x: p[0], y: p[1], z: PLATE.half, yaw: 0 }],
+    ]);
+  },
+  score: (w) => (cubeOnPlate(w, 'cube', 'plate') ? 1 : 0),
+  plan: () => pickAndPlacePlan(0, 'cube', (w) => {
+    const p = w.objectPose('plate').p;
+    return [p[0], p[1], p[2] + PLATE.half + CUBE_HALF + 0.008];
+  }),
+};
+
+const TASKS: readonly TaskSpec[] = [pickPlace];
+
+/** Every task. */
+export function allTasks(): readonly TaskSpec[] {
+  return TASKS;
+}
+
+/** The task `name`; unknown names get a "did you mean". */
+export function getTask(name: string): TaskSpec {
+  const t = TASKS.find((x) => x.name === name);
+  if (!t) throw new UserError(unknownNameMessage('task', name, TASKS.map((x) => x.name)));
+  return t;
+}
