@@ -1,3 +1,6 @@
 /** The training layer. */
 export { ADAMW_DEFAULTS, type AdamWConfig, type AdamWState, adamwInit, adamwStep } from './optimizer.ts';
 export { type CosineSchedule, cosineLr } from './schedule.ts';
+export { type TrainConfig, PRESETS, getPreset, resolveTrainConfig, trainConfigSchema } from './presets.ts';
+export { type MetricsLine, RunDir } from './run-dir.ts';
+export { type BatchSource, type CheckpointExtras, type TrainResult, stageAt, train, writeLossPlot } from './trainer.ts';

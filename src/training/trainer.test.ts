@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { tree } from '@jax-js/jax';
+import { decodeParams, getConfig, namedLeaves, syntheticBatch } from '../model/index.ts';
+import { resolveTrainConfig } from './presets.ts';
+import { RunDir } from './run-dir.ts';
+import { stageAt, train, type BatchSource } from './trainer.ts';
+
+const model = getConfig('debug');
+/** A fixed set of 4 synthetic batches, cycled: deterministic in the step. */
+const data: BatchSource = { batchAt: async (step) => syntheticBatch(model, 4, step % 4) };
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'vlalab-train-'));
+}
+
+describe('trainer', () => {
+  it('resume after a kill reproduces the uninterrupted loss curve exactly', async () => {
+    const cfg = resolveTrainConfig('debug', { steps: 8, batchSize: 4, checkpointEvery: 2, logEvery: 1 });
+    const a = tmp();
+    const b = tmp();
+    try {
+      const full = await train({ config: cfg, data, run: new RunDir(a), quiet: true });
+      tree.dispose(full.params);
+      const killed = await train({ config: cfg, data, run: new RunDir(b), quiet: true, stopAt: 5 }); // last checkpoint at 4
+      tree.dispose(killed.params);
+      const resumed = await train({ config: cfg, data, run: new RunDir(b), quiet: true, resume: true });
+      tree.dispose(resumed.params);
+      const la = new RunDir(a).readMetrics().map((m) => [m.step, m.loss, m.gradNorm]);
+      const lb = new RunDir(b).readMetrics().map((m) => [m.step, m.loss, m.gradNorm]);
+      assert.equal(la.length, 8);
+      assert.deepEqual(lb, la);
+      const wa = readFileSync(join(new RunDir(a).latest()!.dir, 'model.safetensors'));
+      const wb = readFileSync(join(new RunDir(b).latest()!.dir, 'model.safetensors'));
+      assert.ok(wa.equals(wb), 'final weights differ');
+      assert.ok(existsSync(join(a, 'loss.svg')));
+      await assert.rejects(train({ config: cfg, data, run: new RunDir(a), quiet: true }), /already holds a run.*--resume/);
+    } finally {
+      rmSync(a, { recursive: true, force: true });
+      rmSync(b, { recursive: true, force: true });
+    }
+  });
+
+  it('stage 1 leaves the semantic expert untouched and stage 2 trains it', async () => {
+    const cfg = resolveTrainConfig('debug', { steps: 4, batchSize: 4, curriculum: 'two-stage', stage1Fraction: 0.5, checkpointEvery: 2, logEvery: 1 });
+    assert.deepEqual([0, 1, 2, 3].map((s) => stageAt(cfg, s).stage), [1, 1, 2, 2]);
+    const dir = tmp();
+    try {
+      const r = await train({ config: cfg, data, run: new RunDir(dir), quiet: true });
+      tree.dispose(r.params);
+      const init = (await import('../model/index.ts')).initParams(model, cfg.seed);
+      const read = (step: number) => decodeParams(model, readFileSync(join(dir, `checkpoints/step-${String(step).padStart(6, '0')}`, 'model.safetensors')));
+      const after1 = read(2);
+      const after2 = read(4);
+      const leaf = async (p: typeof init, name: string) => Array.from(await namedLeaves(p).find(([n]) => n === name)![1].ref.data());
+      const s0 = await leaf(init, 'semantic.layers.0.attn.wq');
+      assert.deepEqual(await leaf(after1, 'semantic.layers.0.attn.wq'), s0, 'stage 1 changed the semantic expert');
+      assert.notDeepEqual(await leaf(after2, 'semantic.layers.0.attn.wq'), s0, 'stage 2 did not train the semantic expert');
+      assert.notDeepEqual(await leaf(after1, 'action.layers.0.attn.wq'), await leaf(init, 'action.layers.0.attn.wq'), 'stage 1 did not train the action expert');
+      tree.dispose([init, after1, after2]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('schedules warmup and cosine decay per stage', () => {
+    const cfg = resolveTrainConfig('debug', { steps: 200, curriculum: 'two-stage', stage1Fraction: 0.5, warmupRatio: 0.1, lr: 2e-5, stage1Lr: 1e-4 });
+    assert.ok(stageAt(cfg, 0).lr < 1e-4 / 5);
+    assert.ok(Math.abs(stageAt(cfg, 10).lr - 1e-4) < 1e-9);
+    assert.equal(stageAt(cfg, 99).stage, 1);
+    assert.equal(stageAt(cfg, 100).stage, 2);
+    assert.ok(Math.abs(stageAt(cfg, 110).lr - 2e-5) < 1e-12);
+    assert.ok(stageAt(cfg, 199).lr < 1e-6);
+    assert.equal(stageAt(resolveTrainConfig('debug', { freezeSemantic: true }), 20).frozen, true);
+  });
+});

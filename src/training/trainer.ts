@@ -1,0 +1,197 @@
+/**
+ * The training loop: flow-matching loss and gradients from the model, AdamW with a cosine
+ * schedule, the two-stage curriculum (stage 1: semantic expert frozen, stage 2: everything),
+ * atomic checkpoints every N steps, metrics as JSONL, a progress bar, and exact resume.
+ *
+ * Resume is exact because nothing in a step depends on hidden state: the batch of step s is a
+ * pure function of (seed, s) (the BatchSource contract) and the noise key of step s is derived
+ * from (seed, s); the parameters and both experts' AdamW moments are restored from the checkpoint.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { numpy as np, random, tree } from '@jax-js/jax';
+import {
+  type Batch,
+  decodeParams,
+  encodeParams,
+  getConfig,
+  initParams,
+  lossAndGrad,
+  type ModelConfig,
+  type Params,
+} from '../model/index.ts';
+import { ProgressBar } from '../util/progress.ts';
+import { UserError } from '../util/errors.ts';
+import { lineChartSvg } from '../util/plot.ts';
+import { writeFileAtomic } from '../util/fs.ts';
+import { ADAMW_DEFAULTS, type AdamWState, adamwInit, adamwStep } from './optimizer.ts';
+import type { TrainConfig } from './presets.ts';
+import { type MetricsLine, RunDir } from './run-dir.ts';
+import { cosineLr } from './schedule.ts';
+
+type Arr = np.Array;
+
+/** Training batches, deterministic in the step index (so a resumed run sees the same data). */
+export type BatchSource = {
+  batchAt(step: number): Promise<Batch>;
+};
+
+/** Files a caller adds to every checkpoint (policy metadata, tokenizer, normalization stats). */
+export type CheckpointExtras = Record<string, string | Uint8Array>;
+
+/** What `train` returns. */
+export type TrainResult = {
+  modelConfig: ModelConfig;
+  params: Params;
+  steps: number;
+  /** mean loss of the last 10% of logged steps */
+  finalLoss: number;
+  firstLoss: number;
+  seconds: number;
+  checkpointDir: string;
+};
+
+/** The stage (1: semantic frozen, 2: all) and learning rate of a step. */
+export function stageAt(c: TrainConfig, step: number): { stage: 1 | 2; lr: number; frozen: boolean } {
+  const stage1Steps = c.curriculum === 'two-stage' ? Math.floor(c.steps * c.stage1Fraction) : 0;
+  if (step < stage1Steps) {
+    return { stage: 1, frozen: true, lr: cosineLr({ peakLr: c.stage1Lr, totalSteps: stage1Steps, warmupRatio: c.warmupRatio }, step) };
+  }
+  const lr = cosineLr({ peakLr: c.lr, totalSteps: c.steps - stage1Steps, warmupRatio: c.warmupRatio }, step - stage1Steps);
+  return { stage: 2, frozen: c.freezeSemantic, lr };
+}
+
+/** A 32-bit key seed for step `step` of a run seeded with `seed`. */
+function stepSeed(seed: number, step: number): number {
+  return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
+}
+
+type Optimizers = { semantic: AdamWState<Params['semantic']>; action: AdamWState<Params['action']> };
+
+/**
+ * Trains (or resumes) a run in `run`. With `resume`, continues from latest.json; without, refuses
+ * to overwrite an existing run.
+ */
+export async function train(opts: {
+  config: TrainConfig;
+  data: BatchSource;
+  run: RunDir;
+  resume?: boolean;
+  /** start from these weights (fine-tuning) instead of a fresh init */
+  initFrom?: string;
+  extras?: CheckpointExtras;
+  quiet?: boolean;
+  /** stop after this step (exclusive), as if killed: for tests of resume */
+  stopAt?: number;
+}): Promise<TrainResult> {
+  const { config: c, run } = opts;
+  const modelConfig = getConfig(c.model);
+  const opt = { ...ADAMW_DEFAULTS, weightDecay: c.weightDecay, maxGradNorm: c.clipNorm > 0 ? c.clipNorm : Infinity };
+  const latest = run.latest();
+  if (latest && !opts.resume) throw new UserError(`${run.root} already holds a run (step ${latest.step}); pass --resume to continue it or choose another --out`);
+
+  let params: Params;
+  let optimizers: Optimizers;
+  let start = 0;
+  if (latest) {
+    params = decodeParams(modelConfig, readFileSync(join(latest.dir, 'model.safetensors')));
+    const moments = (name: string) => decodeParams(modelConfig, readFileSync(join(latest.dir, name)));
+    const state = JSON.parse(readFileSync(join(latest.dir, 'trainer.json'), 'utf8')) as { step: number; optSteps: { semantic: number; action: number } };
+    const m = moments('adam-m.safetensors');
+    const v = moments('adam-v.safetensors');
+    optimizers = {
+      semantic: { step: state.optSteps.semantic, m: m.semantic, v: v.semantic },
+      action: { step: state.optSteps.action, m: m.action, v: v.action },
+    };
+    start = state.step;
+    run.truncateMetrics(start); // lines past the checkpoint are recomputed
+  } else {
+    params = opts.initFrom ? decodeParams(modelConfig, readFileSync(join(opts.initFrom, 'model.safetensors'))) : initParams(modelConfig, c.seed);
+    optimizers = { semantic: adamwInit(params.semantic), action: adamwInit(params.action) };
+    writeFileAtomic(run.path('config.json'), JSON.stringify({ train: c, model: modelConfig }, null, 2));
+  }
+
+  const bar = new ProgressBar('train', c.steps, { quiet: opts.quiet });
+  const t0 = performance.now();
+  let lastLog = performance.now();
+  let samplesSinceLog = 0;
+  let checkpointDir = latest?.dir ?? '';
+  const end = Math.min(c.steps, opts.stopAt ?? c.steps);
+  let next = start < end ? opts.data.batchAt(start) : undefined;
+  for (let step = start; step < end; step++) {
+    const batch = await next!;
+    next = step + 1 < end ? opts.data.batchAt(step + 1) : undefined; // prefetch while this step computes
+    const { stage, lr, frozen } = stageAt(c, step);
+    const { loss, grads } = lossAndGrad(modelConfig, params, batch, random.key(stepSeed(c.seed, step)), { freezeSemantic: frozen, tau: c.timeSampling });
+    const a = adamwStep(params.action, grads.action, optimizers.action, lr, opt);
+    let gradNorm: Arr = a.gradNorm;
+    let semantic = params.semantic;
+    if (frozen) {
+      tree.dispose(grads.semantic);
+    } else {
+      const s = adamwStep(params.semantic, grads.semantic, optimizers.semantic, lr, opt);
+      semantic = s.params;
+      optimizers.semantic = s.state;
+      // the norm over both experts: sqrt(|g_s|^2 + |g_a|^2)
+      gradNorm = np.sqrt(np.square(s.gradNorm).add(np.square(gradNorm)));
+    }
+    params = { semantic, action: a.params };
+    optimizers.action = a.state;
+    samplesSinceLog += c.batchSize;
+    const last = step + 1 === c.steps;
+    if ((step + 1) % c.logEvery === 0 || last || step === start) {
+      const lossValue = (await loss.data())[0];
+      const normValue = (await gradNorm.data())[0];
+      if (!Number.isFinite(lossValue)) throw new UserError(`training diverged at step ${step + 1} (loss ${lossValue}); lower --lr or raise --clip-norm`);
+      const now = performance.now();
+      const line: MetricsLine = { step: step + 1, loss: lossValue, lr, gradNorm: normValue, samplesPerSec: (samplesSinceLog * 1000) / Math.max(1, now - lastLog), stage, time: (now - t0) / 1000 };
+      run.appendMetrics(line);
+      lastLog = now;
+      samplesSinceLog = 0;
+      bar.update(step + 1, `loss ${lossValue.toFixed(4)} lr ${lr.toExponential(1)}`);
+    } else {
+      loss.dispose();
+      gradNorm.dispose();
+    }
+    if ((step + 1) % c.checkpointEvery === 0 || last) {
+      checkpointDir = await writeCheckpoint(run, step + 1, modelConfig, params, optimizers, opts.extras ?? {});
+    }
+  }
+  bar.done();
+  const metrics = run.readMetrics();
+  writeLossPlot(run, metrics);
+  const tail = metrics.slice(-Math.max(1, Math.ceil(metrics.length / 10)));
+  return {
+    modelConfig,
+    params,
+    steps: end,
+    firstLoss: metrics[0]?.loss ?? NaN,
+    finalLoss: tail.reduce((s, m) => s + m.loss, 0) / Math.max(1, tail.length),
+    seconds: (performance.now() - t0) / 1000,
+    checkpointDir,
+  };
+}
+
+async function writeCheckpoint(run: RunDir, step: number, modelConfig: ModelConfig, params: Params, o: Optimizers, extras: CheckpointExtras): Promise<string> {
+  const m = { semantic: o.semantic.m, action: o.action.m };
+  const v = { semantic: o.semantic.v, action: o.action.v };
+  return run.writeCheckpoint(step, {
+    'model.safetensors': await encodeParams(modelConfig, params),
+    'adam-m.safetensors': await encodeParams(modelConfig, m),
+    'adam-v.safetensors': await encodeParams(modelConfig, v),
+    'config.json': JSON.stringify(modelConfig, null, 2),
+    'trainer.json': JSON.stringify({ step, optSteps: { semantic: o.semantic.step, action: o.action.step } }),
+    ...extras,
+  });
+}
+
+/** Writes RUN/loss.svg from the metrics. */
+export function writeLossPlot(run: RunDir, metrics: MetricsLine[]): void {
+  const svg = lineChartSvg([{ name: 'flow-matching loss', x: metrics.map((m) => m.step), y: metrics.map((m) => m.loss) }], {
+    title: 'training loss',
+    xLabel: 'step',
+    yLabel: 'loss (log scale)',
+    logY: true,
+  });
+  writeFileAtomic(run.path('loss.svg'), svg);
+}
