@@ -5,3 +5,4 @@ export { editDistance, unknownNameMessage } from './suggest.ts';
 export { writeFileAtomic } from './fs.ts';
 export { type Bar, type Series, barChartSvg, lineChartSvg } from './plot.ts';
 export { escapeHtml, htmlPage, htmlTable, pngDataUri } from './html.ts';
+export { decodePng, encodePng } from './png.ts';
