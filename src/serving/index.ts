@@ -12,3 +12,33 @@ export {
   packb,
   unpackb,
 } from './msgpack-numpy.ts';
+export {
+  type ObservationSpec,
+  type PolicyObservation,
+  LIBERO_KEYS,
+  MAX_IMAGE_SIDE,
+  observationParser,
+} from './observation.ts';
+export {
+  type Policy,
+  type PolicyMetadata,
+  type PolicyOutput,
+  type TestPolicyName,
+  type TestPolicyOptions,
+  TEST_POLICY_NAMES,
+  echoChunk,
+  makeTestPolicy,
+  metadataFor,
+  testObservation,
+  testObservationSpec,
+} from './policy.ts';
+export {
+  type RunningServer,
+  type ServerOptions,
+  CLOSE_INTERNAL_ERROR,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  startServer,
+} from './server.ts';
+export { type ClientOptions, type InferReply, PolicyClient, ServerError } from './client.ts';
+export { ActionChunkBroker, type ChunkSource } from './chunk-broker.ts';

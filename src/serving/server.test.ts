@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import WebSocket from 'ws';
+import { assertClose } from '../../test/helpers/close.ts';
+import { ActionChunkBroker } from './chunk-broker.ts';
+import { PolicyClient, ServerError } from './client.ts';
+import { f32, ndarray, type NdArray, packb, unpackb } from './msgpack-numpy.ts';
+import { echoChunk, makeTestPolicy, testObservation, testObservationSpec } from './policy.ts';
+import { observationParser } from './observation.ts';
+import { CLOSE_INTERNAL_ERROR, type RunningServer, startServer } from './server.ts';
+
+let server: RunningServer;
+const policy = makeTestPolicy('echo', { stateDim: 8, actionHorizon: 10, actionDim: 8 });
+const expected = (obs: Record<string, unknown>) => echoChunk(observationParser(testObservationSpec(8))(obs), 10, 8);
+
+before(async () => {
+  server = await startServer(policy, { port: 0 });
+});
+after(() => server.close());
+
+/** Raw socket: resolves with the frames received and the close code, after sending `frames`. */
+function rawExchange(frames: (Uint8Array | string)[]): Promise<{ messages: { binary: boolean; data: Buffer }[]; code: number }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(server.url);
+    const messages: { binary: boolean; data: Buffer }[] = [];
+    ws.on('open', () => frames.forEach((f) => ws.send(f)));
+    ws.on('message', (data: Buffer, binary: boolean) => {
+      messages.push({ binary, data });
+      if (messages.length === 1 + frames.length) ws.close();
+    });
+    ws.on('close', (code) => resolve({ messages, code }));
+    ws.on('error', reject);
+  });
+}
+
+test('GET /healthz answers 200 "OK\\n"; other plain HTTP gets 426', async () => {
+  const http = server.url.replace('ws://', 'http://');
+  const ok = await fetch(`${http}/healthz`);
+  assert.equal(ok.status, 200);
+  assert.equal(await ok.text(), 'OK\n');
+  assert.equal((await fetch(`${http}/`)).status, 426);
+});
+
+test('metadata on connect, then each request answered with its own echo chunk and timings', async () => {
+  const client = await PolicyClient.connect(`${server.url}/any/path`);
+  assert.equal(client.metadata.action_horizon, 10);
+  assert.equal(client.metadata.action_dim, 8);
+  assert.deepEqual(client.metadata.observation_keys, ['observation/image', 'observation/wrist_image', 'observation/state', 'prompt']);
+  for (let i = 0; i < 3; i++) {
+    const obs = testObservation([i, 1, 2, 3, 4, 5, 6, 7], { pixel: 51 * i, side: 8 });
+    const r = await client.infer(obs);
+    assert.equal(r.actions.dtype, '<f4');
+    assert.deepEqual(r.actions.shape, [10, 8]);
+    assertClose(r.actions.data as Float32Array, expected(obs), 1e-6);
+    assert.ok(r.serverTiming.infer_ms >= 0);
+    // like openpi, prev_total_ms appears from the second request on
+    assert.equal('prev_total_ms' in r.serverTiming, i > 0);
+  }
+  await client.close();
+});
+
+test('a bad request gets a text frame saying why and close 1011; other clients keep being served', async () => {
+  const good = await PolicyClient.connect(server.url);
+  const cases: [Uint8Array | string, RegExp][] = [
+    ['{"not": "msgpack"}', /binary frames/],
+    [Uint8Array.of(0xc1), /not a valid msgpack frame/],
+    [packb([1, 2]), /must be a dict/],
+    [packb({ ...testObservation([0, 0, 0, 0, 0, 0, 0, 0], { side: 4 }), 'observation/state': f32([3], new Float32Array(3)) }), /"observation\/state" must have shape \[8\], got \[3\]/],
+    [packb({ ...testObservation([0, 0, 0, 0, 0, 0, 0, NaN], { side: 4 }) }), /non-finite value \(NaN\) at index 7/],
+    [packb({ ...testObservation(new Array(8).fill(0), { side: 4 }), 'observation/image': ndarray('<f4', [4, 4, 3], new Float32Array(48)) }), /"observation\/image" must be uint8/],
+    [packb({ 'observation/state': f32([8], new Float32Array(8)) }), /"observation\/image" is missing/],
+  ];
+  for (const [frame, pattern] of cases) {
+    const { messages, code } = await rawExchange([frame]);
+    assert.equal(messages[0].binary, true, 'metadata first');
+    assert.equal(messages[1].binary, false);
+    assert.match(messages[1].data.toString(), pattern);
+    assert.equal(code, CLOSE_INTERNAL_ERROR);
+    const obs = testObservation([7, 6, 5, 4, 3, 2, 1, 0], { side: 4 });
+    assertClose((await good.infer(obs)).actions.data as Float32Array, expected(obs), 1e-6);
+  }
+  await good.close();
+});
+
+test('the client surfaces the server error text as a ServerError', async () => {
+  const client = await PolicyClient.connect(server.url);
+  await assert.rejects(client.infer({ prompt: 'no images' }), (e: unknown) => e instanceof ServerError && /observation\/image" is missing/.test(e.message));
+  await assert.rejects(client.infer(testObservation(new Array(8).fill(0))), /connection closed by the server \(code 1011\)/);
+  await client.close();
+});
+
+test('replies stay in order and on their own connection when requests overlap', async () => {
+  const slow = await startServer(makeTestPolicy('echo', { delayMs: 3 }), { port: 0 });
+  const clients = await Promise.all([0, 1, 2].map(() => PolicyClient.connect(slow.url)));
+  const jobs = clients.flatMap((c, ci) =>
+    [0, 1, 2, 3].map(async (k) => {
+      const obs = testObservation([ci, k, 0, 0, 0, 0, 0, 0], { side: 4, prompt: 'x'.repeat(ci + k) });
+      const r = await c.infer(obs);
+      assertClose(r.actions.data as Float32Array, expected(obs), 1e-6);
+    }),
+  );
+  await Promise.all(jobs);
+  assert.equal(slow.served(), 12);
+  await Promise.all(clients.map((c) => c.close()));
+  await slow.close();
+});
+
+test('connect reports a refused port in one clear line', async () => {
+  const gone = await startServer(policy, { port: 0 });
+  await gone.close();
+  await assert.rejects(PolicyClient.connect(gone.url), /connection refused; is the server running/);
+});
+
+test('the chunk broker executes k of H actions per query, then re-plans', async () => {
+  const client = await PolicyClient.connect(server.url);
+  const seen: number[] = [];
+  const broker = new ActionChunkBroker(async (t: number) => {
+    seen.push(t);
+    const r = await client.infer(testObservation([t, 0, 0, 0, 0, 0, 0, 0], { side: 4, prompt: '' }));
+    return { actions: r.actions.data as Float32Array, shape: r.actions.shape };
+  }, 4);
+  const firsts: number[] = [];
+  for (let t = 0; t < 10; t++) firsts.push((await broker.step(t))[0]);
+  assert.deepEqual(seen, [0, 4, 8]);
+  assert.equal(broker.queries, 3);
+  // action[h, 0] = state[0] + 0.01 h: step t executes row t - (query start)
+  assertClose(Float32Array.from(firsts), Float32Array.from([0, 0.01, 0.02, 0.03, 4, 4.01, 4.02, 4.03, 8, 8.01]), 1e-5);
+  broker.reset();
+  await broker.step(42);
+  assert.deepEqual(seen, [0, 4, 8, 42]);
+  await client.close();
+});
+
+test('decoded requests are independent copies (no aliasing of the frame buffer)', () => {
+  const a = unpackb(packb({ x: f32([2], Float32Array.of(1, 2)) })) as { x: NdArray };
+  assert.equal(a.x.data.byteOffset, 0);
+});
