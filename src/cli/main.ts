@@ -6,10 +6,12 @@ import { Command } from 'commander';
 import { register as registerActions } from './actions.ts';
 import { register as registerEmbodiments } from './embodiments.ts';
 import { reportError } from './run.ts';
+import { register as registerServe } from './serve.ts';
 
 const COMMANDS: ((program: Command) => void)[] = [
   registerEmbodiments,
   registerActions,
+  registerServe,
 ];
 
 export function buildProgram(): Command {

@@ -2,7 +2,7 @@
  * What the server serves: a policy with metadata and an async `infer`. A model checkpoint, a
  * remote policy or the deterministic test policies below all fit it.
  */
-import { UserError } from '../util/index.ts';
+import { UserError, unknownNameMessage } from '../util/index.ts';
 import { ndarray, f32 } from './msgpack-numpy.ts';
 import { LIBERO_KEYS, type ObservationSpec, observationParser, type PolicyObservation } from './observation.ts';
 
@@ -89,7 +89,7 @@ export function echoChunk(obs: PolicyObservation, horizon: number, dim: number):
  * verify its own answer), "zero" returns zeros. Both validate observations like a real policy.
  */
 export function makeTestPolicy(name: string, options: TestPolicyOptions = {}): Policy {
-  if (!(TEST_POLICY_NAMES as readonly string[]).includes(name)) throw new UserError(`unknown test policy "${name}"; use one of ${TEST_POLICY_NAMES.join(', ')}`);
+  if (!(TEST_POLICY_NAMES as readonly string[]).includes(name)) throw new UserError(unknownNameMessage('test policy', name, TEST_POLICY_NAMES));
   const { stateDim = 8, actionHorizon = 10, actionDim = 8, delayMs = 0 } = options;
   const spec = testObservationSpec(stateDim);
   const parse = observationParser(spec);

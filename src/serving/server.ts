@@ -81,6 +81,7 @@ export async function startServer(policy: Policy, options: ServerOptions = {}): 
   const http = createServer(healthz);
   // compression off, as openpi's server and client both run with compression=None
   const wss = new WebSocketServer({ server: http, perMessageDeflate: false, maxPayload: options.maxPayload ?? 128 * 2 ** 20 });
+  wss.on('error', () => {}); // ws re-emits the http server's errors; listen() below reports them
   const metadataFrame = packb(policy.metadata);
   const { action_horizon: h, action_dim: d } = policy.metadata;
   const inferQueue = serialQueue();

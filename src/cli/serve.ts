@@ -1,0 +1,55 @@
+/** `vlalab serve`: serve a policy over openpi's WebSocket protocol until Ctrl-C. */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { DEFAULT_HOST, DEFAULT_PORT, makeTestPolicy, type Policy, startServer, TEST_POLICY_NAMES } from '../serving/index.ts';
+import { UserError } from '../util/index.ts';
+import { action } from './run.ts';
+
+type ServeOptions = { policy?: string; port: string; host: string; stateDim: string; horizon: string; actionDim: string; delayMs: string; quiet?: boolean };
+
+function intOption(name: string, value: string, min: number, max: number): number {
+  const r = z.coerce.number().int().min(min).max(max).safeParse(value);
+  if (!r.success) throw new UserError(`--${name} must be an integer in [${min}, ${max}], got "${value}"`);
+  return r.data;
+}
+
+function choosePolicy(opts: ServeOptions): { policy: Policy; label: string } {
+  if (opts.policy === undefined) throw new UserError(`say what to serve: --policy ${TEST_POLICY_NAMES.join('|')} (test policies for checking a robot client's plumbing)`);
+  const policy = makeTestPolicy(opts.policy, {
+    stateDim: intOption('state-dim', opts.stateDim, 1, 60),
+    actionHorizon: intOption('horizon', opts.horizon, 1, 1000),
+    actionDim: intOption('action-dim', opts.actionDim, 1, 60),
+    delayMs: intOption('delay-ms', opts.delayMs, 0, 60_000),
+  });
+  return { policy, label: `test policy "${opts.policy}"` };
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description("serve a policy over openpi's WebSocket protocol (metadata on connect, msgpack-numpy requests, GET /healthz)")
+    .option('--policy <name>', `built-in test policy: ${TEST_POLICY_NAMES.join(' | ')} (echo: actions[h, d] = state[d mod S] + 0.01 h + image[0,0,0]/255 + 0.001 len(prompt); zero: zeros)`)
+    .option('--port <n>', 'TCP port (0 picks a free one)', String(DEFAULT_PORT))
+    .option('--host <addr>', 'interface to listen on (0.0.0.0 for every interface)', DEFAULT_HOST)
+    .option('--state-dim <n>', 'test policies: length of observation/state', '8')
+    .option('--horizon <n>', 'test policies: actions per chunk (H)', '10')
+    .option('--action-dim <n>', 'test policies: action dimension (D)', '8')
+    .option('--delay-ms <n>', 'test policies: simulated inference time per request', '0')
+    .option('--quiet', 'do not log connections on stderr')
+    .action(
+      action(async (opts: ServeOptions) => {
+        const { policy, label } = choosePolicy(opts);
+        const port = intOption('port', opts.port, 0, 65535);
+        const server = await startServer(policy, { port, host: opts.host, log: opts.quiet ? undefined : (line) => process.stderr.write(`${line}\n`) });
+        const m = policy.metadata;
+        const http = server.url.replace('ws://', 'http://');
+        process.stdout.write(`serving ${label} (embodiment ${m.embodiment}, H=${m.action_horizon}, D=${m.action_dim}) on ${server.url}  health: ${http}/healthz  (Ctrl-C to stop)\n`);
+        await new Promise<void>((resolve) => {
+          const stop = () => void server.close().then(resolve);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        process.stdout.write(`stopped after ${server.served()} requests\n`);
+      }),
+    );
+}
