@@ -95,3 +95,14 @@ test('malformed arrays are rejected with a message that says what is wrong', () 
   rejects([0xc6, 0x7f, 0xff, 0xff, 0xff], /not a valid msgpack frame/);
   rejects(new Array(100).fill(0x91).concat([1]), /nested deeper than 32/);
 });
+
+test('payloads at the bin 8/16/32 size boundaries round-trip (bytes and arrays)', () => {
+  for (const n of [255, 256, 65535, 65536, 70000]) {
+    const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 7) & 0xff);
+    const back = unpackb(packb({ b: bytes, a: ndarray('|u1', [n], bytes) })) as { b: Uint8Array; a: NdArray };
+    assert.deepEqual(back.b, bytes, `bytes of length ${n}`);
+    assert.deepEqual(back.a.data, bytes, `array of length ${n}`);
+    // the same bytes as the library's own bin encoding
+    assert.deepEqual(packb(bytes), encode(bytes));
+  }
+});

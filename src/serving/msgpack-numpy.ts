@@ -5,8 +5,9 @@
  * where the four keys are msgpack *bin* (Python `bytes`), not str. Ordinary dicts keep str keys.
  * Python decodes string-keyed array maps as plain dicts, so we neither emit nor accept them.
  *
- * All scalar encoding and decoding is @msgpack/msgpack's; only map headers and the bin keys of
- * the array maps are written here, because that library writes every map key as a str.
+ * Decoding and all scalar encoding are @msgpack/msgpack's; only container headers, the bin keys of
+ * the array maps (that library writes every map key as a str) and array payloads (appended
+ * without an extra copy) are written here.
  */
 import { decode, encode } from '@msgpack/msgpack';
 import { UserError } from '../util/index.ts';
@@ -104,7 +105,7 @@ function pushValue(v: unknown, out: Uint8Array[], depth: number): void {
   if (isNdArray(v)) {
     // same key order as numpy's packer: __ndarray__, data, dtype, shape
     const bytes = new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength);
-    out.push(mapHeader(4), BIN_ND, encode(true), BIN_DATA, encode(bytes), BIN_DTYPE, encode(v.dtype), BIN_SHAPE, encode([...v.shape]));
+    out.push(mapHeader(4), BIN_ND, encode(true), BIN_DATA, binHeader(bytes.length), bytes, BIN_DTYPE, encode(v.dtype), BIN_SHAPE, encode([...v.shape]));
   } else if (Array.isArray(v)) {
     if (v.some((x) => typeof x === 'object' && x !== null)) {
       out.push(arrayHeader(v.length));
@@ -117,7 +118,15 @@ function pushValue(v: unknown, out: Uint8Array[], depth: number): void {
       out.push(encode(k));
       pushValue(x, out, depth + 1);
     }
-  } else out.push(encode(v));
+  } else if (v instanceof Uint8Array) out.push(binHeader(v.length), v);
+  else out.push(encode(v));
+}
+
+/** bin 8/16/32 header; the bytes follow uncopied (the library would copy them into its own buffer). */
+function binHeader(size: number): Uint8Array {
+  if (size < 0x100) return Uint8Array.of(0xc4, size);
+  if (size < 0x10000) return Uint8Array.of(0xc5, size >> 8, size & 0xff);
+  return Uint8Array.of(0xc6, size >>> 24, (size >> 16) & 0xff, (size >> 8) & 0xff, size & 0xff);
 }
 
 function arrayHeader(size: number): Uint8Array {
