@@ -42,3 +42,4 @@ export {
 } from './server.ts';
 export { type ClientOptions, type InferReply, PolicyClient, ServerError } from './client.ts';
 export { ActionChunkBroker, type ChunkSource } from './chunk-broker.ts';
+export { type ModelPolicyParts, chunkToNative, makeModelPolicy, observationToBatch, resizeToModel } from './model-policy.ts';

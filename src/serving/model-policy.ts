@@ -1,0 +1,155 @@
+/**
+ * A model checkpoint as a servable Policy: wire observation -> normalized unified model batch ->
+ * sampled chunk -> native absolute actions.
+ *
+ *   images  u8 [H, W, 3] per view -> area-resized to [S, S, 3], scaled to [-1, 1]; missing views masked
+ *   prompt  -> tokenize -> first L ids, padded, with a token mask
+ *   state   native [S_e] -> unified [60] -> normalized (state normalizer)
+ *   chunk   normalized unified [H, 60] -> unnormalized (action normalizer) -> decoded from the
+ *           model's parameterization against the unified state (EEF modes) -> native [H, D]
+ *
+ * Axes: H horizon, A = 60 unified dims, D native action dims, V views, S model image side.
+ */
+import { actionFromUnified, decodeChunk, type EefMode, type Embodiment, type Normalizer, stateToUnified, UNIFIED_DIM } from '../actions/index.ts';
+import { type ModelConfig, type Observation, type Params, sampleActions } from '../model/index.ts';
+import { random } from '@jax-js/jax';
+import { check } from '../util/index.ts';
+import type { NdArray } from './msgpack-numpy.ts';
+import { LIBERO_KEYS, observationParser, type ObservationSpec, type PolicyObservation } from './observation.ts';
+import { metadataFor, type Policy } from './policy.ts';
+
+/** Everything a trained model needs to act; a training run provides these. */
+export type ModelPolicyParts = {
+  config: ModelConfig;
+  params: Params;
+  embodiment: Embodiment;
+  /** how the model's eef actions are expressed ('absolute' = no EEF decoding) */
+  parameterization: EefMode | 'absolute';
+  /** normalizes unified states as in training */
+  stateNormalizer: Normalizer;
+  /** (un)normalizes unified actions as in training */
+  actionNormalizer: Normalizer;
+  /** instruction -> token ids (unpadded), the tokenizer used in training */
+  tokenize: (prompt: string) => ArrayLike<number>;
+  /** wire image keys in view order (default: observation/image, observation/wrist_image) */
+  imageKeys?: readonly string[];
+  /** Euler steps (default config.sampleSteps) */
+  steps?: number;
+  /** seed of the per-request noise keys (request i uses seed + i) */
+  seed?: number;
+  /** extra metadata fields (model name, checkpoint step, ...) */
+  extraMetadata?: Record<string, unknown>;
+};
+
+/**
+ * Area-average resize of an RGB u8 image [h, w, 3] to [s, s, 3], scaled to [-1, 1]
+ * (x / 127.5 - 1), written into `out` at `offset`. Each output pixel averages the input pixels
+ * whose index falls in its source rectangle [floor(i h / s), max(floor((i + 1) h / s), +1)).
+ */
+export function resizeToModel(img: NdArray, s: number, out: Float32Array, offset: number): void {
+  const [h, w] = img.shape;
+  const src = img.data as Uint8Array;
+  for (let i = 0; i < s; i++) {
+    const y0 = Math.floor((i * h) / s);
+    const y1 = Math.max(y0 + 1, Math.floor(((i + 1) * h) / s));
+    for (let j = 0; j < s; j++) {
+      const x0 = Math.floor((j * w) / s);
+      const x1 = Math.max(x0 + 1, Math.floor(((j + 1) * w) / s));
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) {
+          const k = (y * w + x) * 3;
+          r += src[k];
+          g += src[k + 1];
+          b += src[k + 2];
+        }
+      }
+      const n = (y1 - y0) * (x1 - x0) * 127.5;
+      const o = offset + (i * s + j) * 3;
+      out[o] = r / n - 1;
+      out[o + 1] = g / n - 1;
+      out[o + 2] = b / n - 1;
+    }
+  }
+}
+
+/** The model batch (B = 1) for one validated observation; `unifiedState` is the raw unified state. */
+export function observationToBatch(p: ModelPolicyParts, imageKeys: readonly string[], obs: PolicyObservation): { batch: Observation; unifiedState: Float64Array } {
+  const c = p.config;
+  const s = c.imageSize;
+  const images = new Float32Array(c.maxViews * s * s * 3); // [1, V, S, S, 3]
+  const imageMask = new Float32Array(c.maxViews); // [1, V]
+  imageKeys.forEach((k, v) => {
+    const img = obs.images[k];
+    if (img === undefined) return;
+    resizeToModel(img, s, images, v * s * s * 3);
+    imageMask[v] = 1;
+  });
+  const ids = p.tokenize(obs.prompt);
+  const tokens = new Int32Array(c.maxTokens); // [1, L]
+  const tokenMask = new Float32Array(c.maxTokens); // [1, L]
+  for (let t = 0; t < Math.min(ids.length, c.maxTokens); t++) {
+    tokens[t] = ids[t];
+    tokenMask[t] = 1;
+  }
+  const unifiedState = stateToUnified(p.embodiment, obs.state); // [A]
+  const batch: Observation = {
+    images: { data: images, shape: [1, c.maxViews, s, s, 3] },
+    imageMask: { data: imageMask, shape: [1, c.maxViews] },
+    tokens: { data: tokens, shape: [1, c.maxTokens] },
+    tokenMask: { data: tokenMask, shape: [1, c.maxTokens] },
+    state: { data: Float32Array.from(p.stateNormalizer.normalize(unifiedState)), shape: [1, UNIFIED_DIM] },
+    stateMask: { data: Float32Array.from(p.embodiment.stateMask), shape: [1, UNIFIED_DIM] },
+    actionMask: { data: Float32Array.from(p.embodiment.actionMask), shape: [1, UNIFIED_DIM] },
+  };
+  return { batch, unifiedState };
+}
+
+/** Normalized unified chunk [H * A] -> native absolute actions [H * D]. */
+export function chunkToNative(p: ModelPolicyParts, sampled: Float32Array, unifiedState: Float64Array): Float32Array {
+  const h = p.config.actionHorizon;
+  const a = p.config.actionDim;
+  const rows = Array.from({ length: h }, (_, t) => p.actionNormalizer.unnormalize(sampled.subarray(t * a, (t + 1) * a))); // [H][A]
+  const absolute = p.parameterization === 'absolute' ? rows : decodeChunk(p.embodiment, p.parameterization, unifiedState, rows);
+  const d = p.embodiment.actionNames.length;
+  const out = new Float32Array(h * d); // [H, D]
+  absolute.forEach((row, t) => out.set(actionFromUnified(p.embodiment, row), t * d));
+  return out;
+}
+
+/** Wraps a model and its training-time transforms as a Policy (one request at a time). */
+export function makeModelPolicy(p: ModelPolicyParts): Policy {
+  const c = p.config;
+  check(p.config.actionDim === UNIFIED_DIM, `model config "${c.name}" has actionDim ${c.actionDim}; serving needs the unified ${UNIFIED_DIM}`);
+  const imageKeys = p.imageKeys ?? [LIBERO_KEYS.image, LIBERO_KEYS.wristImage];
+  check(imageKeys.length >= 1 && imageKeys.length <= c.maxViews, `model "${c.name}" takes 1..${c.maxViews} views; got image keys ${imageKeys.join(', ')}`);
+  const spec: ObservationSpec = {
+    imageKeys,
+    optionalImageKeys: imageKeys.slice(1),
+    stateKey: LIBERO_KEYS.state,
+    stateDim: p.embodiment.stateNames.length,
+    promptRequired: true,
+  };
+  const parse = observationParser(spec);
+  const d = p.embodiment.actionNames.length;
+  const metadata = metadataFor(spec, {
+    embodiment: p.embodiment.name,
+    actionHorizon: c.actionHorizon,
+    actionDim: d,
+    parameterization: 'absolute',
+    extra: { ...p.extraMetadata, model: c.name, model_parameterization: p.parameterization, action_names: [...p.embodiment.actionNames], state_names: [...p.embodiment.stateNames] },
+  });
+  let requests = 0;
+  return {
+    metadata,
+    async infer(raw) {
+      const obs = parse(raw);
+      const { batch, unifiedState } = observationToBatch(p, imageKeys, obs);
+      const key = random.key((p.seed ?? 0) + requests++);
+      const sampled = await sampleActions(c, p.params, batch, key, { steps: p.steps }); // [1, H, A]
+      return { actions: chunkToNative(p, sampled, unifiedState), shape: [c.actionHorizon, d] };
+    },
+  };
+}
