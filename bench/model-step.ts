@@ -5,8 +5,9 @@
  *   node bench/model-step.ts [configs=debug,tiny] [batch=32] [reps=5] [--frozen] [--sample-only|--train-only] [--kernels]
  *   VLALAB_THREADS=1 node bench/model-step.ts tiny 32     # single-threaded wasm
  *
- * Prints the median (and min/max) over `reps` timed repetitions after 2 warm-up repetitions (the
- * first compiles). --kernels counts kernel dispatches per step through jax-js's profiler hook.
+ * Prints the median (and min/max) wall time over `reps` timed repetitions after 2 warm-up
+ * repetitions (the first compiles), and the median process CPU time (all threads; on a shared,
+ * busy machine the steadier figure). --kernels counts kernel dispatches per step.
  */
 import '../src/model/backend.ts';
 import { profiler, random, tree } from '@jax-js/jax';
@@ -23,7 +24,12 @@ const frozen = flags.has('--frozen');
 const backend = await initBackend();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (xs: number[]) => `median ${median(xs).toFixed(1)} ms (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}, n=${xs.length})`;
+const fmt = (xs: number[], cpu: number[]) =>
+  `median ${median(xs).toFixed(1)} ms (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}, n=${xs.length}); cpu ${median(cpu).toFixed(1)} ms`;
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 let kernels = 0;
 if (flags.has('--kernels')) {
@@ -39,9 +45,11 @@ for (const name of names) {
   const batch = syntheticBatch(c, batchSize, 1);
   if (!flags.has('--sample-only')) {
     const times: number[] = [];
+    const cpu: number[] = [];
     for (let i = 0; i < reps + 2; i++) {
       const k0 = kernels;
       const t0 = performance.now();
+      const c0 = cpuMs();
       const { loss, grads } = lossAndGrad(c, params, batch, random.key(i), { freezeSemantic: frozen });
       const a = adamwStep(params.action, grads.action, optA, 1e-4, ADAMW_DEFAULTS);
       let semantic = params.semantic;
@@ -58,21 +66,25 @@ for (const name of names) {
       await loss.data();
       await params.action.actionOut.b.ref.data(); // the update has finished
       if (i >= 2) times.push(performance.now() - t0);
+      if (i >= 2) cpu.push(cpuMs() - c0);
       if (i === 2 && flags.has('--kernels')) console.log(`  ${name}: ${kernels - k0} kernel dispatches per training step`);
     }
-    console.log(`${name} train${frozen ? ' (frozen semantic)' : ''} B=${batchSize} [${backend}]: ${fmt(times)}`);
+    console.log(`${name} train${frozen ? ' (frozen semantic)' : ''} B=${batchSize} [${backend}]: ${fmt(times, cpu)}`);
   }
   if (!flags.has('--train-only')) {
     const one = syntheticBatch(c, 1, 2);
     const times: number[] = [];
+    const cpu: number[] = [];
     for (let i = 0; i < reps + 2; i++) {
       const k0 = kernels;
       const t0 = performance.now();
+      const c0 = cpuMs();
       await sampleActions(c, params, one, random.key(i));
       if (i >= 2) times.push(performance.now() - t0);
+      if (i >= 2) cpu.push(cpuMs() - c0);
       if (i === 2 && flags.has('--kernels')) console.log(`  ${name}: ${kernels - k0} kernel dispatches per sample`);
     }
-    console.log(`${name} sample B=1 H=${c.actionHorizon} ${c.sampleSteps} steps [${backend}]: ${fmt(times)}`);
+    console.log(`${name} sample B=1 H=${c.actionHorizon} ${c.sampleSteps} steps [${backend}]: ${fmt(times, cpu)}`);
   }
   tree.dispose([params, optS.m, optS.v, optA.m, optA.v]);
 }

@@ -4,6 +4,8 @@
  */
 import { uninstallWorkerShim, workerShimInstalled } from './worker-shim.ts';
 import { defaultDevice, init, numpy as np } from '@jax-js/jax';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/index.ts';
 
 /**
@@ -30,6 +32,44 @@ function probe(): boolean {
 
 /** True when wasm kernels run on the worker thread pool. */
 export const multiThreaded = probe();
+
+type Prepare = (kernel: object) => unknown;
+type WasmBackendLike = { prepareKernel: Prepare; prepareKernelSync: Prepare };
+
+/**
+ * jax-js 0.1.25 prepares every kernel launch afresh: a jitted program re-dispatches the same Kernel
+ * objects each call, and each dispatch re-hashes its kernel (a BigInt polynomial hash of the whole
+ * expression tree) to find the compiled module, ~20 % of a small model's step. This memoizes the
+ * prepared executable per Kernel object (what it returns is immutable: the kernel and its compiled
+ * module). The backend is reached through the library's internal chunk; if its layout differs (another
+ * version), nothing is patched. Returns whether the patch is active.
+ */
+async function memoizeKernelPreparation(): Promise<boolean> {
+  try {
+    const index = fileURLToPath(import.meta.resolve('@jax-js/jax'));
+    const chunk = /from "\.\/(backend-[\w-]+\.js)"/.exec(readFileSync(index, 'utf8'))?.[1];
+    if (!chunk) return false;
+    const mod = (await import(new URL(chunk, import.meta.resolve('@jax-js/jax')).href)) as Record<string, unknown>;
+    const getBackend = Object.values(mod).find((f) => typeof f === 'function' && f.name === 'getBackend') as ((d: string) => unknown) | undefined;
+    const wasm = getBackend?.('wasm') as Partial<WasmBackendLike> | undefined;
+    if (typeof wasm?.prepareKernel !== 'function' || typeof wasm.prepareKernelSync !== 'function') return false;
+    for (const name of ['prepareKernel', 'prepareKernelSync'] as const) {
+      const original = wasm[name]!.bind(wasm);
+      const memo = new WeakMap<object, unknown>();
+      wasm[name] = (kernel: object) => {
+        let exe = memo.get(kernel);
+        if (exe === undefined) memo.set(kernel, (exe = original(kernel)));
+        return exe;
+      };
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when kernel preparation is memoized (see memoizeKernelPreparation). */
+export const kernelMemo = await memoizeKernelPreparation();
 
 /** The devices a model can run on: 'cpu' is jax-js's wasm backend. */
 export type ModelDevice = 'cpu' | 'webgpu';
