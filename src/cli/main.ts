@@ -7,11 +7,13 @@ import { register as registerActions } from './actions.ts';
 import { register as registerEmbodiments } from './embodiments.ts';
 import { reportError } from './run.ts';
 import { register as registerServe } from './serve.ts';
+import { register as registerSim } from './sim.ts';
 
 const COMMANDS: ((program: Command) => void)[] = [
   registerEmbodiments,
   registerActions,
   registerServe,
+  registerSim,
 ];
 
 export function buildProgram(): Command {

@@ -1,0 +1,32 @@
+/** Small RGB image helpers for recordings: tiling frames into a contact sheet, nearest upscaling. */
+
+/** RGB u8 [h, w, 3] images of one size tiled row-major into `cols` columns with a `gap`-pixel border (grey). */
+export function tileRgb(frames: readonly Uint8Array[], w: number, h: number, cols: number, gap = 2): { rgb: Uint8Array; width: number; height: number } {
+  const n = frames.length;
+  const c = Math.max(1, Math.min(cols, n));
+  const r = Math.max(1, Math.ceil(n / c));
+  const width = c * w + (c + 1) * gap;
+  const height = r * h + (r + 1) * gap;
+  const rgb = new Uint8Array(width * height * 3).fill(96);
+  frames.forEach((f, k) => {
+    const x0 = gap + (k % c) * (w + gap);
+    const y0 = gap + Math.floor(k / c) * (h + gap);
+    for (let y = 0; y < h; y++) rgb.set(f.subarray(y * w * 3, (y + 1) * w * 3), ((y0 + y) * width + x0) * 3);
+  });
+  return { rgb, width, height };
+}
+
+/** Nearest-neighbour upscaling of an RGB image by an integer factor. */
+export function upscaleRgb(rgb: Uint8Array, w: number, h: number, k: number): Uint8Array {
+  const out = new Uint8Array(w * k * h * k * 3);
+  for (let y = 0; y < h * k; y++) {
+    for (let x = 0; x < w * k; x++) {
+      const s = ((Math.floor(y / k) * w) + Math.floor(x / k)) * 3;
+      const d = (y * w * k + x) * 3;
+      out[d] = rgb[s];
+      out[d + 1] = rgb[s + 1];
+      out[d + 2] = rgb[s + 2];
+    }
+  }
+  return out;
+}

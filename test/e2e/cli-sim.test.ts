@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { decodePng } from '../../src/util/index.ts';
+import { runCli } from '../helpers/cli.ts';
+
+describe('vlalab sim', () => {
+  it('lists tasks as JSON', () => {
+    const r = runCli(['sim', 'tasks', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.ok(out.robots.includes('panda7'));
+    assert.ok(out.tasks.some((t: { name: string; instruction: string }) => t.name === 'pick-place' && t.instruction.includes('red cube')));
+  });
+
+  it('demo runs the expert, writes frames and a contact sheet, and reports success', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-demo-'));
+    try {
+      const r = runCli(['sim', 'demo', '--robot', 'panda7', '--task', 'pick-place', '--seed', '2', '--out', dir, '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const res = JSON.parse(r.stdout);
+      assert.deepEqual(Object.keys(res), ['success', 'points', 'max_points', 'steps']);
+      assert.equal(res.success, true);
+      const frames = readdirSync(join(dir, 'frames'));
+      assert.equal(frames.filter((f) => f.startsWith('front_')).length, res.steps + 1);
+      const first = decodePng(readFileSync(join(dir, 'frames', 'front_0000.png')));
+      assert.equal(first.width, 64);
+      assert.ok(existsSync(join(dir, 'sheet.png')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('bad input gives one clear line', () => {
+    for (const [args, pattern] of [
+      [['--robot', 'panda', '--task', 'pick-place'], /unknown robot "panda"; did you mean "panda7"/],
+      [['--robot', 'panda7', '--task', 'pick'], /unknown task "pick"/],
+      [['--robot', 'panda7', '--task', 'pick-place', '--seed', 'x'], /--seed must be an integer/],
+      [['--robot', 'panda7', '--task', 'pick-place', '--out', '/proc/vlalab/x'], /cannot write to/],
+    ] as const) {
+      const out = args.includes('--out') ? [] : ['--out', join(tmpdir(), 'vlalab-never')];
+      const r = runCli(['sim', 'demo', ...args, ...out]);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, pattern);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  });
+});
