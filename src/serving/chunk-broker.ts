@@ -8,6 +8,7 @@ import { UserError } from '../util/index.ts';
 /** Anything that maps an observation to an [H, D] chunk (a PolicyClient wrapped, a local policy). */
 export type ChunkSource<Obs> = (obs: Obs) => Promise<{ actions: ArrayLike<number>; shape: readonly number[] }>;
 
+/** Hands out one action per control step from chunks of a ChunkSource, re-planning every k steps. */
 export class ActionChunkBroker<Obs> {
   readonly #source: ChunkSource<Obs>;
   readonly #executeSteps: number;

@@ -38,6 +38,7 @@ export {
   CLOSE_INTERNAL_ERROR,
   DEFAULT_HOST,
   DEFAULT_PORT,
+  MAX_IN_FLIGHT,
   startServer,
 } from './server.ts';
 export { type ClientOptions, type InferReply, PolicyClient, ServerError } from './client.ts';

@@ -7,7 +7,7 @@ import { PolicyClient, ServerError } from './client.ts';
 import { f32, ndarray, type NdArray, packb, unpackb } from './msgpack-numpy.ts';
 import { echoChunk, makeTestPolicy, testObservation, testObservationSpec } from './policy.ts';
 import { observationParser } from './observation.ts';
-import { CLOSE_INTERNAL_ERROR, type RunningServer, startServer } from './server.ts';
+import { CLOSE_INTERNAL_ERROR, MAX_IN_FLIGHT, type RunningServer, startServer } from './server.ts';
 
 let server: RunningServer;
 const policy = makeTestPolicy('echo', { stateDim: 8, actionHorizon: 10, actionDim: 8 });
@@ -134,4 +134,14 @@ test('the chunk broker executes k of H actions per query, then re-plans', async 
 test('decoded requests are independent copies (no aliasing of the frame buffer)', () => {
   const a = unpackb(packb({ x: f32([2], Float32Array.of(1, 2)) })) as { x: NdArray };
   assert.equal(a.x.data.byteOffset, 0);
+});
+
+test('a client that floods frames without waiting for replies is cut off with 1011', async () => {
+  const frame = packb(testObservation([1, 2, 3, 4, 5, 6, 7, 8], { side: 4 }));
+  const { messages, code } = await rawExchange(new Array(MAX_IN_FLIGHT + 20).fill(frame));
+  assert.equal(code, CLOSE_INTERNAL_ERROR);
+  const text = messages.filter((m) => !m.binary).map((m) => m.data.toString());
+  assert.equal(text.length, 1);
+  assert.match(text[0], /more than 4 requests in flight on one connection/);
+  assert.ok(messages.length - 2 <= MAX_IN_FLIGHT, `${messages.length - 2} replies before the error`);
 });

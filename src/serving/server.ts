@@ -22,6 +22,9 @@ export const DEFAULT_HOST = '127.0.0.1';
 /** WebSocket close code for "internal error" (RFC 6455), what openpi sends after an error frame. */
 export const CLOSE_INTERNAL_ERROR = 1011;
 
+/** Requests one connection may have waiting; openpi clients send one and wait for its reply. */
+export const MAX_IN_FLIGHT = 4;
+
 /** Server options. */
 export type ServerOptions = {
   /** port (default 8000; 0 picks a free one) */
@@ -94,6 +97,19 @@ export async function startServer(policy: Policy, options: ServerOptions = {}): 
     let prevTotalMs: number | undefined;
     let chain: Promise<void> = Promise.resolve();
     let failed = false;
+    let inFlight = 0;
+
+    /** openpi's error path: one text frame with the reason, then close 1011; later frames are dropped. */
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
+      const message = err instanceof UserError ? `bad request: ${err.message}` : `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+      log(`connection from ${who}: ${message.split('\n')[0]}`);
+      if (ws.readyState === ws.OPEN) {
+        ws.send(message);
+        ws.close(CLOSE_INTERNAL_ERROR, err instanceof UserError ? 'Bad request. Reason in previous frame.' : 'Internal server error. Traceback included in previous frame.');
+      }
+    };
 
     const handle = async (data: Buffer, isBinary: boolean): Promise<void> => {
       if (failed || ws.readyState !== ws.OPEN) return;
@@ -114,17 +130,17 @@ export async function startServer(policy: Policy, options: ServerOptions = {}): 
         served++;
         prevTotalMs = performance.now() - start;
       } catch (err) {
-        failed = true;
-        const message = err instanceof UserError ? `bad request: ${err.message}` : `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
-        log(`connection from ${who}: ${message.split('\n')[0]}`);
-        if (ws.readyState === ws.OPEN) {
-          ws.send(message);
-          ws.close(CLOSE_INTERNAL_ERROR, err instanceof UserError ? 'Bad request. Reason in previous frame.' : 'Internal server error. Traceback included in previous frame.');
-        }
+        fail(err);
       }
     };
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      chain = chain.then(() => handle(data, isBinary));
+      if (failed) return;
+      // bounded memory: a client may not pile up frames faster than they are answered
+      if (++inFlight > MAX_IN_FLIGHT) {
+        fail(new UserError(`more than ${MAX_IN_FLIGHT} requests in flight on one connection; send one observation and wait for its reply (or open more connections)`));
+        return;
+      }
+      chain = chain.then(() => handle(data, isBinary)).then(() => void inFlight--);
     });
     ws.on('error', (err) => log(`connection from ${who}: ${err.message}`));
     ws.on('close', (code) => log(`connection from ${who} closed (${code})`));
