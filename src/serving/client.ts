@@ -113,6 +113,14 @@ export class PolicyClient {
     return { actions, serverTiming: typeof timing === 'object' && timing !== null ? (timing as Record<string, number>) : {}, clientMs, reply };
   }
 
+  /** The chunk for one observation as H rows of D actions (what a closed-loop runner executes). */
+  async predictChunk(observation: Record<string, unknown>): Promise<Float32Array[]> {
+    const { actions } = await this.infer(observation);
+    const [h, d] = actions.shape;
+    const data = Float32Array.from(actions.data as ArrayLike<number>); // [H * D], any float dtype
+    return Array.from({ length: h }, (_, t) => data.slice(t * d, (t + 1) * d));
+  }
+
   /** Closes the connection (normal closure). */
   close(): Promise<void> {
     if (this.#ws.readyState === WebSocket.CLOSED) return Promise.resolve();

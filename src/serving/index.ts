@@ -15,8 +15,10 @@ export {
 export {
   type ObservationSpec,
   type PolicyObservation,
+  type RgbFrame,
   LIBERO_KEYS,
   MAX_IMAGE_SIDE,
+  makeObservation,
   observationParser,
 } from './observation.ts';
 export {

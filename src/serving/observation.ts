@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { UserError } from '../util/index.ts';
-import { isNdArray, type NdArray } from './msgpack-numpy.ts';
+import { f32, isNdArray, type NdArray, ndarray } from './msgpack-numpy.ts';
 
 /** What a policy expects to receive; part of the metadata sent on connect. */
 export type ObservationSpec = {
@@ -94,4 +94,24 @@ export function observationParser(spec: ObservationSpec): (raw: unknown) => Poli
 function expectedKeys(spec: ObservationSpec): string {
   const opt = (k: string) => (spec.optionalImageKeys.includes(k) ? `${k} (optional)` : k);
   return [...spec.imageKeys.map(opt), spec.stateKey, spec.promptRequired ? LIBERO_KEYS.prompt : `${LIBERO_KEYS.prompt} (optional)`].join(', ');
+}
+
+/** An RGB frame: row-major u8 [height, width, 3]. */
+export type RgbFrame = { data: Uint8Array; width: number; height: number };
+
+/**
+ * The wire observation (LIBERO keys) for a client to send: frames as u8 [H, W, 3] arrays, the
+ * native state as float32 [S], the prompt. What a robot or a simulator hands to PolicyClient.infer.
+ */
+export function makeObservation(o: { image: RgbFrame; wristImage?: RgbFrame; state: ArrayLike<number>; prompt: string }): Record<string, unknown> {
+  const frame = (f: RgbFrame, what: string) => {
+    if (f.data.length !== f.width * f.height * 3) throw new UserError(`${what} has ${f.data.length} bytes; a ${f.width}x${f.height} RGB frame has ${f.width * f.height * 3}`);
+    return ndarray('|u1', [f.height, f.width, 3], f.data);
+  };
+  return {
+    [LIBERO_KEYS.image]: frame(o.image, 'image'),
+    ...(o.wristImage ? { [LIBERO_KEYS.wristImage]: frame(o.wristImage, 'wrist image') } : {}),
+    [LIBERO_KEYS.state]: f32([o.state.length], Float32Array.from(o.state)),
+    [LIBERO_KEYS.prompt]: o.prompt,
+  };
 }

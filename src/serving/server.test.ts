@@ -6,7 +6,7 @@ import { ActionChunkBroker } from './chunk-broker.ts';
 import { PolicyClient, ServerError } from './client.ts';
 import { f32, ndarray, type NdArray, packb, unpackb } from './msgpack-numpy.ts';
 import { echoChunk, makeTestPolicy, testObservation, testObservationSpec } from './policy.ts';
-import { observationParser } from './observation.ts';
+import { makeObservation, observationParser } from './observation.ts';
 import { CLOSE_INTERNAL_ERROR, MAX_IN_FLIGHT, type RunningServer, startServer } from './server.ts';
 
 let server: RunningServer;
@@ -144,4 +144,17 @@ test('a client that floods frames without waiting for replies is cut off with 10
   assert.equal(text.length, 1);
   assert.match(text[0], /more than 4 requests in flight on one connection/);
   assert.ok(messages.length - 2 <= MAX_IN_FLIGHT, `${messages.length - 2} replies before the error`);
+});
+
+test('makeObservation + predictChunk: a robot-side frame in, H rows of native actions out', async () => {
+  const client = await PolicyClient.connect(server.url);
+  const image = { data: new Uint8Array(6 * 4 * 3).fill(102), width: 6, height: 4 };
+  const obs = makeObservation({ image, state: [0.5, 0, 0, 0, 0, 0, 0, 0], prompt: 'go' });
+  assert.deepEqual((obs['observation/image'] as NdArray).shape, [4, 6, 3]);
+  const rows = await client.predictChunk(obs);
+  assert.equal(rows.length, 10);
+  assert.equal(rows[3].length, 8);
+  assertClose(rows[3][0], 0.5 + 0.03 + 102 / 255 + 0.002, 1e-6);
+  assert.throws(() => makeObservation({ image: { ...image, width: 5 }, state: [], prompt: '' }), /image has 72 bytes; a 5x4 RGB frame has 60/);
+  await client.close();
 });
