@@ -40,7 +40,7 @@ describe('vlalab sim', () => {
       [['--robot', 'panda7', '--task', 'pick-place', '--seed', 'x'], /--seed must be an integer/],
       [['--robot', 'panda7', '--task', 'pick-place', '--out', '/proc/vlalab/x'], /cannot write to/],
     ] as const) {
-      const out = args.includes('--out') ? [] : ['--out', join(tmpdir(), 'vlalab-never')];
+      const out = (args as readonly string[]).includes('--out') ? [] : ['--out', join(tmpdir(), 'vlalab-never')];
       const r = runCli(['sim', 'demo', ...args, ...out]);
       assert.equal(r.status, 1);
       assert.match(r.stderr, pattern);
