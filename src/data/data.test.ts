@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { getEmbodiment } from '../actions/index.ts';
+import { Rng } from '../util/index.ts';
+import { createDatasetWriter, createLoader, type Dataset, type EpisodeFrame, openDataset, tokenizePadded, detokenize, TOKENS } from './index.ts';
+
+const e = getEmbodiment('panda7');
+const S = 16;
+
+/** A synthetic panda7 episode: smooth EEF targets, random images. */
+function episode(rng: Rng, length: number): EpisodeFrame[] {
+  const x0 = rng.range(-0.1, 0.1);
+  return Array.from({ length }, (_, t) => {
+    const state = new Float64Array(e.stateNames.length);
+    state.set([x0 + 0.01 * t, 0.02 * t, 0.2, 0, 0, 0.1 * t], 0);
+    for (let j = 0; j < 7; j++) state[6 + j] = rng.range(-1, 1);
+    state[13] = t < length / 2 ? 1 : 0;
+    const action = Float64Array.from([x0 + 0.01 * (t + 1), 0.02 * (t + 1), 0.2, 0, 0, 0.1 * (t + 1), t < length / 2 ? 1 : 0]);
+    const images = Object.fromEntries(['front', 'wrist'].map((c) => [c, Uint8Array.from({ length: S * S * 3 }, () => rng.int(256))]));
+    return { images, state, action };
+  });
+}
+
+describe('LeRobot v3.0 datasets', () => {
+  let dir: string;
+  let frames: EpisodeFrame[][];
+  let ds: Dataset;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vlalab-ds-'));
+    const rng = new Rng(0);
+    frames = [episode(rng, 7), episode(rng, 5), episode(rng, 9)];
+    const w = createDatasetWriter(dir, { embodiment: 'panda7', imageSize: S });
+    frames.forEach((f, i) => w.addEpisode({ task: i === 1 ? 'stack the cubes' : 'put the red cube on the plate', frames: f }));
+    assert.deepEqual(await w.finalize(), { episodes: 3, frames: 21 });
+    ds = await openDataset(dir);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('round-trips frames, actions, tasks and episodes', () => {
+    assert.equal(ds.info.codebase_version, 'v3.0');
+    assert.equal(ds.embodiment.name, 'panda7');
+    assert.deepEqual(ds.cameras, ['front', 'wrist']);
+    assert.deepEqual(ds.episodes.map((x) => [x.from, x.to, x.task]), [[0, 7, 'put the red cube on the plate'], [7, 12, 'stack the cubes'], [12, 21, 'put the red cube on the plate']]);
+    let i = 0;
+    for (const ep of frames) {
+      for (const f of ep) {
+        assert.deepEqual(Array.from(ds.state.subarray(i * 14, i * 14 + 14)), Array.from(f.state, Math.fround));
+        assert.deepEqual(Array.from(ds.action.subarray(i * 7, i * 7 + 7)), Array.from(f.action, Math.fround));
+        assert.deepEqual(ds.image('front', i), f.images.front);
+        assert.deepEqual(ds.image('wrist', i), f.images.wrist);
+        i++;
+      }
+    }
+  });
+
+  it('writes stats that match the data', () => {
+    const stats = JSON.parse(readFileSync(join(dir, 'meta/stats.json'), 'utf8'));
+    const xs = frames.flat().map((f) => Math.fround(f.action[0]));
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    assert.ok(Math.abs(stats.action.mean[0] - mean) < 1e-9);
+    assert.equal(stats.action.min[0], Math.min(...xs));
+    assert.equal(stats.action.count[0], 21);
+    for (const k of ['q01', 'q10', 'q50', 'q90', 'q99', 'std', 'max']) assert.equal(stats['observation.state'][k].length, 14);
+  });
+
+  it('is read by DuckDB with the same values (FLOAT[] lists, image structs)', async () => {
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    const file = join(dir, 'data/chunk-000/file-000.parquet');
+    const r = await c.runAndReadAll(`select typeof(action) as t, typeof("observation.images.front") as ti, action, episode_index, frame_index from '${file}' order by index`);
+    const rows = r.getRowObjectsJson() as { t: string; ti: string; action: number[]; episode_index: string; frame_index: string }[];
+    assert.equal(rows.length, 21);
+    assert.equal(rows[0].t, 'FLOAT[]');
+    assert.equal(rows[0].ti, 'STRUCT(bytes BLOB, path VARCHAR)');
+    rows.forEach((row, i) => assert.deepEqual(row.action.map(Number), Array.from(ds.action.subarray(i * 7, i * 7 + 7))));
+    assert.deepEqual(rows.map((x) => Number(x.episode_index)), ds.episodes.flatMap((ep, k) => Array(ep.length).fill(k)));
+    const tasks = (await c.runAndReadAll(`select task_index, task from '${join(dir, 'meta/tasks.parquet')}' order by task_index`)).getRowObjectsJson();
+    assert.deepEqual(tasks.map((t) => t.task), ['put the red cube on the plate', 'stack the cubes']);
+    c.closeSync();
+  });
+
+  it('names the file and the problem for broken datasets', async () => {
+    const broken = mkdtempSync(join(tmpdir(), 'vlalab-bad-'));
+    try {
+      await assert.rejects(openDataset(broken), /meta\/info.json is missing/);
+      const copy = (p: string) => writeFileSync(join(broken, p), readFileSync(join(dir, p)));
+      const { mkdirSync } = await import('node:fs');
+      for (const d of ['meta/episodes/chunk-000', 'data/chunk-000']) mkdirSync(join(broken, d), { recursive: true });
+      for (const p of ['meta/info.json', 'meta/tasks.parquet', 'meta/episodes/chunk-000/file-000.parquet']) copy(p);
+      await assert.rejects(openDataset(broken), /data\/chunk-000\/file-000.parquet is missing/);
+      const data = readFileSync(join(dir, 'data/chunk-000/file-000.parquet'));
+      writeFileSync(join(broken, 'data/chunk-000/file-000.parquet'), data.subarray(0, data.length - 100));
+      await assert.rejects(openDataset(broken), /file-000.parquet is not a readable parquet file.*truncated/);
+      const info = JSON.parse(readFileSync(join(dir, 'meta/info.json'), 'utf8'));
+      writeFileSync(join(broken, 'meta/info.json'), JSON.stringify({ ...info, robot_type: 'koch' }));
+      await assert.rejects(openDataset(broken), /robot_type "koch" is not a registered embodiment; pass --embodiment/);
+      info.features.action.shape = [8];
+      writeFileSync(join(broken, 'meta/info.json'), JSON.stringify(info));
+      await assert.rejects(openDataset(broken), /info.json: state\/action have 14\/8 dims but embodiment panda7 has 14\/7/);
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
+  });
+
+  it('loads deterministic batches with sensory dropout that never drops every view', async () => {
+    const opts = { horizon: 4, mode: 'eef-rel' as const, normMode: 'quantile' as const, batchSize: 64, seed: 3, maxViews: 2, imageSize: S, maxTokens: 40, pState: 0.3, pView: 0.4 };
+    const loader = createLoader([ds], opts);
+    const a = await loader.batchAt(5);
+    const b = await createLoader([ds], opts).batchAt(5);
+    assert.deepEqual(a, b);
+    assert.notDeepEqual((await loader.batchAt(6)).actions.data, a.actions.data);
+    assert.deepEqual(a.actions.shape, [64, 4, 60]);
+    let noState = 0;
+    let views = 0;
+    const batches = 40;
+    for (let s = 0; s < batches; s++) {
+      const x = await loader.batchAt(s);
+      for (let k = 0; k < 64; k++) {
+        const m = x.imageMask.data.subarray(2 * k, 2 * k + 2);
+        assert.ok(m[0] + m[1] >= 1, 'a sample lost every view');
+        views += m[0] + m[1];
+        if (x.state.data.subarray(60 * k, 60 * k + 60).every((v) => v === 0)) noState++;
+        for (let d = 0; d < 60; d++) if (!x.actionMask.data[60 * k + d]) assert.equal(x.actions.data[(k * 4) * 60 + d], 0);
+      }
+    }
+    const n = batches * 64;
+    // each view kept with p = 0.6; when both drop (p = 0.16) one comes back: E[views] = 2 * 0.6 + 0.16
+    assert.ok(Math.abs(noState / n - 0.3) < 0.04, `state dropout rate ${noState / n}`);
+    assert.ok(Math.abs(views / n - 1.36) < 0.05, `views per sample ${views / n}`);
+    const t = a.tokens.data.subarray(0, 40);
+    assert.ok(['put the red cube on the plate', 'stack the cubes'].includes(detokenize(t)));
+  });
+
+  it('tokenizes bytes with BOS/EOS, truncation and padding', () => {
+    const { ids, mask } = tokenizePadded('Put', 6);
+    assert.deepEqual(Array.from(ids), [TOKENS.bos, 4 + 112, 4 + 117, 4 + 116, TOKENS.eos, TOKENS.pad]);
+    assert.deepEqual(Array.from(mask), [1, 1, 1, 1, 1, 0]);
+    const long = tokenizePadded('a very long instruction', 5);
+    assert.equal(long.ids[4], TOKENS.eos);
+    assert.ok(long.mask.every((m) => m === 1));
+  });
+});

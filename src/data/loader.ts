@@ -1,0 +1,184 @@
+/**
+ * The training loader: model batches from one or more datasets, deterministic in (seed, step).
+ *
+ * A sample is a frame t of an episode: its camera views, instruction tokens, unified normalized
+ * state, and the action chunk a[t .. t+H-1] in the chosen parameterization (EEF slots relative to
+ * the state's pose at t, eq. 4), normalized. Chunks that run past the episode's end repeat its
+ * last action (the robot holds still), the usual convention of LeRobot-style loaders.
+ *
+ * Sensory dropout: the state is zeroed with probability pState; each view is dropped with
+ * probability pView, but at least one view is always kept.
+ *
+ * Mixtures: dataset d is drawn with probability proportional to weight_d * N_eff,d where
+ * N_eff = floor(N_raw / S_d) (eq. 5, S = frame step size); within it a frame is drawn uniformly.
+ */
+import {
+  actionToUnified, encodeChunk, type EefMode, type FeatureStats, makeNormalizer, type Normalizer, type NormMode,
+  stateToUnified, UNIFIED_DIM,
+} from '../actions/index.ts';
+import { Rng, UserError } from '../util/index.ts';
+import type { Dataset } from './lerobot.ts';
+import { computeStats } from './stats.ts';
+import { tokenizePadded } from './tokenizer.ts';
+
+/** A host array: row-major data and its shape (the model's HostTensor). */
+export type HostArray<T extends Float32Array | Int32Array = Float32Array> = { data: T; shape: number[] };
+
+/** A model batch (the model layer's Batch contract, as plain typed arrays). */
+export type SampleBatch = {
+  images: HostArray; imageMask: HostArray; tokens: HostArray<Int32Array>; tokenMask: HostArray;
+  state: HostArray; stateMask: HostArray; actionMask: HostArray; actions: HostArray;
+};
+
+/** Action parameterization: one of the EEF modes, or 'absolute' (targets as recorded). */
+export type ActionMode = EefMode | 'absolute';
+
+/** Loader settings (the model's shapes and the training recipe). */
+export type LoaderOptions = {
+  horizon: number;
+  mode: ActionMode;
+  normMode: NormMode;
+  batchSize: number;
+  seed: number;
+  /** model view slots V, image side S, token length L */
+  maxViews: number;
+  imageSize: number;
+  maxTokens: number;
+  pState?: number;
+  pView?: number;
+  /** per-dataset frame step size S and weight (default 1, 1) */
+  frameStep?: readonly number[];
+  weights?: readonly number[];
+};
+
+/** Unified-layout normalization stats of a dataset (what a checkpoint stores to act later). */
+export type NormStats = { state: FeatureStats; action: FeatureStats };
+
+/** A loader: batches by step, and the stats it normalizes with. */
+export type Loader = {
+  batchAt(step: number): Promise<SampleBatch>;
+  /** normalization stats per dataset (unified layout) */
+  norm: NormStats[];
+};
+
+function unifiedStats(rows: Float64Array, n: number): FeatureStats {
+  const s = computeStats(rows, n, UNIFIED_DIM);
+  return { mean: s.mean, std: s.std, min: s.min, max: s.max, q01: s.q01, q99: s.q99 };
+}
+
+/** The chunk of frame `i` (global index in `ds`) in unified layout, in `mode`, unnormalized [H][60]. */
+export function unifiedChunk(ds: Dataset, i: number, horizon: number, mode: ActionMode, end: number): { state: Float64Array; chunk: Float64Array[] } {
+  const e = ds.embodiment;
+  const ds_ = e.stateNames.length;
+  const da = e.actionNames.length;
+  const state = stateToUnified(e, ds.state.subarray(i * ds_, (i + 1) * ds_));
+  const chunk: Float64Array[] = [];
+  for (let h = 0; h < horizon; h++) {
+    const j = Math.min(i + h, end - 1); // past the end: repeat the last action
+    chunk.push(actionToUnified(e, ds.action.subarray(j * da, (j + 1) * da)));
+  }
+  return { state, chunk: mode === 'absolute' ? chunk : encodeChunk(e, mode, state, chunk) };
+}
+
+/** Unified state and chunk-action stats of a dataset in `mode` (over every frame as a chunk start). */
+export function datasetNormStats(ds: Dataset, horizon: number, mode: ActionMode): NormStats {
+  const n = ds.numFrames;
+  const states = new Float64Array(n * UNIFIED_DIM);
+  const actions = new Float64Array(n * horizon * UNIFIED_DIM);
+  for (const ep of ds.episodes) {
+    for (let i = ep.from; i < ep.to; i++) {
+      const { state, chunk } = unifiedChunk(ds, i, horizon, mode, ep.to);
+      states.set(state, i * UNIFIED_DIM);
+      chunk.forEach((a, h) => actions.set(a, (i * horizon + h) * UNIFIED_DIM));
+    }
+  }
+  return { state: unifiedStats(states, n), action: unifiedStats(actions, n * horizon) };
+}
+
+/** A 32-bit seed for (seed, step). */
+function mix(seed: number, step: number): number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(step + 0x632be5ab, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return Math.imul(h, 0x27d4eb2d) >>> 0;
+}
+
+/** Creates the loader over `datasets` (all must fit the model's image size). */
+export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Loader {
+  if (datasets.length === 0) throw new UserError('the loader needs at least one dataset');
+  const S = o.imageSize;
+  const V = o.maxViews;
+  for (const ds of datasets) {
+    if (ds.imageSize !== S) throw new UserError(`${ds.dir}: images are ${ds.imageSize}x${ds.imageSize} but the model takes ${S}x${S}; record at --size ${S} or choose a model config for ${ds.imageSize}px`);
+    if (ds.cameras.length > V) throw new UserError(`${ds.dir}: ${ds.cameras.length} cameras but the model has ${V} view slots`);
+  }
+  const steps = datasets.map((_, d) => o.frameStep?.[d] ?? 1);
+  const weights = datasets.map((ds, d) => (o.weights?.[d] ?? 1) * Math.floor(ds.numFrames / steps[d]));
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (!(total > 0)) throw new UserError('every dataset has zero effective frames (N_raw / S < 1)');
+  const norm = datasets.map((ds) => datasetNormStats(ds, o.horizon, o.mode));
+  const normalizers: { state: Normalizer; action: Normalizer }[] = datasets.map((ds, d) => ({
+    state: makeNormalizer(norm[d].state, ds.embodiment.stateMask, o.normMode),
+    action: makeNormalizer(norm[d].action, ds.embodiment.actionMask, o.normMode),
+  }));
+  const episodeOf = datasets.map((ds) => {
+    const map = new Int32Array(ds.numFrames);
+    ds.episodes.forEach((ep, k) => map.fill(k, ep.from, ep.to));
+    return map;
+  });
+  const tokenCache = new Map<string, { ids: Int32Array; mask: Float32Array }>();
+  const tokens = (text: string) => {
+    let t = tokenCache.get(text);
+    if (!t) tokenCache.set(text, (t = tokenizePadded(text, o.maxTokens)));
+    return t;
+  };
+  const pState = o.pState ?? 0;
+  const pView = o.pView ?? 0;
+
+  function build(step: number): SampleBatch {
+    const B = o.batchSize;
+    const H = o.horizon;
+    const A = UNIFIED_DIM;
+    const rng = new Rng(mix(o.seed, step));
+    const b: SampleBatch = {
+      images: { data: new Float32Array(B * V * S * S * 3), shape: [B, V, S, S, 3] },
+      imageMask: { data: new Float32Array(B * V), shape: [B, V] },
+      tokens: { data: new Int32Array(B * o.maxTokens), shape: [B, o.maxTokens] },
+      tokenMask: { data: new Float32Array(B * o.maxTokens), shape: [B, o.maxTokens] },
+      state: { data: new Float32Array(B * A), shape: [B, A] },
+      stateMask: { data: new Float32Array(B * A), shape: [B, A] },
+      actionMask: { data: new Float32Array(B * A), shape: [B, A] },
+      actions: { data: new Float32Array(B * H * A), shape: [B, H, A] },
+    };
+    for (let k = 0; k < B; k++) {
+      let u = rng.uniform() * total;
+      let d = 0;
+      while (d < datasets.length - 1 && u >= weights[d]) u -= weights[d++];
+      const ds = datasets[d];
+      const i = Math.min(ds.numFrames - 1, Math.floor(rng.uniform() * Math.floor(ds.numFrames / steps[d])) * steps[d]);
+      const ep = ds.episodes[episodeOf[d][i]];
+      const { state, chunk } = unifiedChunk(ds, i, H, o.mode, ep.to);
+      const keepState = rng.uniform() >= pState;
+      const ns = normalizers[d].state.normalize(state);
+      if (keepState) for (let a = 0; a < A; a++) b.state.data[k * A + a] = ns[a];
+      b.stateMask.data.set(ds.embodiment.stateMask, k * A);
+      b.actionMask.data.set(ds.embodiment.actionMask, k * A);
+      chunk.forEach((act, h) => b.actions.data.set(normalizers[d].action.normalize(act), (k * H + h) * A));
+      const t = tokens(ds.tasks[ds.taskIndex[i]] ?? ep.task);
+      b.tokens.data.set(t.ids, k * o.maxTokens);
+      b.tokenMask.data.set(t.mask, k * o.maxTokens);
+      // views: drop each with pView, keep at least one (a random survivor if all were dropped)
+      const present = ds.cameras.map(() => rng.uniform() >= pView);
+      if (!present.some(Boolean)) present[rng.int(ds.cameras.length)] = true;
+      ds.cameras.forEach((cam, v) => {
+        if (!present[v]) return;
+        b.imageMask.data[k * V + v] = 1;
+        const img = ds.image(cam, i);
+        const off = (k * V + v) * S * S * 3;
+        for (let p = 0; p < img.length; p++) b.images.data[off + p] = img[p] / 127.5 - 1;
+      });
+    }
+    return b;
+  }
+
+  return { batchAt: async (step) => build(step), norm };
+}
