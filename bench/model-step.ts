@@ -2,7 +2,7 @@
  * Model speed benchmark: one training step (lossAndGrad + AdamW on both experts, as the trainer
  * does) and one action-chunk sample (prefix cache + N Euler steps), on synthetic batches.
  *
- *   node bench/model-step.ts [configs=debug,tiny] [batch=32] [reps=5] [--frozen] [--sample-only|--train-only] [--kernels]
+ *   node bench/model-step.ts [configs=debug,tiny] [batch=32] [reps=5] [--frozen] [--sample-only|--train-only] [--kernels] [--sync-every=N [--settle]]
  *   VLALAB_THREADS=1 node bench/model-step.ts tiny 32     # single-threaded wasm
  *
  * Prints the median (and min/max) wall time over `reps` timed repetitions after 2 warm-up
@@ -11,7 +11,7 @@
  */
 import '../src/model/backend.ts';
 import { profiler, random, tree } from '@jax-js/jax';
-import { getConfig, initBackend, initParams, lossAndGrad, sampleActions, syntheticBatch } from '../src/model/index.ts';
+import { getConfig, initBackend, initParams, lossAndGrad, sampleActions, settle, syntheticBatch } from '../src/model/index.ts';
 import { ADAMW_DEFAULTS, adamwInit, adamwStep } from '../src/training/index.ts';
 
 const args = process.argv.slice(2);
@@ -21,6 +21,8 @@ const names = (pos[0] ?? 'debug,tiny').split(',');
 const batchSize = Number(pos[1] ?? 32);
 const reps = Number(pos[2] ?? 5);
 const frozen = flags.has('--frozen');
+/** Read results back only every N steps, as the trainer does between log lines (default: every step); --settle awaits each step's work anyway. */
+const syncEvery = Number([...flags].find((f) => f.startsWith('--sync-every='))?.split('=')[1] ?? 1);
 const backend = await initBackend();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -62,9 +64,15 @@ for (const name of names) {
       }
       params = { semantic, action: a.params };
       optA = a.state;
+      if (flags.has('--settle')) await settle(a.gradNorm);
       a.gradNorm.dispose();
-      await loss.data();
-      await params.action.actionOut.b.ref.data(); // the update has finished
+      if ((i + 1) % syncEvery === 0) {
+        await loss.data();
+        await params.action.actionOut.b.ref.data(); // the update has finished
+      } else {
+        loss.dispose();
+        await Promise.resolve(); // the trainer awaits its next batch here
+      }
       if (i >= 2) times.push(performance.now() - t0);
       if (i >= 2) cpu.push(cpuMs() - c0);
       if (i === 2 && flags.has('--kernels')) console.log(`  ${name}: ${kernels - k0} kernel dispatches per training step`);

@@ -71,6 +71,17 @@ async function memoizeKernelPreparation(): Promise<boolean> {
 /** True when kernel preparation is memoized (see memoizeKernelPreparation). */
 export const kernelMemo = await memoizeKernelPreparation();
 
+/**
+ * Resolves when every kernel that `x` depends on has run (`x` is not consumed). jax-js launches
+ * kernels lazily, when some array is read: a loop that reads results back only every N steps (a
+ * trainer between log lines) builds N steps of work, every buffer of it allocated, before running
+ * any of it, which measured ~4x slower per step for the `quick` config. Await this once per step
+ * (e.g. on the gradient norm that `adamwStep` returns).
+ */
+export async function settle(x: np.Array): Promise<void> {
+  (await x.ref.blockUntilReady()).dispose();
+}
+
 /** The devices a model can run on: 'cpu' is jax-js's wasm backend. */
 export type ModelDevice = 'cpu' | 'webgpu';
 
