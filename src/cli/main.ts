@@ -8,12 +8,18 @@ import { register as registerEmbodiments } from './embodiments.ts';
 import { reportError } from './run.ts';
 import { register as registerServe } from './serve.ts';
 import { register as registerSim } from './sim.ts';
+import { register as registerRecord } from './record.ts';
+import { register as registerTrain } from './train.ts';
+import { register as registerEval } from './eval.ts';
 
 const COMMANDS: ((program: Command) => void)[] = [
   registerEmbodiments,
   registerActions,
   registerServe,
   registerSim,
+  registerRecord,
+  registerTrain,
+  registerEval,
 ];
 
 export function buildProgram(): Command {

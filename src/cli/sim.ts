@@ -1,9 +1,10 @@
 /** `vlalab sim ...`: the simulated benchmark: list tasks, watch the scripted expert. */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { allTasks, createEnv, robotNames } from '../sim/index.ts';
-import { encodePng, tileRgb, upscaleRgb, UserError } from '../util/index.ts';
+import { writeRecording } from '../eval/index.ts';
+import { UserError } from '../util/index.ts';
 import { action, printJson } from './run.ts';
 
 /** Creates `dir` (and parents) or says why it cannot. */
@@ -19,6 +20,7 @@ export function ensureDir(dir: string): void {
     const probe = join(dir, '.vlalab-write-test');
     writeFileSync(probe, '');
     writeFileSync(probe, ''); // a second write catches read-only mounts that allow create
+    rmSync(probe);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
     throw new UserError(`cannot write to ${dir} (${code}); choose another --out`);
@@ -30,19 +32,6 @@ export function intOption(name: string, value: string, min = 0): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) throw new UserError(`${name} must be an integer >= ${min}, got "${value}"`);
   return n;
-}
-
-/** A contact sheet: one row per camera, up to `cols` frames evenly spaced over the episode, 2x upscaled. */
-export function contactSheet(frames: Record<string, Uint8Array[]>, size: number, cols = 10): Uint8Array {
-  const picked: Uint8Array[] = [];
-  const cams = Object.keys(frames);
-  const n = frames[cams[0]].length;
-  const k = Math.min(cols, n);
-  for (const cam of cams) {
-    for (let i = 0; i < k; i++) picked.push(upscaleRgb(frames[cam][Math.round((i * (n - 1)) / Math.max(1, k - 1))], size, size, 2));
-  }
-  const sheet = tileRgb(picked, 2 * size, 2 * size, k);
-  return encodePng(sheet.rgb, sheet.width, sheet.height);
 }
 
 export function register(program: Command): void {
@@ -92,10 +81,7 @@ export function register(program: Command): void {
             obs = r.obs;
             for (const c of cams) frames[c].push(obs.images[c]);
           } while (!r.done);
-          for (const c of cams) {
-            frames[c].forEach((f, i) => writeFileSync(join(opts.out, 'frames', `${c}_${String(i).padStart(4, '0')}.png`), encodePng(f, size, size)));
-          }
-          writeFileSync(join(opts.out, 'sheet.png'), contactSheet(frames, size));
+          writeRecording(opts.out, cams, cams.map((c) => frames[c]), size, r.success);
           const result = { success: r.success, points: r.points, max_points: r.maxPoints, steps: r.steps };
           if (opts.json) return printJson(result);
           process.stdout.write(`${opts.robot} ${opts.task} seed ${seed}: ${r.success ? 'success' : 'failure'} (${r.points}/${r.maxPoints} points) in ${r.steps} steps\n`);

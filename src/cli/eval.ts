@@ -1,0 +1,72 @@
+/** `vlalab eval`: closed-loop success rates of a trained policy in the simulator. */
+import type { Command } from 'commander';
+import { type ChunkPolicy, evaluateInSim, imageKeysFor, simChunkPolicy, type TaskEvaluation } from '../eval/index.ts';
+import { initBackend } from '../model/index.ts';
+import { makeModelPolicy } from '../serving/index.ts';
+import { allTasks, getTask, type SimObservation } from '../sim/index.ts';
+import { loadPolicyParts, type PolicyParts } from '../training/index.ts';
+import { UserError } from '../util/index.ts';
+import { action, printJson } from './run.ts';
+import { ensureDir, intOption } from './sim.ts';
+
+/** A simulator policy from loaded policy parts, through the serving adapter (as `vlalab serve` runs it). */
+export function localPolicy(parts: PolicyParts, seed = 0): (cameras: string[], imageSize: number) => ChunkPolicy<SimObservation> {
+  return (cameras, imageSize) => {
+    const policy = makeModelPolicy({ ...parts, imageKeys: imageKeysFor(cameras), seed });
+    return simChunkPolicy(policy, cameras, imageSize);
+  };
+}
+
+/** The evaluation as a text table. */
+export function formatEvaluation(rows: TaskEvaluation[], label = 'policy'): string {
+  const lines = [`${'task'.padEnd(28)} ${'episodes'.padStart(8)} ${'success'.padStart(8)}   95% CI          points`];
+  for (const r of rows) {
+    const ci = `[${(100 * r.ci95[0]).toFixed(0)}%, ${(100 * r.ci95[1]).toFixed(0)}%]`;
+    lines.push(`${r.task.padEnd(28)} ${String(r.episodes.length).padStart(8)} ${`${(100 * r.successRate).toFixed(0)}%`.padStart(8)}   ${ci.padEnd(15)} ${r.meanPoints.toFixed(2)}/${r.maxPoints}`);
+  }
+  return `${label}\n${lines.join('\n')}\n`;
+}
+
+/** The evaluation as JSON. */
+export function evaluationJson(rows: TaskEvaluation[]) {
+  const n = rows.reduce((s, r) => s + r.episodes.length, 0);
+  const k = rows.reduce((s, r) => s + r.episodes.filter((e) => e.success).length, 0);
+  return {
+    success_rate: n ? k / n : 0,
+    episodes: n,
+    tasks: rows.map((r) => ({ task: r.task, episodes: r.episodes.length, success_rate: r.successRate, ci95: r.ci95, mean_points: r.meanPoints, max_points: r.maxPoints, seeds: r.episodes.map((e) => ({ seed: e.seed, success: e.success, points: e.points, steps: e.steps })) })),
+  };
+}
+
+type EvalFlags = { checkpoint: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; record?: string; json?: boolean };
+
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate a trained policy closed-loop in the simulator (success rate with 95% Wilson intervals)')
+    .requiredOption('--checkpoint <dir>', 'a training run (its latest checkpoint) or a checkpoint directory')
+    .option('--task <name>', 'one task (see `vlalab sim tasks`)')
+    .option('--suite <name>', 'every task of a suite')
+    .option('--episodes <n>', 'episodes per task', '50')
+    .option('--seed <n>', 'seed of the first episode (episode k uses seed + k)', '0')
+    .option('--execute-steps <k>', 'actions of each chunk executed before re-planning (default: the run\'s)')
+    .option('--record <dir>', 'save frames and a contact sheet of the first 3 episodes per task')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (o: EvalFlags) => {
+        if (!o.task === !o.suite) throw new UserError('pass exactly one of --task or --suite');
+        const tasks = o.task ? [getTask(o.task).name] : allTasks().filter((t) => t.suite === o.suite).map((t) => t.name);
+        if (tasks.length === 0) throw new UserError(`no tasks in suite "${o.suite}"; suites: ${[...new Set(allTasks().map((t) => t.suite))].join(', ')}`);
+        const episodes = intOption('--episodes', o.episodes, 1);
+        const seed = intOption('--seed', o.seed);
+        if (o.record) ensureDir(o.record);
+        await initBackend();
+        const parts = loadPolicyParts(o.checkpoint);
+        const executeSteps = o.executeSteps ? intOption('--execute-steps', o.executeSteps, 1) : parts.meta.executeSteps;
+        const rows = await evaluateInSim(localPolicy(parts, seed), { robot: parts.embodiment.name, tasks, episodes, seed, executeSteps, recordDir: o.record, quiet: o.json });
+        if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, ...evaluationJson(rows) });
+        process.stdout.write(formatEvaluation(rows, `${parts.dir} (step ${parts.step}), ${episodes} episodes per task, execute ${executeSteps} of ${parts.config.actionHorizon}`));
+        if (o.record) process.stdout.write(`recordings in ${o.record}\n`);
+      }),
+    );
+}

@@ -1,0 +1,81 @@
+/** `vlalab train`: flow-matching training of a MoT policy on LeRobot datasets. */
+import { existsSync, statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { createLoader, type Dataset, openDataset } from '../data/index.ts';
+import { getConfig, initBackend } from '../model/index.ts';
+import { policyMeta, POLICY_FILE, resolveTrainConfig, RunDir, type TrainConfig, train, type TrainResult } from '../training/index.ts';
+import { UserError } from '../util/index.ts';
+import { action, printJson, readJsonFile } from './run.ts';
+import { ensureDir, intOption } from './sim.ts';
+
+/** Reads the datasets named by a comma-separated list of dataset directories. */
+export async function openDatasets(spec: string): Promise<Dataset[]> {
+  const dirs = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  if (dirs.length === 0) throw new UserError('--data needs at least one dataset directory');
+  for (const d of dirs) if (!existsSync(d) || !statSync(d).isDirectory()) throw new UserError(`--data: ${d} is not a directory`);
+  return Promise.all(dirs.map((d) => openDataset(d)));
+}
+
+/** Trains `config` on `datasets` into run directory `out`; the checkpoints can act (policy.json). */
+export async function trainOnDatasets(config: TrainConfig, datasets: Dataset[], out: string, opts: { resume?: boolean; quiet?: boolean; initFrom?: string } = {}): Promise<TrainResult> {
+  const model = getConfig(config.model);
+  const loader = createLoader(datasets, {
+    horizon: model.actionHorizon, mode: config.eefMode, normMode: config.normMode, batchSize: config.batchSize, seed: config.seed,
+    maxViews: model.maxViews, imageSize: model.imageSize, maxTokens: model.maxTokens, pState: config.pState, pView: config.pView,
+  });
+  const first = datasets[0];
+  const meta = policyMeta({
+    embodiment: first.embodiment.name, parameterization: config.eefMode, normMode: config.normMode, cameras: first.cameras,
+    executeSteps: config.executeSteps, norm: loader.norm[0], instruction: first.tasks[0],
+  });
+  ensureDir(out);
+  return train({ config, data: loader, run: new RunDir(out), resume: opts.resume, quiet: opts.quiet, initFrom: opts.initFrom, extras: { [POLICY_FILE]: JSON.stringify(meta, null, 2) } });
+}
+
+type TrainFlags = {
+  preset: string; data: string; out: string; resume?: boolean; config?: string; steps?: string; batchSize?: string; lr?: string;
+  model?: string; seed?: string; eefMode?: string; initFrom?: string; json?: boolean;
+};
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train a policy by flow matching on one or more LeRobot datasets')
+    .option('--preset <name>', 'training preset: debug, quickstart, laptop, paper', 'quickstart')
+    .requiredOption('--data <dirs>', 'dataset directory, or several separated by commas')
+    .requiredOption('--out <dir>', 'run directory (checkpoints, metrics.jsonl, loss.svg)')
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--config <file>', 'JSON file of config fields overriding the preset')
+    .option('--steps <n>', 'optimizer steps')
+    .option('--batch-size <n>', 'samples per step')
+    .option('--lr <x>', 'peak learning rate')
+    .option('--model <name>', 'model config: debug, quick, tiny, small')
+    .option('--eef-mode <mode>', 'action parameterization: world-rel, world-delta, eef-rel, eef-delta')
+    .option('--seed <n>', 'seed of init, data order and noise')
+    .option('--init-from <dir>', 'fine-tune from this checkpoint directory')
+    .option('--json', 'print a JSON summary')
+    .action(
+      action(async (o: TrainFlags) => {
+        const file = o.config ? (readJsonFile(o.config) as Record<string, unknown>) : {};
+        const num = (name: string, v: string | undefined) => {
+          if (v === undefined) return undefined;
+          const x = Number(v);
+          if (!Number.isFinite(x)) throw new UserError(`${name} must be a number, got "${v}"`);
+          return x;
+        };
+        const config = resolveTrainConfig(o.preset, file, {
+          steps: o.steps === undefined ? undefined : intOption('--steps', o.steps, 1),
+          batchSize: o.batchSize === undefined ? undefined : intOption('--batch-size', o.batchSize, 1),
+          lr: num('--lr', o.lr), model: o.model, eefMode: o.eefMode, seed: o.seed === undefined ? undefined : intOption('--seed', o.seed),
+        });
+        getConfig(config.model);
+        const backend = await initBackend();
+        const datasets = await openDatasets(o.data);
+        if (!o.json) process.stderr.write(`training ${config.model} for ${config.steps} steps (batch ${config.batchSize}) on ${datasets.map((d) => `${d.dir} (${d.numFrames} frames)`).join(', ')} [${backend}]\n`);
+        const r = await trainOnDatasets(config, datasets, o.out, { resume: o.resume, quiet: o.json, initFrom: o.initFrom });
+        const summary = { run: o.out, checkpoint: r.checkpointDir, steps: r.steps, first_loss: r.firstLoss, final_loss: r.finalLoss, train_seconds: r.seconds };
+        if (o.json) return printJson(summary);
+        process.stdout.write(`done: ${r.steps} steps in ${r.seconds.toFixed(0)} s, loss ${r.firstLoss.toFixed(3)} -> ${r.finalLoss.toFixed(3)}; checkpoint ${r.checkpointDir}; loss curve ${o.out}/loss.svg\n`);
+      }),
+    );
+}

@@ -1,0 +1,90 @@
+/**
+ * What a checkpoint needs to act: besides the weights and model config, `policy.json` records the
+ * embodiment, the action parameterization, the normalization mode and unified stats, the camera
+ * order and the tokenizer, so that inference applies exactly the training-time transforms.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import {
+  EEF_MODES, type EefMode, type Embodiment, featureStatsSchema, getEmbodiment, makeNormalizer, type Normalizer, NORM_MODES, type NormMode,
+} from '../actions/index.ts';
+import { type NormStats, TOKENIZER_JSON, tokenizePadded } from '../data/index.ts';
+import { loadCheckpoint, type ModelConfig, type Params } from '../model/index.ts';
+import { UserError } from '../util/index.ts';
+import { RunDir } from './run-dir.ts';
+
+/** File name of the policy metadata inside a checkpoint. */
+export const POLICY_FILE = 'policy.json';
+
+const policySchema = z.object({
+  format: z.literal('vlalab-policy'),
+  embodiment: z.string(),
+  parameterization: z.enum([...EEF_MODES, 'absolute']),
+  normMode: z.enum(NORM_MODES),
+  cameras: z.array(z.string()),
+  instruction: z.string().optional(),
+  executeSteps: z.number().int().positive(),
+  norm: z.object({ state: featureStatsSchema, action: featureStatsSchema }),
+  tokenizer: z.object({ type: z.string(), version: z.number() }).passthrough(),
+});
+
+/** The contents of policy.json. */
+export type PolicyMeta = z.infer<typeof policySchema>;
+
+/** policy.json for a run trained on `embodiment` with these transforms. */
+export function policyMeta(o: { embodiment: string; parameterization: EefMode | 'absolute'; normMode: NormMode; cameras: string[]; executeSteps: number; norm: NormStats; instruction?: string }): PolicyMeta {
+  return { format: 'vlalab-policy', ...o, tokenizer: { ...TOKENIZER_JSON } };
+}
+
+/** A loaded policy: the model, its transforms (the serving layer's ModelPolicyParts shape). */
+export type PolicyParts = {
+  config: ModelConfig;
+  params: Params;
+  embodiment: Embodiment;
+  parameterization: EefMode | 'absolute';
+  stateNormalizer: Normalizer;
+  actionNormalizer: Normalizer;
+  tokenize: (prompt: string) => Int32Array;
+  meta: PolicyMeta;
+  step: number;
+  dir: string;
+};
+
+/** Resolves a run directory (its latest checkpoint) or a checkpoint directory. */
+export function checkpointDir(path: string): { dir: string; step: number } {
+  if (existsSync(join(path, 'latest.json'))) return new RunDir(path).latest()!;
+  if (existsSync(join(path, POLICY_FILE))) {
+    const m = /step-(\d+)/.exec(path);
+    return { dir: path, step: m ? Number(m[1]) : 0 };
+  }
+  throw new UserError(`${path} is neither a training run (no latest.json) nor a checkpoint (no ${POLICY_FILE}); pass the --out of \`vlalab train\``);
+}
+
+/** Loads the policy of a run (latest checkpoint) or of a checkpoint directory. */
+export function loadPolicyParts(path: string): PolicyParts {
+  const { dir, step } = checkpointDir(path);
+  const metaFile = join(dir, POLICY_FILE);
+  if (!existsSync(metaFile)) throw new UserError(`${metaFile} is missing; this checkpoint cannot act (was it written by \`vlalab train\`?)`);
+  const parsed = policySchema.safeParse(JSON.parse(readFileSync(metaFile, 'utf8')));
+  if (!parsed.success) throw new UserError(`${metaFile}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+  const meta = parsed.data;
+  const { config, params } = loadCheckpoint(dir);
+  const embodiment = getEmbodiment(meta.embodiment);
+  return {
+    config,
+    params,
+    embodiment,
+    parameterization: meta.parameterization,
+    stateNormalizer: makeNormalizer(meta.norm.state, embodiment.stateMask, meta.normMode),
+    actionNormalizer: makeNormalizer(meta.norm.action, embodiment.actionMask, meta.normMode),
+    // the padded form ends in EOS when truncated, like training; the adapter pads again (no-op)
+    tokenize: (prompt) => {
+      const { ids, mask } = tokenizePadded(prompt, config.maxTokens);
+      return ids.subarray(0, mask.reduce((a, b) => a + b, 0));
+    },
+    meta,
+    step,
+    dir,
+  };
+}
