@@ -2,7 +2,9 @@
  * The jax-js backend: the Worker shim (so wasm kernels run on all cores), a consistency check, and
  * the device switch. Model files import this module first.
  */
-import { uninstallWorkerShim, workerShimInstalled } from './worker-shim.ts';
+import { uninstallWorkerShim, wasmMemoryBytes, workerShimInstalled } from './worker-shim.ts';
+
+export { wasmMemoryBytes };
 import { defaultDevice, init, numpy as np } from '@jax-js/jax';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -267,6 +267,11 @@ class ShimWorker {
   }
 }
 
+/** Bytes of jax-js's wasm memory (it only grows; flat across steps = no leaked buffers), or null before the pool starts or without the shim. */
+export function wasmMemoryBytes(): number | null {
+  return memory ? (memory as { buffer: ArrayBufferLike }).buffer.byteLength : null;
+}
+
 /** Number of wasm workers requested through VLALAB_THREADS (undefined: jax-js default). */
 export function requestedThreads(): number | undefined {
   const raw = process.env.VLALAB_THREADS;
