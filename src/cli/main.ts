@@ -11,6 +11,7 @@ import { register as registerSim } from './sim.ts';
 import { register as registerRecord } from './record.ts';
 import { register as registerTrain } from './train.ts';
 import { register as registerEval } from './eval.ts';
+import { register as registerQuickstart } from './quickstart.ts';
 
 const COMMANDS: ((program: Command) => void)[] = [
   registerEmbodiments,
@@ -20,6 +21,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerRecord,
   registerTrain,
   registerEval,
+  registerQuickstart,
 ];
 
 export function buildProgram(): Command {
