@@ -8,6 +8,8 @@ export {
   getConfig,
   patchesPerView,
   prefixLength,
+  SEQ_ALIGN,
+  suffixPadding,
   validateConfig,
 } from './config.ts';
 export {
