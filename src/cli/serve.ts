@@ -1,11 +1,14 @@
 /** `vlalab serve`: serve a policy over openpi's WebSocket protocol until Ctrl-C. */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { DEFAULT_HOST, DEFAULT_PORT, makeTestPolicy, type Policy, startServer, TEST_POLICY_NAMES } from '../serving/index.ts';
+import { imageKeysFor } from '../eval/index.ts';
+import { initBackend } from '../model/index.ts';
+import { DEFAULT_HOST, DEFAULT_PORT, makeModelPolicy, makeTestPolicy, type Policy, startServer, TEST_POLICY_NAMES } from '../serving/index.ts';
+import { loadPolicyParts } from '../training/index.ts';
 import { UserError } from '../util/index.ts';
 import { action } from './run.ts';
 
-type ServeOptions = { policy?: string; port: string; host: string; stateDim: string; horizon: string; actionDim: string; delayMs: string; quiet?: boolean };
+type ServeOptions = { checkpoint?: string; seed: string; steps?: string; policy?: string; port: string; host: string; stateDim: string; horizon: string; actionDim: string; delayMs: string; quiet?: boolean };
 
 function intOption(name: string, value: string, min: number, max: number): number {
   const r = z.coerce.number().int().min(min).max(max).safeParse(value);
@@ -13,21 +16,45 @@ function intOption(name: string, value: string, min: number, max: number): numbe
   return r.data;
 }
 
-function choosePolicy(opts: ServeOptions): { policy: Policy; label: string } {
-  if (opts.policy === undefined) throw new UserError(`say what to serve: --policy ${TEST_POLICY_NAMES.join('|')} (test policies for checking a robot client's plumbing)`);
-  const policy = makeTestPolicy(opts.policy, {
+/** A trained checkpoint through the serving adapter, with the run's cameras as wire image keys. */
+async function checkpointPolicy(opts: ServeOptions): Promise<{ policy: Policy; label: string }> {
+  const steps = opts.steps === undefined ? undefined : intOption('steps', opts.steps, 1, 1000);
+  const seed = intOption('seed', opts.seed, 0, 2 ** 31 - 1);
+  const backend = await initBackend();
+  const parts = loadPolicyParts(opts.checkpoint!);
+  const policy = makeModelPolicy({
+    ...parts,
+    imageKeys: imageKeysFor(parts.meta.cameras),
+    seed,
+    steps,
+    defaultPrompt: parts.meta.instruction,
+    extraMetadata: { checkpoint: parts.dir, step: parts.step, cameras: parts.meta.cameras, execute_steps: parts.meta.executeSteps, ...(parts.meta.instruction ? { instruction: parts.meta.instruction } : {}) },
+  });
+  return { policy, label: `${parts.dir} (model ${parts.config.name}, step ${parts.step}, ${steps ?? parts.config.sampleSteps} Euler steps, ${backend})` };
+}
+
+async function choosePolicy(opts: ServeOptions): Promise<{ policy: Policy; label: string }> {
+  if ((opts.checkpoint === undefined) === (opts.policy === undefined)) {
+    throw new UserError(`say what to serve: --checkpoint RUN (a trained run or checkpoint directory) or --policy ${TEST_POLICY_NAMES.join('|')} (test policies for checking a robot client's plumbing), not both`);
+  }
+  if (opts.checkpoint !== undefined) return checkpointPolicy(opts);
+  const name = opts.policy as string;
+  const policy = makeTestPolicy(name, {
     stateDim: intOption('state-dim', opts.stateDim, 1, 60),
     actionHorizon: intOption('horizon', opts.horizon, 1, 1000),
     actionDim: intOption('action-dim', opts.actionDim, 1, 60),
     delayMs: intOption('delay-ms', opts.delayMs, 0, 60_000),
   });
-  return { policy, label: `test policy "${opts.policy}"` };
+  return { policy, label: `test policy "${name}"` };
 }
 
 export function register(program: Command): void {
   program
     .command('serve')
     .description("serve a policy over openpi's WebSocket protocol (metadata on connect, msgpack-numpy requests, GET /healthz)")
+    .option('--checkpoint <dir>', 'a training run (its latest checkpoint) or a checkpoint directory written by `vlalab train`')
+    .option('--seed <n>', 'checkpoint: seed of the sampling noise (request i uses seed + i)', '0')
+    .option('--steps <n>', "checkpoint: Euler steps per chunk (default: the model config's)")
     .option('--policy <name>', `built-in test policy: ${TEST_POLICY_NAMES.join(' | ')} (echo: actions[h, d] = state[d mod S] + 0.01 h + image[0,0,0]/255 + 0.001 len(prompt); zero: zeros)`)
     .option('--port <n>', 'TCP port (0 picks a free one)', String(DEFAULT_PORT))
     .option('--host <addr>', 'interface to listen on (0.0.0.0 for every interface)', DEFAULT_HOST)
@@ -38,7 +65,7 @@ export function register(program: Command): void {
     .option('--quiet', 'do not log connections on stderr')
     .action(
       action(async (opts: ServeOptions) => {
-        const { policy, label } = choosePolicy(opts);
+        const { policy, label } = await choosePolicy(opts);
         const port = intOption('port', opts.port, 0, 65535);
         const server = await startServer(policy, { port, host: opts.host, log: opts.quiet ? undefined : (line) => process.stderr.write(`${line}\n`) });
         const m = policy.metadata;

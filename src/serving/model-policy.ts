@@ -33,6 +33,8 @@ export type ModelPolicyParts = {
   tokenize: (prompt: string) => ArrayLike<number>;
   /** wire image keys in view order (default: observation/image, observation/wrist_image) */
   imageKeys?: readonly string[];
+  /** instruction used when a request has no (or an empty) "prompt"; without it "prompt" is required */
+  defaultPrompt?: string;
   /** Euler steps (default config.sampleSteps) */
   steps?: number;
   /** seed of the per-request noise keys (request i uses seed + i) */
@@ -130,7 +132,7 @@ export function makeModelPolicy(p: ModelPolicyParts): Policy {
     optionalImageKeys: imageKeys.slice(1),
     stateKey: LIBERO_KEYS.state,
     stateDim: p.embodiment.stateNames.length,
-    promptRequired: true,
+    promptRequired: p.defaultPrompt === undefined,
   };
   const parse = observationParser(spec);
   const d = p.embodiment.actionNames.length;
@@ -145,7 +147,8 @@ export function makeModelPolicy(p: ModelPolicyParts): Policy {
   return {
     metadata,
     async infer(raw) {
-      const obs = parse(raw);
+      const parsed = parse(raw);
+      const obs = parsed.prompt === '' && p.defaultPrompt !== undefined ? { ...parsed, prompt: p.defaultPrompt } : parsed;
       const { batch, unifiedState } = observationToBatch(p, imageKeys, obs);
       const key = random.key((p.seed ?? 0) + requests++);
       const sampled = await sampleActions(c, p.params, batch, key, { steps: p.steps }); // [1, H, A]
