@@ -4,8 +4,10 @@
  * then one request at a time: send msgpack(observation), receive msgpack(reply).
  */
 import WebSocket from 'ws';
+import { z } from 'zod';
 import { UserError } from '../util/index.ts';
 import { type DecodeLimits, isNdArray, type NdArray, packb, unpackb } from './msgpack-numpy.ts';
+import type { Policy, PolicyMetadata } from './policy.ts';
 
 /** The reply to one request. */
 export type InferReply = {
@@ -156,4 +158,35 @@ function open(url: string): Promise<{ ws: WebSocket; first: Uint8Array }> {
       resolve({ ws, first: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
     });
   });
+}
+
+const remoteMetadata = z.looseObject({
+  embodiment: z.string(),
+  action_horizon: z.number().int().positive(),
+  action_dim: z.number().int().positive(),
+  parameterization: z.string(),
+  observation_keys: z.array(z.string()),
+  state_dim: z.number().int().positive(),
+});
+
+/**
+ * A connected client as a Policy, so code written against Policy (the simulator evaluation, a
+ * proxy server) runs unchanged against a policy served elsewhere. Needs vlalab's metadata fields.
+ */
+export function remotePolicy(client: PolicyClient): Policy {
+  const r = remoteMetadata.safeParse(client.metadata);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new UserError(`the server's metadata has no valid "${issue.path.join('.')}" (${issue.message}); is it a vlalab server? Other openpi servers work through PolicyClient.infer`);
+  }
+  const metadata = r.data as PolicyMetadata;
+  return {
+    metadata,
+    async infer(observation) {
+      if (typeof observation !== 'object' || observation === null) throw new UserError('the observation must be a dict');
+      const { actions } = await client.infer(observation as Record<string, unknown>);
+      const [h, d] = actions.shape;
+      return { actions: Float32Array.from(actions.data as ArrayLike<number>), shape: [h, d] };
+    },
+  };
 }

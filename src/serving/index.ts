@@ -43,6 +43,6 @@ export {
   MAX_IN_FLIGHT,
   startServer,
 } from './server.ts';
-export { type ClientOptions, type InferReply, PolicyClient, ServerError } from './client.ts';
+export { type ClientOptions, type InferReply, PolicyClient, remotePolicy, ServerError } from './client.ts';
 export { ActionChunkBroker, type ChunkSource } from './chunk-broker.ts';
 export { type ModelPolicyParts, chunkToNative, makeModelPolicy, observationToBatch, resizeToModel } from './model-policy.ts';

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { assertClose } from '../../test/helpers/close.ts';
 import { ActionChunkBroker } from './chunk-broker.ts';
-import { PolicyClient, ServerError } from './client.ts';
+import { PolicyClient, remotePolicy, ServerError } from './client.ts';
 import { f32, ndarray, type NdArray, packb, unpackb } from './msgpack-numpy.ts';
 import { echoChunk, makeTestPolicy, testObservation, testObservationSpec } from './policy.ts';
 import { makeObservation, observationParser } from './observation.ts';
@@ -157,4 +157,21 @@ test('makeObservation + predictChunk: a robot-side frame in, H rows of native ac
   assertClose(rows[3][0], 0.5 + 0.03 + 102 / 255 + 0.002, 1e-6);
   assert.throws(() => makeObservation({ image: { ...image, width: 5 }, state: [], prompt: '' }), /image has 72 bytes; a 5x4 RGB frame has 60/);
   await client.close();
+});
+
+test('remotePolicy: a served policy behind the Policy interface, even re-served by a proxy', async () => {
+  const client = await PolicyClient.connect(server.url);
+  const remote = remotePolicy(client);
+  assert.equal(remote.metadata.action_horizon, 10);
+  const proxy = await startServer(remote, { port: 0 });
+  const viaProxy = await PolicyClient.connect(proxy.url);
+  const obs = testObservation([2, 4, 6, 8, 1, 3, 5, 7], { side: 4, pixel: 17 });
+  assertClose((await viaProxy.infer(obs)).actions.data as Float32Array, expected(obs), 1e-6);
+  // the origin's error text travels through the proxy
+  await assert.rejects(viaProxy.infer({ prompt: 'x' }), /observation\/image" is missing/);
+  await viaProxy.close();
+  await proxy.close();
+  await client.close();
+  const bare = Object.assign(Object.create(PolicyClient.prototype), { metadata: { embodiment: 'x' } }) as PolicyClient;
+  assert.throws(() => remotePolicy(bare), /no valid "action_horizon".*is it a vlalab server/);
 });
