@@ -44,8 +44,8 @@ export type ArmSpec = {
   home: readonly number[];
   /** link colour */
   color: readonly [number, number, number, number];
-  /** add a camera on the hand named `${prefix}wrist` */
-  wristCamera: boolean;
+  /** name of a camera on the hand, if any */
+  wristCamera?: string;
 };
 
 /** Names of the generated elements of an arm. */
@@ -84,7 +84,7 @@ function hand(arm: ArmSpec, n: ArmNames): Element {
   ];
   if (arm.wristCamera) {
     const pos = [-0.075, 0, 0.02];
-    children.push(el('camera', { name: `${arm.prefix}wrist`, pos, xyaxes: lookAtXyAxes(pos, [0, 0, arm.tcpOffset + 0.06], [-1, 0, 0]), fovy: 75 }));
+    children.push(el('camera', { name: arm.wristCamera, pos, xyaxes: lookAtXyAxes(pos, [0, 0, arm.tcpOffset + 0.06], [-1, 0, 0]), fovy: 75 }));
   }
   return el('body', { name: n.hand, pos: arm.handPos, gravcomp: 1 }, children);
 }
