@@ -39,7 +39,7 @@ test('vlalab serve --policy echo answers a client and stops on SIGINT', async ()
 
 test('vlalab serve rejects bad input in one line', () => {
   for (const [args, pattern] of [
-    [['serve'], /say what to serve: --policy echo\|zero/],
+    [['serve'], /say what to serve: --checkpoint RUN .* or --policy echo\|zero/],
     [['serve', '--policy', 'ecko'], /did you mean "echo"/],
     [['serve', '--policy', 'echo', '--port', 'abc'], /--port must be an integer in \[0, 65535\]/],
     [['serve', '--policy', 'echo', '--horizon', '0'], /--horizon must be an integer in \[1, 1000\]/],
