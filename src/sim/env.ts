@@ -14,7 +14,8 @@ import { Expert } from './expert.ts';
 import { mujoco, objectId } from './mujoco.ts';
 import { type Frame, Rasterizer } from './render.ts';
 import { getRobot } from './robots.ts';
-import { getTask, type TaskSpec } from './tasks.ts';
+import { getTask } from './catalog.ts';
+import type { TaskSpec } from './tasks.ts';
 import { World } from './world.ts';
 
 /** What the policy sees at one step. */

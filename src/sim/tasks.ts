@@ -3,7 +3,7 @@
  * success computed from the simulator state, a step budget, and the scripted expert's plan.
  */
 import type { Pose, Vec3 } from '../geometry/index.ts';
-import { type Rng, UserError, unknownNameMessage } from '../util/index.ts';
+import type { Rng } from '../util/index.ts';
 import { boxGraspYaw, type Waypoint, yawMat, yawOf } from './expert.ts';
 import { CUBE_HALF, PLATE, type SceneObject } from './scene.ts';
 import type { World } from './world.ts';
@@ -104,16 +104,5 @@ const pickPlace: TaskSpec = {
   }),
 };
 
-const TASKS: readonly TaskSpec[] = [pickPlace];
-
-/** Every task. */
-export function allTasks(): readonly TaskSpec[] {
-  return TASKS;
-}
-
-/** The task `name`; unknown names get a "did you mean". */
-export function getTask(name: string): TaskSpec {
-  const t = TASKS.find((x) => x.name === name);
-  if (!t) throw new UserError(unknownNameMessage('task', name, TASKS.map((x) => x.name)));
-  return t;
-}
+/** The basic task every robot has (the quickstart's): one red cube onto the plate. */
+export const PICK_PLACE: TaskSpec = pickPlace;
