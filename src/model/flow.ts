@@ -59,8 +59,25 @@ type ModelFns = {
   lossGradCached: (a: ActionParams, cache: PrefixCache, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) => [Arr, ActionParams];
   prefix: (s: SemanticParams, pre: PrefixInputs) => PrefixCache;
   velocity: (p: Params, pre: PrefixInputs, st: StateInputs, xt: Arr, tau: Arr) => Arr;
-  velocityCached: (a: ActionParams, cache: PrefixCache, st: StateInputs, xt: Arr, tau: Arr) => Arr;
+  /** The whole cached sampler (prefix once, then `steps` Euler steps) as one program: x0 [B, H, A], mask [B, 1, A]. */
+  eulerCached: (steps: number) => (p: Params, pre: PrefixInputs, st: StateInputs, x0: Arr, mask: Arr) => Arr;
 };
+
+/**
+ * Euler integration with the prefix cache: x <- x + m v(x, i / N) / N for i < N, from x = m x0.
+ * Traceable (jitted by `modelFns`); consumes everything.
+ */
+function eulerCached(c: ModelConfig, steps: number, p: Params, pre: PrefixInputs, st: StateInputs, x0: Arr, mask: Arr): Arr {
+  const b = x0.shape[0];
+  const cache = prefixCache(c, p.semantic, pre);
+  let x = x0.mul(mask.ref); // [B, H, A]
+  for (let i = 0; i < steps; i++) {
+    const v = velocityCached(c, tree.ref(p.action), tree.ref(cache), tree.ref(st), x.ref, np.full([b], i / steps));
+    x = x.add(v.mul(mask.ref).mul(1 / steps));
+  }
+  tree.dispose([cache, st, mask, p.action]);
+  return x;
+}
 
 const FNS = new Map<string, ModelFns>();
 
@@ -69,15 +86,19 @@ function modelFns(c: ModelConfig): ModelFns {
   const key = JSON.stringify(c);
   let f = FNS.get(key);
   if (f) return f;
+  const samplers = new Map<number, ReturnType<ModelFns['eulerCached']>>();
   f = {
+    eulerCached: (steps: number) => {
+      let g = samplers.get(steps);
+      if (!g) samplers.set(steps, (g = jit((p: Params, pre: PrefixInputs, st: StateInputs, x0: Arr, mask: Arr) => eulerCached(c, steps, p, pre, st, x0, mask))));
+      return g;
+    },
     lossGrad: jit((p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) =>
       valueAndGrad((pp: Params) => lossJoint(c, pp, pre, st, mask, x1, x0, tau))(p)) as ModelFns['lossGrad'],
     lossGradCached: jit((a: ActionParams, cache: PrefixCache, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) =>
       valueAndGrad((aa: ActionParams) => lossCached(c, aa, cache, st, mask, x1, x0, tau))(a)) as ModelFns['lossGradCached'],
     prefix: jit((s: SemanticParams, pre: PrefixInputs) => prefixCache(c, s, pre)) as ModelFns['prefix'],
     velocity: jit((p: Params, pre: PrefixInputs, st: StateInputs, xt: Arr, tau: Arr) => velocityJoint(c, p, pre, st, xt, tau)) as ModelFns['velocity'],
-    velocityCached: jit((a: ActionParams, cache: PrefixCache, st: StateInputs, xt: Arr, tau: Arr) =>
-      velocityCached(c, a, cache, st, xt, tau)) as ModelFns['velocityCached'],
   };
   FNS.set(key, f);
   return f;
@@ -144,16 +165,17 @@ export async function sampleActions(c: ModelConfig, params: Params, obs: Observa
   const noise = opts.noise ? np.array(opts.noise as Float32Array<ArrayBuffer>, { shape }) : random.normal(key.ref, shape);
   key.dispose();
   const m = d.actionMask.reshape([b, 1, c.actionDim]); // [B, 1, A]
-  let x = noise.mul(m.ref); // [B, H, A]
   const fns = modelFns(c);
-  const cache = opts.useCache === false ? null : fns.prefix(tree.ref(params.semantic), tree.ref(d.prefix));
+  if (opts.useCache !== false) {
+    // one jitted program: no per-step dispatch of small eager ops
+    const x = fns.eulerCached(steps)(tree.ref(params), d.prefix, d.state, noise, m);
+    return (await x.data()) as Float32Array;
+  }
+  let x = noise.mul(m.ref); // [B, H, A]
   for (let i = 0; i < steps; i++) {
-    const tau = np.full([b], i / steps);
-    const v = cache
-      ? fns.velocityCached(tree.ref(params.action), tree.ref(cache), tree.ref(d.state), x.ref, tau)
-      : fns.velocity(tree.ref(params), tree.ref(d.prefix), tree.ref(d.state), x.ref, tau);
+    const v = fns.velocity(tree.ref(params), tree.ref(d.prefix), tree.ref(d.state), x.ref, np.full([b], i / steps));
     x = x.add(v.mul(m.ref).mul(1 / steps));
   }
-  tree.dispose([cache, d.prefix, d.state, m]);
+  tree.dispose([d.prefix, d.state, m]);
   return (await x.data()) as Float32Array;
 }
