@@ -1,0 +1,36 @@
+/**
+ * Scripted-expert success table: every task of every suite with panda7, and pick-place on every
+ * robot, over N seeds (0 .. N-1). This is the benchmark's data-quality gate (issue 3 targets:
+ * >= 95% per panda7 task, >= 90% pick-place on the other robots).
+ *
+ *   node bench/sim-experts.ts [seeds=50] [filter]
+ */
+import { allTasks, createEnv, robotNames } from '../src/sim/index.ts';
+
+const seeds = Number(process.argv[2] ?? 50);
+const filter = process.argv[3] ?? '';
+const rows: string[] = ['| robot | suite | task | success | mean steps | budget |', '|---|---|---|---|---|---|'];
+const runs = [
+  ...allTasks().map((t) => ({ robot: 'panda7', task: t })),
+  ...robotNames().filter((r) => r !== 'panda7').map((robot) => ({ robot, task: allTasks().find((t) => t.name === 'pick-place')! })),
+].filter((r) => `${r.robot} ${r.task.name}`.includes(filter));
+const t0 = performance.now();
+let worst = 1;
+for (const { robot, task } of runs) {
+  const env = await createEnv({ robot, task: task.name });
+  let ok = 0;
+  let steps = 0;
+  for (let s = 0; s < seeds; s++) {
+    env.reset(s);
+    let r;
+    do r = env.step(env.expertAction()); while (!r.done);
+    if (r.success) ok++;
+    steps += r.steps;
+  }
+  env.close();
+  worst = Math.min(worst, ok / seeds);
+  rows.push(`| ${robot} | ${task.suite} | ${task.name} | ${ok}/${seeds} (${((100 * ok) / seeds).toFixed(0)}%) | ${(steps / seeds).toFixed(0)} | ${task.stepBudget} |`);
+  process.stderr.write(`${rows[rows.length - 1]}\n`);
+}
+console.log(rows.join('\n'));
+console.log(`\nworst task: ${(100 * worst).toFixed(0)}%; ${runs.length} rows x ${seeds} seeds in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
