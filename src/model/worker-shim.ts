@@ -16,7 +16,8 @@
  *   `Atomics.notify` (a compiled module is sent once per thread through a MessagePort).
  * - The chunks a dispatch posts are collected and run in one microtask: the threads' chunks are
  *   started, worker 0's chunk runs here, then the threads are awaited (`Atomics.wait`) and every
- *   reply is delivered. Kernels of size <= 512 (one chunk) never leave the main thread.
+ *   reply is delivered. Kernels of size <= 512 (one chunk) never leave the main thread, nor do
+ *   kernels whose chunks were measured to run in under INLINE_CHUNK_MS (waking a thread costs more).
  *
  * The threads are `unref`ed and never keep the process alive. `VLALAB_THREADS=1` skips the shim
  * (jax-js's single-threaded synchronous wasm); `VLALAB_THREADS=N` uses N workers (default: the
@@ -113,6 +114,11 @@ function waitDone(ctrl: Int32Array, value: number): void {
   }
 }
 
+/** Chunks shorter than this (ms, measured on this thread) are not handed to other threads. */
+const INLINE_CHUNK_MS = 0.06;
+/** Last measured time of one chunk of each kernel on this thread, by kernel hash. */
+const chunkTime = new Map<string, number>();
+
 /** Small ids for kernel hashes, shared by all threads. */
 const kernelIds = new Map<string, number>();
 
@@ -124,9 +130,18 @@ let batch: Job[] = [];
 function flush(): void {
   const jobs = batch;
   batch = [];
-  for (const j of jobs) if (!j.inline) j.worker.thread!.start(j.msg);
-  for (const j of jobs) if (j.inline) j.reply = j.worker.runInline(j.msg);
-  for (const j of jobs) if (!j.inline) j.reply = j.worker.thread!.finish();
+  // a kernel whose chunks run in less than INLINE_CHUNK_MS stays on this thread: waking a thread
+  // costs about as much (far more when the machine is oversubscribed)
+  const hash = jobs[0].msg.type === 'kernel' ? jobs[0].msg.kernelHash! : '';
+  const chunkMs = chunkTime.get(hash);
+  const split = !(chunkMs !== undefined && chunkMs < INLINE_CHUNK_MS);
+  const here = (j: Job) => j.inline || !split;
+  for (const j of jobs) if (!here(j)) j.worker.thread!.start(j.msg);
+  const t0 = performance.now();
+  let n = 0;
+  for (const j of jobs) if (here(j)) (j.reply = j.worker.runInline(j.msg)), n++;
+  if (hash && n > 0) chunkTime.set(hash, (performance.now() - t0) / n);
+  for (const j of jobs) if (!here(j)) j.reply = j.worker.thread!.finish();
   for (const j of jobs) j.worker.onmessage?.({ data: j.reply });
 }
 
@@ -206,6 +221,8 @@ function loadScript(url: string): Promise<Script> {
 }
 
 let created = 0;
+/** Kernel functions instantiated on this thread, by kernel hash. */
+const inlineFuncs = new Map<string, (...args: number[]) => void>();
 let loaded: Script | null = null;
 
 /** The subset of the Web Worker interface jax-js uses: constructor, postMessage, onmessage, onerror. */
@@ -214,7 +231,6 @@ class ShimWorker {
   onerror: Listener = null;
   /** Null for worker 0 (this thread). */
   readonly thread: Thread | null;
-  #funcs = new Map<string, (...args: number[]) => void>();
 
   constructor(url: string | URL, _options?: unknown) {
     this.thread = created++ === 0 ? null : new Thread();
@@ -246,10 +262,10 @@ class ShimWorker {
   runInline(msg: Msg): Reply {
     try {
       if (msg.type === 'kernel') {
-        let f = this.#funcs.get(msg.kernelHash!);
+        let f = inlineFuncs.get(msg.kernelHash!);
         if (!f) {
           f = new Wasm.Instance(msg.module!, { env: { memory: memory! } }).exports.kernel as (...a: number[]) => void;
-          this.#funcs.set(msg.kernelHash!, f);
+          inlineFuncs.set(msg.kernelHash!, f);
         }
         f(...msg.ptrs!, msg.begin!, msg.end!);
         return { type: 'done', ok: true };
