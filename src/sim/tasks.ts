@@ -91,9 +91,10 @@ const pickPlace: TaskSpec = {
   maxPoints: 1,
   stepBudget: 100,
   place(rng) {
-    const [c, p] = sampleLayout(rng, [[-0.12, 0.08, -0.2, 0.0], [-0.12, 0.08, 0.06, 0.2]], 0.14);
+    // LIBERO-like perturbations: each object within a 10 cm square around its nominal place
+    const [c, p] = sampleLayout(rng, [[-0.07, 0.03, -0.15, -0.05], [-0.07, 0.03, 0.07, 0.17]], 0.12);
     return new Map([
-      ['cube', { x: c[0], y: c[1], z: CUBE_HALF, yaw: rng.range(-Math.PI / 4, Math.PI / 4) }],
+      ['cube', { x: c[0], y: c[1], z: CUBE_HALF, yaw: rng.range(-Math.PI / 6, Math.PI / 6) }],
       ['plate', { x: p[0], y: p[1], z: PLATE.half, yaw: 0 }],
     ]);
   },
