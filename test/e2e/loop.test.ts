@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from '../helpers/cli.ts';
+
+describe('the whole loop through the CLI (tiny settings)', () => {
+  it('records, trains (loss falls), refuses to overwrite a run, evaluates with recordings', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-loop-'));
+    try {
+      const data = join(dir, 'data');
+      let r = runCli(['sim', 'record', '--robot', 'panda7', '--task', 'pick-place', '--episodes', '4', '--out', data, '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).episodes, 4);
+
+      const run = join(dir, 'run');
+      r = runCli(['train', '--preset', 'debug', '--data', data, '--out', run, '--steps', '40', '--json'], { timeoutMs: 300_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const t = JSON.parse(r.stdout);
+      assert.equal(t.steps, 40);
+      assert.ok(t.final_loss < 0.7 * t.first_loss, `loss did not fall: ${t.first_loss} -> ${t.final_loss}`);
+      assert.ok(existsSync(join(run, 'loss.svg')));
+      const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n');
+      assert.ok(lines.length >= 8);
+
+      r = runCli(['train', '--preset', 'debug', '--data', data, '--out', run, '--steps', '40']);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /already holds a run.*--resume/);
+
+      r = runCli(['eval', '--checkpoint', run, '--task', 'pick-place', '--episodes', '2', '--record', join(dir, 'rec'), '--json'], { timeoutMs: 300_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const e = JSON.parse(r.stdout);
+      assert.equal(e.episodes, 2);
+      assert.equal(e.tasks[0].task, 'pick-place');
+      assert.ok(e.tasks[0].ci95[1] > e.tasks[0].ci95[0]);
+      assert.ok(existsSync(join(dir, 'rec', 'pick-place', 'seed-0', 'sheet.png')));
+
+      r = runCli(['eval', '--checkpoint', join(dir, 'nope'), '--task', 'pick-place']);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /neither a training run/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('quickstart runs end to end and prints its JSON summary last', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-qs-'));
+    try {
+      const r = runCli(['quickstart', '--out', dir, '--steps', '4', '--demos', '2', '--episodes', '1', '--json'], { timeoutMs: 300_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      for (const k of ['success_rate', 'episodes', 'baseline_success_rate', 'train_seconds']) assert.ok(k in last, k);
+      assert.equal(last.episodes, 1);
+      const html = readFileSync(join(dir, 'report.html'), 'utf8');
+      assert.match(html, /untrained baseline/);
+      assert.match(html, /data:image\/png;base64/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
