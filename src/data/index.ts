@@ -2,3 +2,4 @@ export { type Dataset, type DatasetInfo, type DatasetWriter, type EpisodeFrame, 
 export { type ActionMode, type HostArray, type Loader, type LoaderOptions, type NormStats, type SampleBatch, createLoader, datasetNormStats, unifiedChunk } from './loader.ts';
 export { type FullStats, computeStats, quantileSorted } from './stats.ts';
 export { TOKENIZER_JSON, TOKENS, detokenize, tokenize, tokenizePadded } from './tokenizer.ts';
+export { type IndexedDataset, type Mixture, type MixtureDraw, type MixtureEntry, MixtureIndex, checkMixturePaths, mixtureSchema, parseMixture } from './mixture.ts';

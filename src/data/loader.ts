@@ -18,6 +18,7 @@ import {
 } from '../actions/index.ts';
 import { Rng, UserError } from '../util/index.ts';
 import type { Dataset } from './lerobot.ts';
+import { MixtureIndex } from './mixture.ts';
 import { computeStats } from './stats.ts';
 import { tokenizePadded } from './tokenizer.ts';
 
@@ -46,7 +47,7 @@ export type LoaderOptions = {
   maxTokens: number;
   pState?: number;
   pView?: number;
-  /** per-dataset frame step size S and weight (default 1, 1) */
+  /** per-dataset frame step size S and weight (default 1, 1): see MixtureIndex */
   frameStep?: readonly number[];
   weights?: readonly number[];
 };
@@ -111,20 +112,14 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
     if (ds.imageSize !== S) throw new UserError(`${ds.dir}: images are ${ds.imageSize}x${ds.imageSize} but the model takes ${S}x${S}; record at --size ${S} or choose a model config for ${ds.imageSize}px`);
     if (ds.cameras.length > V) throw new UserError(`${ds.dir}: ${ds.cameras.length} cameras but the model has ${V} view slots`);
   }
-  const steps = datasets.map((_, d) => o.frameStep?.[d] ?? 1);
-  const weights = datasets.map((ds, d) => (o.weights?.[d] ?? 1) * Math.floor(ds.numFrames / steps[d]));
-  const total = weights.reduce((a, b) => a + b, 0);
-  if (!(total > 0)) throw new UserError('every dataset has zero effective frames (N_raw / S < 1)');
+  const index = new MixtureIndex(datasets.map((ds, d) => ({
+    name: ds.dir, episodeLengths: ds.episodes.map((e) => e.length), frameStep: o.frameStep?.[d] ?? 1, weight: o.weights?.[d] ?? 1,
+  })));
   const norm = datasets.map((ds) => datasetNormStats(ds, o.horizon, o.mode));
   const normalizers: { state: Normalizer; action: Normalizer }[] = datasets.map((ds, d) => ({
     state: makeNormalizer(norm[d].state, ds.embodiment.stateMask, o.normMode),
     action: makeNormalizer(norm[d].action, ds.embodiment.actionMask, o.normMode),
   }));
-  const episodeOf = datasets.map((ds) => {
-    const map = new Int32Array(ds.numFrames);
-    ds.episodes.forEach((ep, k) => map.fill(k, ep.from, ep.to));
-    return map;
-  });
   const tokenCache = new Map<string, { ids: Int32Array; mask: Float32Array }>();
   const tokens = (text: string) => {
     let t = tokenCache.get(text);
@@ -150,12 +145,11 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
       actions: { data: new Float32Array(B * H * A), shape: [B, H, A] },
     };
     for (let k = 0; k < B; k++) {
-      let u = rng.uniform() * total;
-      let d = 0;
-      while (d < datasets.length - 1 && u >= weights[d]) u -= weights[d++];
+      const draw = index.draw(rng.uniform());
+      const d = draw.dataset;
       const ds = datasets[d];
-      const i = Math.min(ds.numFrames - 1, Math.floor(rng.uniform() * Math.floor(ds.numFrames / steps[d])) * steps[d]);
-      const ep = ds.episodes[episodeOf[d][i]];
+      const ep = ds.episodes[draw.episode];
+      const i = ep.from + draw.frame;
       const { state, chunk } = unifiedChunk(ds, i, H, o.mode, ep.to);
       const keepState = rng.uniform() >= pState;
       const ns = normalizers[d].state.normalize(state);
