@@ -12,6 +12,7 @@ import { register as registerRecord } from './record.ts';
 import { register as registerTrain } from './train.ts';
 import { register as registerEval } from './eval.ts';
 import { register as registerQuickstart } from './quickstart.ts';
+import { register as registerData } from './data.ts';
 import { register as registerModel } from './model.ts';
 
 const COMMANDS: ((program: Command) => void)[] = [
@@ -23,6 +24,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerTrain,
   registerEval,
   registerQuickstart,
+  registerData,
   registerModel,
 ];
 

@@ -63,7 +63,7 @@ export function register(program: Command): void {
         log(`1/4 recording ${o.demos} demonstrations of ${QUICKSTART.task} on ${QUICKSTART.robot}`);
         const demos = await recordDemonstrations({ robot: QUICKSTART.robot, task: QUICKSTART.task, episodes: intOption('--demos', o.demos, 1), seed: QUICKSTART.demoSeed, out: join(o.out, 'data'), imageSize: getConfig(config.model).imageSize, quiet: o.json });
         log(`2/4 training ${config.model} for ${config.steps} steps [${backend}]`);
-        const trained = await trainOnDatasets(config, [await openDataset(join(o.out, 'data'))], join(o.out, 'run'), { quiet: o.json });
+        const trained = await trainOnDatasets(config, { datasets: [await openDataset(join(o.out, 'data'))], frameStep: [1], weights: [1] }, join(o.out, 'run'), { quiet: o.json });
         const episodes = intOption('--episodes', o.episodes, 1);
         const evalOpts = { robot: QUICKSTART.robot, tasks: [QUICKSTART.task], episodes, seed: QUICKSTART.evalSeed, executeSteps: config.executeSteps, quiet: o.json };
         log(`3/4 evaluating the trained policy on ${episodes} held-out seeds`);

@@ -1,25 +1,37 @@
 /** `vlalab train`: flow-matching training of a MoT policy on LeRobot datasets. */
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { createLoader, type Dataset, openDataset } from '../data/index.ts';
+import { checkMixturePaths, createLoader, type Dataset, openDataset, parseMixture } from '../data/index.ts';
 import { getConfig, initBackend } from '../model/index.ts';
 import { policyMeta, POLICY_FILE, resolveTrainConfig, RunDir, type TrainConfig, train, type TrainResult } from '../training/index.ts';
 import { UserError } from '../util/index.ts';
 import { action, printJson, readJsonFile } from './run.ts';
 import { ensureDir, intOption } from './sim.ts';
 
-/** Reads the datasets named by a comma-separated list of dataset directories. */
-export async function openDatasets(spec: string): Promise<Dataset[]> {
+/** Datasets to train on, with their mixture step sizes and weights. */
+export type TrainingData = { datasets: Dataset[]; frameStep: number[]; weights: number[] };
+
+/** Reads `--data`: a mixture JSON file, or dataset directories separated by commas. */
+export async function openTrainingData(spec: string): Promise<TrainingData> {
+  if (spec.endsWith('.json')) {
+    const m = parseMixture(readJsonFile(spec), spec);
+    checkMixturePaths(m, spec);
+    const datasets = await Promise.all(m.datasets.map((d) => openDataset(d.path, { embodiment: d.embodiment })));
+    return { datasets, frameStep: m.datasets.map((d) => d.frame_step_size), weights: m.datasets.map((d) => d.weight) };
+  }
   const dirs = spec.split(',').map((s) => s.trim()).filter(Boolean);
-  if (dirs.length === 0) throw new UserError('--data needs at least one dataset directory');
-  for (const d of dirs) if (!existsSync(d) || !statSync(d).isDirectory()) throw new UserError(`--data: ${d} is not a directory`);
-  return Promise.all(dirs.map((d) => openDataset(d)));
+  if (dirs.length === 0) throw new UserError('--data needs a mixture .json or at least one dataset directory');
+  for (const d of dirs) if (!existsSync(d) || !statSync(d).isDirectory()) throw new UserError(`--data: ${d} is not a directory (or a mixture .json)`);
+  const datasets = await Promise.all(dirs.map((d) => openDataset(d)));
+  return { datasets, frameStep: datasets.map(() => 1), weights: datasets.map(() => 1) };
 }
 
 /** Trains `config` on `datasets` into run directory `out`; the checkpoints can act (policy.json). */
-export async function trainOnDatasets(config: TrainConfig, datasets: Dataset[], out: string, opts: { resume?: boolean; quiet?: boolean; initFrom?: string } = {}): Promise<TrainResult> {
+export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; quiet?: boolean; initFrom?: string } = {}): Promise<TrainResult> {
   const model = getConfig(config.model);
+  const datasets = data.datasets;
   const loader = createLoader(datasets, {
+    frameStep: data.frameStep, weights: data.weights,
     horizon: model.actionHorizon, mode: config.eefMode, normMode: config.normMode, batchSize: config.batchSize, seed: config.seed,
     maxViews: model.maxViews, imageSize: model.imageSize, maxTokens: model.maxTokens, pState: config.pState, pView: config.pView,
   });
@@ -42,7 +54,7 @@ export function register(program: Command): void {
     .command('train')
     .description('train a policy by flow matching on one or more LeRobot datasets')
     .option('--preset <name>', 'training preset: debug, quickstart, laptop, paper', 'quickstart')
-    .requiredOption('--data <dirs>', 'dataset directory, or several separated by commas')
+    .requiredOption('--data <dirs|mixture.json>', 'dataset directory, several separated by commas, or a mixture JSON file')
     .requiredOption('--out <dir>', 'run directory (checkpoints, metrics.jsonl, loss.svg)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--config <file>', 'JSON file of config fields overriding the preset')
@@ -70,9 +82,10 @@ export function register(program: Command): void {
         });
         getConfig(config.model);
         const backend = await initBackend();
-        const datasets = await openDatasets(o.data);
+        const data = await openTrainingData(o.data);
+        const datasets = data.datasets;
         if (!o.json) process.stderr.write(`training ${config.model} for ${config.steps} steps (batch ${config.batchSize}) on ${datasets.map((d) => `${d.dir} (${d.numFrames} frames)`).join(', ')} [${backend}]\n`);
-        const r = await trainOnDatasets(config, datasets, o.out, { resume: o.resume, quiet: o.json, initFrom: o.initFrom });
+        const r = await trainOnDatasets(config, data, o.out, { resume: o.resume, quiet: o.json, initFrom: o.initFrom });
         const summary = { run: o.out, checkpoint: r.checkpointDir, steps: r.steps, first_loss: r.firstLoss, final_loss: r.finalLoss, train_seconds: r.seconds };
         if (o.json) return printJson(summary);
         process.stdout.write(`done: ${r.steps} steps in ${r.seconds.toFixed(0)} s, loss ${r.firstLoss.toFixed(3)} -> ${r.finalLoss.toFixed(3)}; checkpoint ${r.checkpointDir}; loss curve ${o.out}/loss.svg\n`);
