@@ -144,3 +144,25 @@ describe('LeRobot v3.0 datasets', () => {
     assert.ok(long.mask.every((m) => m === 1));
   });
 });
+
+describe('LeRobot v2.1', () => {
+  it('reads the hand-made fixture (episodes.jsonl, per-episode parquet, image structs)', async () => {
+    const dir = join(import.meta.dirname, 'fixtures', 'v21-so100');
+    await assert.rejects(openDataset(dir), /robot_type "so100" is not a registered embodiment; pass --embodiment/);
+    const ds = await openDataset(dir, { embodiment: 'so5' });
+    assert.equal(ds.info.codebase_version, 'v2.1');
+    assert.deepEqual(ds.episodes.map((e) => [e.from, e.to]), [[0, 5], [5, 9]]);
+    assert.deepEqual(ds.tasks, ['Grasp a lego block and put it in the bin.', 'Pick up the cube.']);
+    assert.deepEqual(Array.from(ds.taskIndex), [0, 0, 0, 0, 0, 1, 1, 1, 1]);
+    for (let i = 0; i < 9; i++) {
+      const ep = i < 5 ? 0 : 1;
+      const t = i - (ep ? 5 : 0);
+      for (let d = 0; d < 6; d++) {
+        assert.equal(ds.state[i * 6 + d], Math.fround(ep + 0.1 * t + 0.01 * d));
+        assert.equal(ds.action[i * 6 + d], Math.fround(Math.fround(ep + 0.1 * t + 0.01 * d) + 0.5));
+      }
+      const img = ds.image('laptop', i);
+      assert.equal(img[3 * (8 * 2 + 3) + 1], 10 * ep + 2 + 3 + 1);
+    }
+  });
+});
