@@ -81,8 +81,8 @@ export function unifiedChunk(ds: Dataset, i: number, horizon: number, mode: Acti
   return { state, chunk: mode === 'absolute' ? chunk : encodeChunk(e, mode, state, chunk) };
 }
 
-/** Unified state and chunk-action stats of a dataset in `mode` (over every frame as a chunk start). */
-export function datasetNormStats(ds: Dataset, horizon: number, mode: ActionMode): NormStats {
+/** Unified states [n, 60] and encoded chunk actions [n, H, 60] of every frame, unnormalized. */
+function encodeAll(ds: Dataset, horizon: number, mode: ActionMode): { states: Float64Array; actions: Float64Array } {
   const n = ds.numFrames;
   const states = new Float64Array(n * UNIFIED_DIM);
   const actions = new Float64Array(n * horizon * UNIFIED_DIM);
@@ -93,8 +93,20 @@ export function datasetNormStats(ds: Dataset, horizon: number, mode: ActionMode)
       chunk.forEach((a, h) => actions.set(a, (i * horizon + h) * UNIFIED_DIM));
     }
   }
-  return { state: unifiedStats(states, n), action: unifiedStats(actions, n * horizon) };
+  return { states, actions };
 }
+
+/** Unified state and chunk-action stats of a dataset in `mode` (over every frame as a chunk start). */
+export function datasetNormStats(ds: Dataset, horizon: number, mode: ActionMode): NormStats {
+  const { states, actions } = encodeAll(ds, horizon, mode);
+  return { state: unifiedStats(states, ds.numFrames), action: unifiedStats(actions, ds.numFrames * horizon) };
+}
+
+/** Datasets with at most this many chunk rows (frames x H) keep their normalized samples in memory. */
+const CACHE_ROWS = 1 << 20;
+
+/** [-1, 1] value of each byte. */
+const PIXEL = Float32Array.from({ length: 256 }, (_, v) => v / 127.5 - 1);
 
 /** A 32-bit seed for (seed, step). */
 function mix(seed: number, step: number): number {
@@ -115,11 +127,26 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
   const index = new MixtureIndex(datasets.map((ds, d) => ({
     name: ds.dir, episodeLengths: ds.episodes.map((e) => e.length), frameStep: o.frameStep?.[d] ?? 1, weight: o.weights?.[d] ?? 1,
   })));
-  const norm = datasets.map((ds) => datasetNormStats(ds, o.horizon, o.mode));
+  const encoded = datasets.map((ds) => encodeAll(ds, o.horizon, o.mode));
+  const norm: NormStats[] = datasets.map((ds, d) => ({
+    state: unifiedStats(encoded[d].states, ds.numFrames),
+    action: unifiedStats(encoded[d].actions, ds.numFrames * o.horizon),
+  }));
   const normalizers: { state: Normalizer; action: Normalizer }[] = datasets.map((ds, d) => ({
     state: makeNormalizer(norm[d].state, ds.embodiment.stateMask, o.normMode),
     action: makeNormalizer(norm[d].action, ds.embodiment.actionMask, o.normMode),
   }));
+  // normalized samples of small datasets, computed once: [n, 60] states and [n, H, 60] chunks
+  const cache = datasets.map((ds, d) => {
+    if (ds.numFrames * o.horizon > CACHE_ROWS) return undefined;
+    const A = UNIFIED_DIM;
+    const states = new Float32Array(ds.numFrames * A);
+    const actions = new Float32Array(ds.numFrames * o.horizon * A);
+    for (let r = 0; r < ds.numFrames; r++) states.set(normalizers[d].state.normalize(encoded[d].states.subarray(r * A, (r + 1) * A)), r * A);
+    for (let r = 0; r < ds.numFrames * o.horizon; r++) actions.set(normalizers[d].action.normalize(encoded[d].actions.subarray(r * A, (r + 1) * A)), r * A);
+    return { states, actions };
+  });
+  encoded.length = 0; // the raw encodings are no longer needed
   const tokenCache = new Map<string, { ids: Int32Array; mask: Float32Array }>();
   const tokens = (text: string) => {
     let t = tokenCache.get(text);
@@ -150,13 +177,18 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
       const ds = datasets[d];
       const ep = ds.episodes[draw.episode];
       const i = ep.from + draw.frame;
-      const { state, chunk } = unifiedChunk(ds, i, H, o.mode, ep.to);
+      const c = cache[d];
       const keepState = rng.uniform() >= pState;
-      const ns = normalizers[d].state.normalize(state);
-      if (keepState) for (let a = 0; a < A; a++) b.state.data[k * A + a] = ns[a];
+      if (c) {
+        if (keepState) b.state.data.set(c.states.subarray(i * A, (i + 1) * A), k * A);
+        b.actions.data.set(c.actions.subarray(i * H * A, (i + 1) * H * A), k * H * A);
+      } else {
+        const { state, chunk } = unifiedChunk(ds, i, H, o.mode, ep.to);
+        if (keepState) b.state.data.set(normalizers[d].state.normalize(state), k * A);
+        chunk.forEach((act, h) => b.actions.data.set(normalizers[d].action.normalize(act), (k * H + h) * A));
+      }
       b.stateMask.data.set(ds.embodiment.stateMask, k * A);
       b.actionMask.data.set(ds.embodiment.actionMask, k * A);
-      chunk.forEach((act, h) => b.actions.data.set(normalizers[d].action.normalize(act), (k * H + h) * A));
       const t = tokens(ds.tasks[ds.taskIndex[i]] ?? ep.task);
       b.tokens.data.set(t.ids, k * o.maxTokens);
       b.tokenMask.data.set(t.mask, k * o.maxTokens);
@@ -168,7 +200,7 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
         b.imageMask.data[k * V + v] = 1;
         const img = ds.image(cam, i);
         const off = (k * V + v) * S * S * 3;
-        for (let p = 0; p < img.length; p++) b.images.data[off + p] = img[p] / 127.5 - 1;
+        for (let p = 0; p < img.length; p++) b.images.data[off + p] = PIXEL[img[p]];
       });
     }
     return b;
