@@ -64,6 +64,9 @@ export function armNames(arm: ArmSpec): ArmNames {
   };
 }
 
+/** A closed gripper drives its fingers this far past touching (m), so thin objects are held firmly too. */
+export const GRIP_SQUEEZE = 0.02;
+
 const ARM_GEOM = { contype: 0, conaffinity: 0, group: 1 } as const; // links are visual only: no self-collision to tune
 const GRIP_GEOM = { contype: 1, conaffinity: 1, condim: 4, friction: [1.5, 0.02, 0.001], solref: [0.01, 1] } as const;
 
@@ -120,6 +123,6 @@ export function armActuators(arm: ArmSpec): Element[] {
   const joints = arm.joints.map((j, i) =>
     el('position', { name: n.actuators[i], joint: n.joints[i], kp: j.kp, ctrlrange: j.range, forcerange: [-j.kp, j.kp] }));
   const fingers = n.fingers.map((f, i) =>
-    el('position', { name: n.fingerActuators[i], joint: f, kp: 300, ctrlrange: [0, arm.fingerTravel], forcerange: [-15, 15] }));
+    el('position', { name: n.fingerActuators[i], joint: f, kp: 300, ctrlrange: [-GRIP_SQUEEZE, arm.fingerTravel], forcerange: [-15, 15] }));
   return [...joints, ...fingers];
 }

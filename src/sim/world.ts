@@ -8,7 +8,7 @@
  */
 import { getEmbodiment, type Embodiment } from '../actions/index.ts';
 import { matFromQuat, type Pose, poseFromPosAxisAngle, posAxisAngleFromPose } from '../geometry/index.ts';
-import { armNames } from './arm.ts';
+import { armNames, GRIP_SQUEEZE } from './arm.ts';
 import { ArmIk, sitePose } from './ik.ts';
 import { type MjData, type MjModel, type Mujoco, objectId } from './mujoco.ts';
 import type { RobotSpec } from './robots.ts';
@@ -145,7 +145,7 @@ export class World {
   setGripper(i: number, g: number): void {
     const a = this.arms[i];
     const ctrl = this.data.ctrl as Float64Array;
-    const v = Math.min(1, Math.max(0, g)) * a.travel;
+    const v = -GRIP_SQUEEZE + Math.min(1, Math.max(0, g)) * (a.travel + GRIP_SQUEEZE); // 0 squeezes, 1 opens fully
     ctrl[a.fingerAct[0]] = v;
     ctrl[a.fingerAct[1]] = v;
   }
