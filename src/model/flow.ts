@@ -59,6 +59,8 @@ type ModelFns = {
   lossGradCached: (a: ActionParams, cache: PrefixCache, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) => [Arr, ActionParams];
   prefix: (s: SemanticParams, pre: PrefixInputs) => PrefixCache;
   velocity: (p: Params, pre: PrefixInputs, st: StateInputs, xt: Arr, tau: Arr) => Arr;
+  /** Noise x0 [B, H, A] and flow times tau [B] from one key, as one program. */
+  draws: (batch: number, dist: TauDistribution) => (key: Arr) => [Arr, Arr];
   /** The whole cached sampler (prefix once, then `steps` Euler steps) as one program: x0 [B, H, A], mask [B, 1, A]. */
   eulerCached: (steps: number) => (p: Params, pre: PrefixInputs, st: StateInputs, x0: Arr, mask: Arr) => Arr;
 };
@@ -87,7 +89,19 @@ function modelFns(c: ModelConfig): ModelFns {
   let f = FNS.get(key);
   if (f) return f;
   const samplers = new Map<number, ReturnType<ModelFns['eulerCached']>>();
+  const drawFns = new Map<string, ReturnType<ModelFns['draws']>>();
   f = {
+    draws: (batch: number, dist: TauDistribution) => {
+      let g = drawFns.get(`${batch}:${dist}`);
+      if (!g) {
+        g = jit((key: Arr) => {
+          const [kNoise, kTau] = random.split(key, 2);
+          return [random.normal(kNoise, [batch, c.actionHorizon, c.actionDim]), sampleTau(kTau, batch, dist)];
+        }) as unknown as ReturnType<ModelFns['draws']>;
+        drawFns.set(`${batch}:${dist}`, g);
+      }
+      return g;
+    },
     eulerCached: (steps: number) => {
       let g = samplers.get(steps);
       if (!g) samplers.set(steps, (g = jit((p: Params, pre: PrefixInputs, st: StateInputs, x0: Arr, mask: Arr) => eulerCached(c, steps, p, pre, st, x0, mask))));
@@ -128,10 +142,8 @@ export function lossAndGrad(c: ModelConfig, params: Params, batch: Batch, key: A
   const b = validateBatch(c, batch);
   const obs = observationToDevice(batch);
   const x1 = actionsToDevice(batch); // [B, H, A]
-  const [kNoise, kTau] = random.split(key, 2);
-  const x0 = random.normal(kNoise, [b, c.actionHorizon, c.actionDim]); // [B, H, A]
-  const tau = sampleTau(kTau, b, opts.tau ?? c.tauDistribution); // [B]
   const fns = modelFns(c);
+  const [x0, tau] = fns.draws(b, opts.tau ?? c.tauDistribution)(key); // [B, H, A] ~ N(0, I), [B]
   if (!opts.freezeSemantic) {
     const [loss, grads] = fns.lossGrad(tree.ref(params), obs.prefix, obs.state, obs.actionMask, x1, x0, tau);
     return { loss, grads };
