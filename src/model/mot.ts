@@ -105,12 +105,14 @@ function head(c: ModelConfig, p: Pick<ActionParams, 'finalNorm' | 'actionOut'>, 
   return linear(rmsNorm(actTok, p.finalNorm, c.normEps), p.actionOut); // [B, H, A]
 }
 
-/** The flow velocity v(xt, tau | obs) by the literal MoT: both experts in one attention per layer. */
-export function velocityJoint(c: ModelConfig, params: Params, pre: PrefixInputs, st: StateInputs, xt: Arr, tau: Arr): Arr {
+/**
+ * The flow velocity v(xt, tau | obs) by the literal MoT: both experts in one attention per layer.
+ * `pad` dummy suffix tokens (default: the config's alignment padding) do not change the result.
+ */
+export function velocityJoint(c: ModelConfig, params: Params, pre: PrefixInputs, st: StateInputs, xt: Arr, tau: Arr, pad = suffixPadding(c)): Arr {
   const { layers: sLayers, ...sEmbed } = params.semantic;
   const { layers: aLayers, finalNorm, actionOut, ...aEmbed } = params.action;
   let [xs, valid] = embedPrefix(c, sEmbed, pre); // [B, Np, D_s], [B, Np]
-  const pad = suffixPadding(c);
   let xa = embedSuffix(aEmbed, st, xt, tau, pad); // [B, Ns, D_a]
   const np_ = xs.shape[1];
   const bias = blockBias(valid, xa.shape[1], 0, pad); // [B, 1, N, N]
