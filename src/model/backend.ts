@@ -3,12 +3,12 @@
  * the device switch. Model files import this module first.
  */
 import { uninstallWorkerShim, wasmMemoryBytes, workerShimInstalled } from './worker-shim.ts';
-
-export { wasmMemoryBytes };
 import { defaultDevice, init, numpy as np } from '@jax-js/jax';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/index.ts';
+
+export { wasmMemoryBytes };
 
 /**
  * If `@jax-js/jax` was evaluated before the shim (someone imported it first), its wasm memory is not
