@@ -47,10 +47,24 @@ export function embedPrefix(c: ModelConfig, p: Omit<SemanticParams, 'layers'>, i
     .reshape([b, v * perView, ps * ps * 3]); // [B, V*P, p*p*3]
   const where = p.viewEmbed.reshape([v, 1, -1]).add(p.patchPos.reshape([1, perView, -1])); // [V, P, D_s]
   const xImg = linear(patches, p.patchEmbed).add(where.reshape([1, v * perView, -1])); // [B, V*P, D_s]
-  const xTok = np.take(p.tokenEmbed, inp.tokens, 0).add(p.tokenPos); // [B, L, D_s]
+  const xTok = embedTokens(p.tokenEmbed, inp.tokens).add(p.tokenPos); // [B, L, D_s]
   const x = np.concatenate([xImg, xTok], 1); // [B, Np, D_s]
   const valid = np.concatenate([np.repeat(inp.imageMask, perView, 1), inp.tokenMask], 1); // [B, Np]
   return [x, valid];
+}
+
+/** Vocabularies up to this size embed tokens by a one-hot matmul instead of a gather. */
+const ONE_HOT_MAX_VOCAB = 4096;
+
+/**
+ * Token embedding rows table[tokens]: table [vocab, D], tokens [B, L] int32 -> [B, L, D]. For small
+ * vocabularies as onehot(tokens) @ table (exactly the same rows): jax-js differentiates a gather
+ * into a scatter that runs as a single-threaded JavaScript routine, ~3 % of a `quick` step.
+ */
+function embedTokens(table: Arr, tokens: Arr): Arr {
+  const vocab = table.shape[0];
+  if (vocab > ONE_HOT_MAX_VOCAB) return np.take(table, tokens, 0);
+  return np.matmul(nn.oneHot(tokens, vocab), table); // [B, L, V] @ [V, D]
 }
 
 /** Sinusoidal embedding of flow time tau [B] -> [B, width]: [sin(2 pi tau / T_i), cos(2 pi tau / T_i)]. */
