@@ -39,10 +39,14 @@ function maskedMse(v: Arr, target: Arr, mask: Arr): Arr {
   return err.div(m.sum().mul(h));
 }
 
-/** Flow-matching loss through the joint MoT. */
+/**
+ * Flow-matching loss through the MoT, both experts trained. Evaluated as prefix keys/values (with
+ * gradients) + the action expert attending to them: the same function as `velocityJoint`'s one
+ * block-masked attention (prefix queries never see the suffix), without its prefix-to-suffix block.
+ */
 function lossJoint(c: ModelConfig, params: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr): Arr {
   const [xt, target] = interpolate(x1, x0, tau.ref, mask.ref);
-  const v = velocityJoint(c, params, pre, st, xt, tau);
+  const v = velocityCached(c, params.action, prefixCache(c, params.semantic, pre), st, xt, tau);
   return maskedMse(v, target, mask);
 }
 

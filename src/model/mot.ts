@@ -7,7 +7,8 @@
  *
  * Two equivalent evaluations: `velocityJoint` (the literal concatenated attention) and
  * `prefixCache` + `velocityCached` (prefix keys/values computed once; exact because prefix queries
- * never attend to the suffix).
+ * never attend to the suffix). Training and sampling use the second (it skips the masked
+ * prefix-to-suffix block: ~15 % faster steps for tiny); tests hold it to the first.
  *
  * The suffix carries `suffixPadding(c)` masked dummy tokens after the action tokens so that every
  * attention length is a multiple of SEQ_ALIGN (see config.ts): they are invisible as keys and their
