@@ -109,7 +109,8 @@ export function prefixLength(c: ModelConfig): number {
 /**
  * Sequence lengths are kept multiples of this: jax-js's wasm code generator vectorizes a matmul
  * (4-lane SIMD, tiled) only when the reduced and the output axes are multiples of 4, and is up to
- * 20x slower otherwise. The suffix is padded with masked dummy tokens to reach it.
+ * 20x slower otherwise. The suffix is padded with masked dummy tokens to reach it; the prefix
+ * (V * P + L tokens) should be a multiple of it too, as in every registry config.
  */
 export const SEQ_ALIGN = 4;
 
