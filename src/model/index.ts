@@ -43,3 +43,4 @@ export {
   saveCheckpoint,
 } from './checkpoint.ts';
 export { type SafeDType, type SafeTensor, decodeSafetensors, encodeSafetensors } from './safetensors.ts';
+export { type PolicyCore } from './policy-core.ts';

@@ -10,27 +10,16 @@
  *
  * Axes: H horizon, A = 60 unified dims, D native action dims, V views, S model image side.
  */
-import { actionFromUnified, decodeChunk, type EefMode, type Embodiment, type Normalizer, stateToUnified, UNIFIED_DIM } from '../actions/index.ts';
-import { type ModelConfig, type Observation, type Params, sampleActions } from '../model/index.ts';
+import { actionFromUnified, decodeChunk, stateToUnified, UNIFIED_DIM } from '../actions/index.ts';
+import { type Observation, type PolicyCore, sampleActions } from '../model/index.ts';
 import { random } from '@jax-js/jax';
 import { check } from '../util/index.ts';
 import type { NdArray } from './msgpack-numpy.ts';
 import { LIBERO_KEYS, observationParser, type ObservationSpec, type PolicyObservation } from './observation.ts';
 import { metadataFor, type Policy } from './policy.ts';
 
-/** Everything a trained model needs to act; a training run provides these. */
-export type ModelPolicyParts = {
-  config: ModelConfig;
-  params: Params;
-  embodiment: Embodiment;
-  /** how the model's eef actions are expressed ('absolute' = no EEF decoding) */
-  parameterization: EefMode | 'absolute';
-  /** normalizes unified states as in training */
-  stateNormalizer: Normalizer;
-  /** (un)normalizes unified actions as in training */
-  actionNormalizer: Normalizer;
-  /** instruction -> token ids (unpadded), the tokenizer used in training */
-  tokenize: (prompt: string) => ArrayLike<number>;
+/** A model with its transforms (a training run provides these) and how to serve it. */
+export type ModelPolicyParts = PolicyCore & {
   /** wire image keys in view order (default: observation/image, observation/wrist_image) */
   imageKeys?: readonly string[];
   /** instruction used when a request has no (or an empty) "prompt"; without it "prompt" is required */

@@ -7,10 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
-  EEF_MODES, type EefMode, type Embodiment, featureStatsSchema, getEmbodiment, makeNormalizer, type Normalizer, NORM_MODES, type NormMode,
+  EEF_MODES, type EefMode, featureStatsSchema, getEmbodiment, makeNormalizer, NORM_MODES, type NormMode,
 } from '../actions/index.ts';
 import { type NormStats, TOKENIZER_JSON, tokenizePadded } from '../data/index.ts';
-import { loadCheckpoint, type ModelConfig, type Params } from '../model/index.ts';
+import { loadCheckpoint, type PolicyCore } from '../model/index.ts';
 import { UserError } from '../util/index.ts';
 import { RunDir } from './run-dir.ts';
 
@@ -37,15 +37,8 @@ export function policyMeta(o: { embodiment: string; parameterization: EefMode | 
   return { format: 'vlalab-policy', ...o, tokenizer: { ...TOKENIZER_JSON } };
 }
 
-/** A loaded policy: the model, its transforms (the serving layer's ModelPolicyParts shape). */
-export type PolicyParts = {
-  config: ModelConfig;
-  params: Params;
-  embodiment: Embodiment;
-  parameterization: EefMode | 'absolute';
-  stateNormalizer: Normalizer;
-  actionNormalizer: Normalizer;
-  tokenize: (prompt: string) => Int32Array;
+/** A loaded policy: the model and its transforms, with the checkpoint it came from. */
+export type PolicyParts = PolicyCore & {
   meta: PolicyMeta;
   step: number;
   dir: string;
