@@ -17,6 +17,7 @@ import {
   encodePoses,
   getEmbodiment,
   makeNormalizer,
+  MIN_SPREAD,
   parseEefMode,
   SLOTS,
   slot,
@@ -262,6 +263,18 @@ describe('normalization', () => {
   const std = Array.from({ length: UNIFIED_DIM }, () => rng.range(0.1, 2));
   const q01 = mean.map((m, i) => m - 2 * std[i]);
   const q99 = mean.map((m, i) => m + 2 * std[i]);
+
+  it('scales nearly constant dims by at least MIN_SPREAD, so their jitter stays small', () => {
+    const flat = { mean: new Array(UNIFIED_DIM).fill(0), std: new Array(UNIFIED_DIM).fill(1e-4), q01: new Array(UNIFIED_DIM).fill(-1e-4), q99: new Array(UNIFIED_DIM).fill(1e-4) };
+    const d = e.actionIndex[3]; // target_rx: a top-down gripper's roll only jitters
+    for (const mode of ['zscore', 'quantile'] as const) {
+      const x = new Float64Array(UNIFIED_DIM);
+      x[d] = 1e-3;
+      const y = makeNormalizer(flat, e.actionMask, mode).normalize(x);
+      assert.ok(Math.abs(y[d]) <= 2e-3 / MIN_SPREAD + 1e-12, `${mode}: ${y[d]}`);
+      assert.ok(Math.abs(y[d]) > 0);
+    }
+  });
 
   it('z-score and quantile round-trip, and masked dims stay exactly zero', () => {
     for (const mode of ['zscore', 'quantile'] as const) {

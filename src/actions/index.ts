@@ -39,6 +39,7 @@ export {
   type NormMode,
   type Normalizer,
   NORM_MODES,
+  MIN_SPREAD,
   featureStatsSchema,
   makeNormalizer,
 } from './normalization.ts';

@@ -13,8 +13,14 @@ export const NORM_MODES = ['zscore', 'quantile'] as const;
 /** Normalization mode. */
 export type NormMode = (typeof NORM_MODES)[number];
 
-/** Guards against division by zero for constant dims (e.g. a gripper that never moves). */
-const EPS = 1e-6;
+/**
+ * The smallest spread a dim is scaled by: q99 - q01 (quantile) or 2 std (z-score) below this count
+ * as this. Nearly constant dims (a gripper that never moves; the roll of a top-down gripper, which
+ * only jitters by tracking noise of ~1e-3) would otherwise blow that noise up to the full [-1, 1]
+ * range and turn any small real deviation at run time into a far out-of-range input. 1e-2 is 1 cm
+ * or 0.6 degrees or 1% of a gripper's stroke.
+ */
+export const MIN_SPREAD = 1e-2;
 
 const vector = z.array(z.number().refine(Number.isFinite, 'must be finite'));
 
@@ -59,10 +65,10 @@ export function makeNormalizer(stats: FeatureStats, mask: ArrayLike<number>, mod
     if (!mask[i]) continue;
     if (mode === 'zscore') {
       shift[i] = a[i];
-      gain[i] = 1 / (b[i] + EPS);
+      gain[i] = 1 / Math.max(b[i], MIN_SPREAD / 2);
     } else {
       shift[i] = (a[i] + b[i]) / 2;
-      gain[i] = 2 / (b[i] - a[i] + EPS);
+      gain[i] = 2 / Math.max(b[i] - a[i], MIN_SPREAD);
     }
   }
   const frozenMask = Float32Array.from(mask);
