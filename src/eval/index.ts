@@ -2,3 +2,6 @@
 export { type ChunkPolicy, type ClosedLoopEnv, type EpisodeResult, evaluationSeeds, runEpisode } from './closed-loop.ts';
 export { wilsonInterval } from './intervals.ts';
 export { type SimEvalOptions, type TaskEvaluation, evaluateInSim, imageKeysFor, simChunkPolicy, writeRecording } from './simulated.ts';
+export { type StudyDefinition, type TaskDefinition, maxPoints, parseStudy, studySchema } from './blind/study.ts';
+export { type Block, type StudyPlan, planStudy } from './blind/protocol.ts';
+export { type CellResult, type TrialOutcome, bootstrapMeanInterval, fisherExact, summarize } from './blind/stats.ts';
