@@ -5,3 +5,4 @@ export { type SimEvalOptions, type TaskEvaluation, evaluateInSim, imageKeysFor, 
 export { type StudyDefinition, type TaskDefinition, maxPoints, parseStudy, studySchema } from './blind/study.ts';
 export { type Block, type StudyPlan, planStudy } from './blind/protocol.ts';
 export { type CellResult, type TrialOutcome, bootstrapMeanInterval, fisherExact, summarize } from './blind/stats.ts';
+export { type Role, type TrialRow, BlindStore } from './blind/store.ts';
