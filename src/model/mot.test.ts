@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { getConfig, initParams, suffixPadding, syntheticBatch } from './index.ts';
+import { CONFIG_NAMES, getConfig, initParams, prefixLength, SEQ_ALIGN, suffixPadding, syntheticBatch } from './index.ts';
 import { random, tree } from '@jax-js/jax';
 import { maxAbsDiff } from '../../test/helpers/close.ts';
 import { observationToDevice } from './batch.ts';
 import { velocityJoint } from './mot.ts';
 
 describe('MoT sequence padding', () => {
+  it('keeps every registry config\'s prefix and padded sequence multiples of SEQ_ALIGN', () => {
+    for (const name of CONFIG_NAMES) {
+      const c = getConfig(name);
+      assert.equal(prefixLength(c) % SEQ_ALIGN, 0, `${name} prefix ${prefixLength(c)}`);
+      assert.equal((prefixLength(c) + 1 + c.actionHorizon + suffixPadding(c)) % SEQ_ALIGN, 0, name);
+      assert.ok(suffixPadding(c) < SEQ_ALIGN);
+    }
+  });
+
   it('gives the same velocity with 0, the aligned, and 5 extra dummy suffix tokens (1e-5)', async () => {
     const c = getConfig('tiny');
     assert.equal((160 + 1 + 16 + suffixPadding(c)) % 4, 0);
