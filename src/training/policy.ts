@@ -10,9 +10,11 @@ import {
   EEF_MODES, type EefMode, featureStatsSchema, getEmbodiment, makeNormalizer, NORM_MODES, type NormMode,
 } from '../actions/index.ts';
 import { type NormStats, TOKENIZER_JSON, tokenizePadded } from '../data/index.ts';
-import { loadCheckpoint, type PolicyCore } from '../model/index.ts';
+import { tree } from '@jax-js/jax';
+import { decodeParams, loadCheckpoint, type PolicyCore } from '../model/index.ts';
 import { UserError } from '../util/index.ts';
 import { RunDir } from './run-dir.ts';
+import { EMA_FILE } from './trainer.ts';
 
 /** File name of the policy metadata inside a checkpoint. */
 export const POLICY_FILE = 'policy.json';
@@ -62,7 +64,14 @@ export function loadPolicyParts(path: string): PolicyParts {
   const parsed = policySchema.safeParse(JSON.parse(readFileSync(metaFile, 'utf8')));
   if (!parsed.success) throw new UserError(`${metaFile}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
   const meta = parsed.data;
-  const { config, params } = loadCheckpoint(dir);
+  const loaded = loadCheckpoint(dir);
+  const { config } = loaded;
+  // act with the weights' moving average when the run kept one
+  let params = loaded.params;
+  if (existsSync(join(dir, EMA_FILE))) {
+    tree.dispose(params);
+    params = decodeParams(config, readFileSync(join(dir, EMA_FILE)), join(dir, EMA_FILE));
+  }
   const embodiment = getEmbodiment(meta.embodiment);
   return {
     config,

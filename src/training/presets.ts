@@ -48,6 +48,8 @@ export const trainConfigSchema = z
     logEvery: z.number().int().positive(),
     /** actions of each predicted chunk executed before re-planning, in evaluation */
     executeSteps: z.number().int().positive(),
+    /** decay of the exponential moving average of the weights the policy acts with (0: act with the last weights) */
+    emaDecay: z.number().min(0).lt(1),
     /** seed for initialization, data order, dropout and noise */
     seed: z.number().int().min(0),
   })
@@ -76,6 +78,7 @@ const BASE: TrainConfig = {
   checkpointEvery: 500,
   logEvery: 10,
   executeSteps: 8,
+  emaDecay: 0,
   seed: 0,
 };
 

@@ -44,6 +44,30 @@ describe('trainer', () => {
     }
   });
 
+  it('keeps an exponential moving average of the weights and resumes it exactly', async () => {
+    const cfg = resolveTrainConfig('debug', { steps: 6, batchSize: 4, checkpointEvery: 3, logEvery: 1, emaDecay: 0.5 });
+    const a = tmp();
+    const b = tmp();
+    try {
+      tree.dispose((await train({ config: cfg, data, run: new RunDir(a), quiet: true })).params);
+      tree.dispose((await train({ config: cfg, data, run: new RunDir(b), quiet: true, stopAt: 4 })).params);
+      tree.dispose((await train({ config: cfg, data, run: new RunDir(b), quiet: true, resume: true })).params);
+      const file = (dir: string, name: string) => readFileSync(join(new RunDir(dir).latest()!.dir, name));
+      assert.ok(file(a, 'ema.safetensors').equals(file(b, 'ema.safetensors')), 'resumed EMA differs');
+      // after 6 steps at decay 0.5 the average sits between the initial and the final weights
+      const w = (bytes: Buffer) => namedLeaves(decodeParams(model, bytes)).find(([n]) => n === 'action.actionOut.w')![1];
+      const init = namedLeaves((await import('../model/index.ts')).initParams(model, cfg.seed)).find(([n]) => n === 'action.actionOut.w')![1];
+      const [e, p, i] = await Promise.all([w(file(a, 'ema.safetensors')).data(), w(file(a, 'model.safetensors')).data(), init.data()]);
+      let between = 0;
+      for (let k = 0; k < e.length; k++) if (Math.min(p[k], i[k]) - 1e-7 <= e[k] && e[k] <= Math.max(p[k], i[k]) + 1e-7) between++;
+      assert.ok(between / e.length > 0.9, `${between} of ${e.length}`);
+      assert.notDeepEqual(Array.from(e), Array.from(p));
+    } finally {
+      rmSync(a, { recursive: true, force: true });
+      rmSync(b, { recursive: true, force: true });
+    }
+  });
+
   it('stage 1 leaves the semantic expert untouched and stage 2 trains it', async () => {
     const cfg = resolveTrainConfig('debug', { steps: 4, batchSize: 4, curriculum: 'two-stage', stage1Fraction: 0.5, checkpointEvery: 2, logEvery: 1 });
     assert.deepEqual([0, 1, 2, 3].map((s) => stageAt(cfg, s).stage), [1, 1, 2, 2]);

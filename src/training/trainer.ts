@@ -29,6 +29,10 @@ import { ADAMW_DEFAULTS, type AdamWState, adamwInit, adamwStep } from './optimiz
 import type { TrainConfig } from './presets.ts';
 import { type MetricsLine, RunDir } from './run-dir.ts';
 import { cosineLr } from './schedule.ts';
+import { emaInit, emaStep } from './ema.ts';
+
+/** The weights' moving average inside a checkpoint (when emaDecay > 0); the policy acts with it. */
+export const EMA_FILE = 'ema.safetensors';
 
 type Arr = np.Array;
 
@@ -93,6 +97,7 @@ export async function train(opts: {
 
   let params: Params;
   let optimizers: Optimizers;
+  let ema: Params | undefined;
   let start = 0;
   if (latest) {
     params = decodeParams(modelConfig, readFileSync(join(latest.dir, 'model.safetensors')));
@@ -105,10 +110,12 @@ export async function train(opts: {
       action: { step: state.optSteps.action, m: m.action, v: v.action },
     };
     start = state.step;
+    if (c.emaDecay > 0) ema = decodeParams(modelConfig, readFileSync(join(latest.dir, EMA_FILE)));
     run.truncateMetrics(start); // lines past the checkpoint are recomputed
   } else {
     params = opts.initFrom ? decodeParams(modelConfig, readFileSync(join(opts.initFrom, 'model.safetensors'))) : initParams(modelConfig, c.seed);
     optimizers = { semantic: adamwInit(params.semantic), action: adamwInit(params.action) };
+    if (c.emaDecay > 0) ema = emaInit(params);
     writeFileAtomic(run.path('config.json'), JSON.stringify({ train: c, model: modelConfig }, null, 2));
   }
 
@@ -138,6 +145,10 @@ export async function train(opts: {
     }
     params = { semantic, action: a.params };
     optimizers.action = a.state;
+    if (ema) {
+      ema = emaStep(ema, params, c.emaDecay);
+      await settle(ema.action.actionOut.w); // the average is one program: one output ready = all
+    }
     await settle(gradNorm); // run this step's kernels now: jax-js is lazy, and 10 queued steps run ~3x slower
     samplesSinceLog += c.batchSize;
     const last = step + 1 === c.steps;
@@ -156,10 +167,11 @@ export async function train(opts: {
       gradNorm.dispose();
     }
     if ((step + 1) % c.checkpointEvery === 0 || last) {
-      checkpointDir = await writeCheckpoint(run, step + 1, modelConfig, params, optimizers, opts.extras ?? {});
+      checkpointDir = await writeCheckpoint(run, step + 1, modelConfig, params, optimizers, { ...(ema ? { [EMA_FILE]: await encodeParams(modelConfig, ema) } : {}), ...opts.extras });
     }
   }
   bar.done();
+  if (ema) tree.dispose(ema);
   const metrics = run.readMetrics();
   writeLossPlot(run, metrics);
   const tail = metrics.slice(-Math.max(1, Math.ceil(metrics.length / 10)));
