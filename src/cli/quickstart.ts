@@ -19,7 +19,7 @@ import { ensureDir, intOption } from './sim.ts';
 import { trainOnDatasets } from './train.ts';
 
 /** The embedded defaults. */
-export const QUICKSTART = Object.freeze({ robot: 'panda7', task: 'pick-place', demos: 50, demoSeed: 1000, evalEpisodes: 50, evalSeed: 0, preset: 'quickstart' });
+export const QUICKSTART = Object.freeze({ robot: 'panda7', task: 'pick-place', demos: 200, demoNoise: 0.008, demoSeed: 1000, evalEpisodes: 50, evalSeed: 0, preset: 'quickstart' });
 
 type Flags = { out: string; json?: boolean; steps?: string; demos: string; episodes: string };
 
@@ -60,8 +60,8 @@ export function register(program: Command): void {
         if (new RunDir(join(o.out, 'run')).latest()) throw new UserError(`${o.out} holds an earlier quickstart; choose another --out or delete it`);
         const config = resolveTrainConfig(QUICKSTART.preset, { steps: o.steps === undefined ? undefined : intOption('--steps', o.steps, 1) });
         const backend = await initBackend();
-        log(`1/4 recording ${o.demos} demonstrations of ${QUICKSTART.task} on ${QUICKSTART.robot}`);
-        const demos = await recordDemonstrations({ robot: QUICKSTART.robot, task: QUICKSTART.task, episodes: intOption('--demos', o.demos, 1), seed: QUICKSTART.demoSeed, out: join(o.out, 'data'), imageSize: getConfig(config.model).imageSize, quiet: o.json });
+        log(`1/4 recording ${o.demos} demonstrations of ${QUICKSTART.task} on ${QUICKSTART.robot} (execution noise ${QUICKSTART.demoNoise * 100} cm, clean labels)`);
+        const demos = await recordDemonstrations({ robot: QUICKSTART.robot, task: QUICKSTART.task, episodes: intOption('--demos', o.demos, 1), seed: QUICKSTART.demoSeed, noise: QUICKSTART.demoNoise, out: join(o.out, 'data'), imageSize: getConfig(config.model).imageSize, quiet: o.json });
         log(`2/4 training ${config.model} for ${config.steps} steps [${backend}]`);
         const trained = await trainOnDatasets(config, { datasets: [await openDataset(join(o.out, 'data'))], frameStep: [1], weights: [1] }, join(o.out, 'run'), { quiet: o.json });
         const episodes = intOption('--episodes', o.episodes, 1);
