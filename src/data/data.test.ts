@@ -135,6 +135,27 @@ describe('LeRobot v3.0 datasets', () => {
     assert.ok(['put the red cube on the plate', 'stack the cubes'].includes(detokenize(t)));
   });
 
+  it('prefetches the next steps in later event-loop turns; a batch depends only on (seed, step)', async () => {
+    const opts = { horizon: 3, mode: 'world-delta' as const, normMode: 'zscore' as const, batchSize: 8, seed: 11, maxViews: 2, imageSize: S, maxTokens: 16, pState: 0.5, pView: 0.5 };
+    const loader = createLoader([ds], { ...opts, prefetch: 2 });
+    const first = loader.batchAt(0);
+    assert.deepEqual(loader.prefetched(), [1, 2]);
+    await first;
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    const seq = [first, loader.batchAt(1), loader.batchAt(2), loader.batchAt(3)];
+    assert.deepEqual(loader.prefetched(), [4, 5]);
+    // a resumed run (fresh loader, no prefetch, starting at step 2, out of order) sees the same batches
+    const fresh = createLoader([ds], { ...opts, prefetch: 0 });
+    assert.deepEqual(await fresh.batchAt(3), await seq[3]);
+    assert.deepEqual(await fresh.batchAt(2), await seq[2]);
+    assert.deepEqual(fresh.prefetched(), []);
+    // a jump drops the stale queue
+    void loader.batchAt(100);
+    assert.deepEqual(loader.prefetched(), [101, 102]);
+    await assert.rejects(loader.batchAt(-1), /step >= 0/);
+  });
+
   it('tokenizes bytes with BOS/EOS, truncation and padding', () => {
     const { ids, mask } = tokenizePadded('Put', 6);
     assert.deepEqual(Array.from(ids), [TOKENS.bos, 4 + 112, 4 + 117, 4 + 116, TOKENS.eos, TOKENS.pad]);

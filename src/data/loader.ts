@@ -50,6 +50,8 @@ export type LoaderOptions = {
   /** per-dataset frame step size S and weight (default 1, 1): see MixtureIndex */
   frameStep?: readonly number[];
   weights?: readonly number[];
+  /** batches built ahead of the last one asked for, while the caller awaits other work (default 2; 0 = none) */
+  prefetch?: number;
 };
 
 /** Unified-layout normalization stats of a dataset (what a checkpoint stores to act later). */
@@ -57,7 +59,14 @@ export type NormStats = { state: FeatureStats; action: FeatureStats };
 
 /** A loader: batches by step, and the stats it normalizes with. */
 export type Loader = {
+  /**
+   * The batch of training step `step`: a pure function of (seed, step), so a resumed run sees the
+   * same data order. Asking for step s also queues s+1 .. s+prefetch, each built in its own
+   * event-loop turn (setImmediate) so the builds run while the caller awaits the device.
+   */
   batchAt(step: number): Promise<SampleBatch>;
+  /** steps whose batches are built or queued ahead (for tests and logs) */
+  prefetched(): number[];
   /** normalization stats per dataset (unified layout) */
   norm: NormStats[];
 };
@@ -206,5 +215,34 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
     return b;
   }
 
-  return { batchAt: async (step) => build(step), norm };
+  // prefetch: step -> its batch, built in a later event-loop turn (one build per turn)
+  const ahead = Math.max(0, Math.floor(o.prefetch ?? 2));
+  const queued = new Map<number, Promise<SampleBatch>>();
+  const schedule = (step: number): Promise<SampleBatch> => {
+    let p = queued.get(step);
+    if (!p) {
+      p = new Promise<SampleBatch>((resolve, reject) => setImmediate(() => {
+        try {
+          resolve(build(step));
+        } catch (err) {
+          reject(err);
+        }
+      }));
+      p.catch(() => {}); // a prefetched batch nobody asks for must not fail the process; askers still see the error
+      queued.set(step, p);
+    }
+    return p;
+  };
+
+  return {
+    batchAt(step) {
+      if (!Number.isInteger(step) || step < 0) return Promise.reject(new UserError(`batchAt needs a step >= 0, got ${step}`));
+      const p = schedule(step);
+      for (const s of queued.keys()) if (s <= step || s > step + ahead) queued.delete(s); // handed out, or stale after a jump
+      for (let s = step + 1; s <= step + ahead; s++) schedule(s);
+      return p;
+    },
+    prefetched: () => [...queued.keys()].sort((a, b) => a - b),
+    norm,
+  };
 }
