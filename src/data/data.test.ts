@@ -83,6 +83,13 @@ describe('LeRobot v3.0 datasets', () => {
     c.closeSync();
   });
 
+  it('returns the same images with the decoded-frame cache off', async () => {
+    const uncached = await openDataset(dir, { imageCacheBytes: 0 });
+    for (const i of [0, 7, 20]) assert.deepEqual(uncached.image('wrist', i), ds.image('wrist', i));
+    assert.notEqual(uncached.image('front', 3), uncached.image('front', 3)); // decoded afresh each time
+    assert.equal(ds.image('front', 3), ds.image('front', 3)); // cached
+  });
+
   it('names the file and the problem for broken datasets', async () => {
     const broken = mkdtempSync(join(tmpdir(), 'vlalab-bad-'));
     try {

@@ -73,7 +73,20 @@ const text = (name: string) => ({ name, type: 'BYTE_ARRAY' as const, converted_t
 
 /**
  * A writer for a new v3.0 dataset of `embodiment` (names, cameras and robot_type from the actions
- * registry) at `dir`, recorded at `fps` with square images of `imageSize` pixels.
+ * registry) at `dir`, recorded at `fps` (default: the embodiment's) with square images of
+ * `imageSize` pixels. Nothing is written before finalize(); info.json is written last, so a
+ * directory without it is an unfinished recording.
+ *
+ *   createDatasetWriter(dir: string, opts: { embodiment: string; fps?: number; imageSize: number }): DatasetWriter
+ *   w.addEpisode({ task: string, frames: { images: Record<string, Uint8Array>, state: ArrayLike<number>,
+ *                                          action: ArrayLike<number> }[] }): void
+ *   await w.finalize(): Promise<{ episodes: number; frames: number }>
+ *
+ * images: one per camera, RGB u8 [S, S, 3] row-major; state / action: native vectors in the
+ * embodiment's stateNames / actionNames order (stored as float32).
+ * e.g. `const w = createDatasetWriter('/tmp/pp', { embodiment: 'panda7', fps: 10, imageSize: 64 })`;
+ * cameras are `getEmbodiment('panda7').spec.cameras[*].name`. Throws UserError when `dir` already
+ * holds a dataset or a frame has the wrong sizes.
  */
 export function createDatasetWriter(dir: string, opts: { embodiment: string; fps?: number; imageSize: number }): DatasetWriter {
   const e = getEmbodiment(opts.embodiment);
@@ -214,7 +227,7 @@ export type Dataset = {
   taskIndex: Int32Array;
   /** native feature stats from meta/stats.json, if present */
   stats?: Record<string, FullStats>;
-  /** the decoded RGB image [S, S, 3] of `camera` at global frame `i` (cached) */
+  /** the decoded RGB image [S, S, 3] of `camera` at global frame `i` (cached within the budget; do not modify it) */
   image(camera: string, i: number): Uint8Array;
 };
 
@@ -252,11 +265,15 @@ function readJsonl(file: string): Record<string, unknown>[] {
   });
 }
 
+/** Default bytes of decoded RGB frames a dataset keeps in memory (1 GiB). */
+export const IMAGE_CACHE_BYTES = 1 << 30;
+
 /**
  * Reads a LeRobot dataset (v3.0 or v2.1). The embodiment comes from info.json's robot_type unless
- * `embodiment` names one.
+ * `embodiment` names one. Decoded images are cached up to `imageCacheBytes` (default
+ * IMAGE_CACHE_BYTES); frame data (state, action, PNG bytes) is held in memory.
  */
-export async function openDataset(dir: string, opts: { embodiment?: string } = {}): Promise<Dataset> {
+export async function openDataset(dir: string, opts: { embodiment?: string; imageCacheBytes?: number } = {}): Promise<Dataset> {
   const infoFile = join(dir, 'meta', 'info.json');
   const info = readJson(infoFile) as DatasetInfo;
   const version = String(info.codebase_version ?? '');
@@ -338,19 +355,25 @@ export async function openDataset(dir: string, opts: { embodiment?: string } = {
   }
   const statsFile = join(dir, 'meta/stats.json');
   const stats = existsSync(statsFile) ? (readJson(statsFile) as Record<string, FullStats>) : undefined;
-  const cache = new Map<string, Uint8Array>();
+  // decoded frames stay in memory while they fit the budget (a quickstart set of 50 x 80 frames x 2
+  // views at 64x64 is ~100 MB); past it, images are decoded on every access
+  const budget = opts.imageCacheBytes ?? IMAGE_CACHE_BYTES;
+  let cached = 0;
+  const cache: Record<string, (Uint8Array | undefined)[]> = Object.fromEntries(cameras.map((c) => [c, new Array(n)]));
   return {
     dir, info, embodiment: e, cameras, imageSize, tasks, episodes, numFrames: n, state, action, taskIndex, stats,
     image(camera, i) {
-      const key = `${camera}/${i}`;
-      let img = cache.get(key);
+      let img = cache[camera]?.[i];
       if (!img) {
         const bytes = png[camera]?.[i];
         if (!bytes) throw new UserError(`${dir}: no image for camera "${camera}" at frame ${i}`);
         const d = decodePng(bytes, `${dir} frame ${i} camera ${camera}`);
         if (d.width !== imageSize || d.height !== imageSize) throw new UserError(`${dir}: frame ${i} camera ${camera} is ${d.width}x${d.height}, info.json says ${imageSize}x${imageSize}`);
         img = d.rgb;
-        cache.set(key, img);
+        if (cached + img.length <= budget) {
+          cache[camera][i] = img;
+          cached += img.length;
+        }
       }
       return img;
     },
