@@ -3,12 +3,18 @@
  * quantile normalization, sensory dropout) from a recorded LeRobot dataset, after a warm-up pass
  * that decodes and caches every frame's PNGs.
  *
- *   node bench/data-loader.ts DATASET_DIR [batch=32] [batches=50] [reps=5]
+ *   node bench/data-loader.ts DATASET_DIR [batch=32] [batches=50] [reps=5] [deviceMs=20]
+ *
+ * Then a trainer-shaped loop (ask for step s+1, then await a simulated device step of deviceMs)
+ * shows how much of the loader's time the prefetch hides: ms per step with the batch awaited
+ * before the device wait (serial) and with the trainer's pattern (overlapped).
  *   (record one first: npx vlalab sim record --robot panda7 --task pick-place --episodes 100 --out /tmp/pp)
  */
 import { createLoader, openDataset } from '../src/data/index.ts';
 
-const [dir, batchArg = '32', batchesArg = '50', repsArg = '5'] = process.argv.slice(2);
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const [dir, batchArg = '32', batchesArg = '50', repsArg = '5', deviceArg = '20'] = process.argv.slice(2);
 if (!dir) throw new Error('usage: node bench/data-loader.ts DATASET_DIR [batch] [batches] [reps]');
 const batchSize = Number(batchArg);
 const batches = Number(batchesArg);
@@ -16,7 +22,8 @@ const reps = Number(repsArg);
 const t0 = performance.now();
 const ds = await openDataset(dir);
 const tOpen = performance.now() - t0;
-const loader = createLoader([ds], { horizon: 16, mode: 'eef-rel', normMode: 'quantile', batchSize, seed: 0, maxViews: 2, imageSize: 64, maxTokens: 32, pState: 0.2, pView: 0.2 });
+const opts = { horizon: 16, mode: 'eef-rel', normMode: 'quantile', batchSize, seed: 0, maxViews: 2, imageSize: 64, maxTokens: 32, pState: 0.2, pView: 0.2 } as const;
+const loader = createLoader([ds], opts);
 const tIndex = performance.now() - t0 - tOpen;
 for (let i = 0; i < ds.numFrames; i++) for (const c of ds.cameras) ds.image(c, i); // warm the decoded-frame cache
 const rates: number[] = [];
@@ -28,3 +35,23 @@ for (let r = 0; r < reps; r++) {
 rates.sort((a, b) => a - b);
 console.log(`${dir}: ${ds.numFrames} frames; open ${tOpen.toFixed(0)} ms, stats + index ${tIndex.toFixed(0)} ms`);
 console.log(`samples/s (batch ${batchSize}): median ${rates[reps >> 1].toFixed(0)} (min ${rates[0].toFixed(0)}, max ${rates[reps - 1].toFixed(0)})`);
+
+const deviceMs = Number(deviceArg);
+const steps = 40;
+const unprefetched = createLoader([ds], { ...opts, prefetch: 0 });
+let t = performance.now();
+for (let step = 0; step < steps; step++) {
+  await unprefetched.batchAt(10_000 + step); // serial: the batch first, then the device
+  await sleep(deviceMs);
+}
+const serial = (performance.now() - t) / steps;
+t = performance.now();
+let next = loader.batchAt(20_000);
+for (let step = 0; step < steps; step++) {
+  await next;
+  next = loader.batchAt(20_001 + step); // the trainer's pattern: built while the device works
+  await sleep(deviceMs);
+}
+await next;
+const overlapped = (performance.now() - t) / steps;
+console.log(`trainer loop with a ${deviceMs} ms device step: serial ${serial.toFixed(1)} ms/step, overlapped ${overlapped.toFixed(1)} ms/step`);
