@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { getEmbodiment } from '../actions/index.ts';
 import { Rng } from '../util/index.ts';
-import { createDatasetWriter, createLoader, type Dataset, type EpisodeFrame, openDataset, tokenizePadded, detokenize, TOKENS } from './index.ts';
+import { createDatasetWriter, createLoader, type Dataset, type EpisodeFrame, formatPath, openDataset, tokenizePadded, detokenize, TOKENS } from './index.ts';
 
 const e = getEmbodiment('panda7');
 const S = 16;
@@ -81,6 +81,26 @@ describe('LeRobot v3.0 datasets', () => {
     const tasks = (await c.runAndReadAll(`select task_index, task from '${join(dir, 'meta/tasks.parquet')}' order by task_index`)).getRowObjectsJson();
     assert.deepEqual(tasks.map((t) => t.task), ['put the red cube on the plate', 'stack the cubes']);
     c.closeSync();
+  });
+
+  it('splits data files at fileSizeMb (whole episodes) and reads them back in order', async () => {
+    const split = mkdtempSync(join(tmpdir(), 'vlalab-split-'));
+    try {
+      const w = createDatasetWriter(split, { embodiment: 'panda7', imageSize: S, fileSizeMb: 0.001 }); // every episode over 1 kB
+      frames.forEach((f, i) => w.addEpisode({ task: `task ${i % 2}`, frames: f }));
+      await w.finalize();
+      for (const f of ['000', '001', '002']) assert.ok(existsSync(join(split, `data/chunk-000/file-${f}.parquet`)), `file-${f} missing`);
+      const back = await openDataset(split);
+      assert.equal(back.info.data_files_size_in_mb, 0.001);
+      assert.deepEqual(back.episodes.map((x) => [x.from, x.to]), ds.episodes.map((x) => [x.from, x.to]));
+      assert.deepEqual(back.state, ds.state);
+      assert.deepEqual(back.action, ds.action);
+      for (const i of [0, 7, 12, 20]) assert.deepEqual(back.image('front', i), ds.image('front', i));
+    } finally {
+      rmSync(split, { recursive: true, force: true });
+    }
+    assert.equal(formatPath('data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet', { chunk_index: 1, file_index: 12 }), 'data/chunk-001/file-012.parquet');
+    assert.throws(() => formatPath('videos/{video_key}/x.mp4', {}), /\{video_key\}/);
   });
 
   it('returns the same images with the decoded-frame cache off', async () => {

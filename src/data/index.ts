@@ -1,4 +1,5 @@
-export { type Dataset, type DatasetInfo, type DatasetWriter, type EpisodeFrame, type EpisodeInfo, type FeatureInfo, IMAGE_CACHE_BYTES, createDatasetWriter, openDataset } from './lerobot.ts';
+export { type Dataset, type DatasetInfo, type EpisodeInfo, type FeatureInfo, IMAGE_CACHE_BYTES, formatPath, openDataset } from './lerobot.ts';
+export { type DatasetWriter, type EpisodeFrame, createDatasetWriter } from './writer.ts';
 export { type ActionMode, type HostArray, type Loader, type LoaderOptions, type NormStats, type SampleBatch, createLoader, datasetNormStats, unifiedChunk } from './loader.ts';
 export { type FullStats, computeStats, quantileSorted } from './stats.ts';
 export { TOKENIZER_JSON, TOKENS, detokenize, tokenize, tokenizePadded } from './tokenizer.ts';
