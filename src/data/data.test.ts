@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { getEmbodiment } from '../actions/index.ts';
 import { Rng } from '../util/index.ts';
-import { createDatasetWriter, createLoader, type Dataset, type EpisodeFrame, formatPath, openDataset, tokenizePadded, detokenize, TOKENS } from './index.ts';
+import { createDatasetWriter, createLoader, type Dataset, type EpisodeFrame, formatPath, openDataset, quantileSorted, tokenizePadded, detokenize, TOKENS } from './index.ts';
 
 const e = getEmbodiment('panda7');
 const S = 16;
@@ -65,6 +65,14 @@ describe('LeRobot v3.0 datasets', () => {
     assert.equal(stats.action.min[0], Math.min(...xs));
     assert.equal(stats.action.count[0], 21);
     for (const k of ['q01', 'q10', 'q50', 'q90', 'q99', 'std', 'max']) assert.equal(stats['observation.state'][k].length, 14);
+    // image stats: per channel in [0, 1], shaped [3, 1, 1], equal to the sorted pixels' statistics
+    const greens = Float64Array.from(frames.flat().flatMap((f) => Array.from(f.images.wrist).filter((_, p) => p % 3 === 1))).sort();
+    const img = stats['observation.images.wrist'];
+    assert.deepEqual(img.count, [21]);
+    assert.ok(Math.abs(img.mean[1][0][0] - greens.reduce((a, b) => a + b, 0) / greens.length / 255) < 1e-12);
+    for (const [k, q] of [['q01', 0.01], ['q50', 0.5], ['q99', 0.99], ['min', 0], ['max', 1]] as const) {
+      assert.ok(Math.abs(img[k][1][0][0] - quantileSorted(greens, q) / 255) < 1e-12, k);
+    }
   });
 
   it('is read by DuckDB with the same values (FLOAT[] lists, image structs)', async () => {

@@ -4,6 +4,7 @@
  * v3.0 layout (what vlalab writes; many episodes per file, a new file past data_files_size_in_mb):
  *   meta/info.json                              codebase_version, robot_type, fps, totals, features, path templates
  *   meta/stats.json                             per feature: mean std min max count q01 q10 q50 q90 q99
+ *                                               (images: per channel in [0, 1], shaped [3, 1, 1])
  *   meta/tasks.parquet                          task_index, task
  *   meta/episodes/chunk-000/file-000.parquet    episode_index, tasks, length, data/chunk_index, data/file_index,
  *                                               dataset_from_index, dataset_to_index
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { type Embodiment, embodimentForRobotType, getEmbodiment } from '../actions/index.ts';
 import { decodePng, UserError } from '../util/index.ts';
-import type { FullStats } from './stats.ts';
+import type { FullStats, ImageStats } from './stats.ts';
 
 /** A feature of info.json. */
 export type FeatureInfo = { dtype: string; shape: number[]; names: string[] | Record<string, unknown> | null };
@@ -66,8 +67,8 @@ export type Dataset = {
   action: Float32Array;
   /** task index of every frame [N] */
   taskIndex: Int32Array;
-  /** native feature stats from meta/stats.json, if present */
-  stats?: Record<string, FullStats>;
+  /** feature stats from meta/stats.json, if present (state/action per native dim; images per channel [3, 1, 1]) */
+  stats?: Record<string, FullStats | ImageStats>;
   /** the decoded RGB image [S, S, 3] of `camera` at global frame `i` (cached within the budget; do not modify it) */
   image(camera: string, i: number): Uint8Array;
 };
@@ -209,7 +210,7 @@ export async function openDataset(dir: string, opts: { embodiment?: string; imag
     if (!tasks.includes(ep.task) && ep.task) tasks.push(ep.task);
   }
   const statsFile = join(dir, 'meta/stats.json');
-  const stats = existsSync(statsFile) ? (readJson(statsFile) as Record<string, FullStats>) : undefined;
+  const stats = existsSync(statsFile) ? (readJson(statsFile) as Record<string, FullStats | ImageStats>) : undefined;
   // decoded frames stay in memory while they fit the budget (a quickstart set of 50 x 80 frames x 2
   // views at 64x64 is ~100 MB); past it, images are decoded on every access
   const budget = opts.imageCacheBytes ?? IMAGE_CACHE_BYTES;

@@ -10,7 +10,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { getEmbodiment } from '../actions/index.ts';
 import { encodePng, UserError, writeFileAtomic } from '../util/index.ts';
 import { type DatasetInfo, type FeatureInfo, formatPath } from './lerobot.ts';
-import { computeStats } from './stats.ts';
+import { addToHistogram, computeStats, imageStats } from './stats.ts';
 
 /** One recorded step: camera images (RGB u8 [S, S, 3]), native state and native action. */
 export type EpisodeFrame = { images: Record<string, Uint8Array>; state: ArrayLike<number>; action: ArrayLike<number> };
@@ -75,6 +75,7 @@ export function createDatasetWriter(dir: string, opts: { embodiment: string; fps
   const state: number[][] = [];
   const action: number[][] = [];
   const images: Record<string, { bytes: Uint8Array; path: null }[]> = Object.fromEntries(cams.map((c) => [c, []]));
+  const histograms: Record<string, Float64Array> = Object.fromEntries(cams.map((c) => [c, new Float64Array(3 * 256)])); // pixel values per channel
   const frameIndex: bigint[] = [];
   const episodeIndex: bigint[] = [];
   const taskIndex: bigint[] = [];
@@ -99,6 +100,7 @@ export function createDatasetWriter(dir: string, opts: { embodiment: string; fps
         for (const c of cams) {
           const img = f.images[c];
           if (!img || img.length !== size * size * 3) throw new UserError(`episode ${ep} frame ${t}: camera "${c}" needs a ${size}x${size} RGB image`);
+          addToHistogram(histograms[c], img);
           const bytes = encodePng(img, size, size);
           entry.bytes += bytes.length;
           images[c].push({ bytes, path: null });
@@ -200,6 +202,7 @@ export function createDatasetWriter(dir: string, opts: { embodiment: string; fps
       const stats = {
         'observation.state': computeStats(flat(state), n, e.stateNames.length),
         action: computeStats(flat(action), n, e.actionNames.length),
+        ...Object.fromEntries(cams.map((c) => [`observation.images.${c}`, imageStats(histograms[c], n)])),
       };
       writeFileAtomic(join(dir, 'meta/stats.json'), JSON.stringify(stats, null, 2) + '\n');
       writeFileAtomic(join(dir, 'meta/info.json'), JSON.stringify(info, null, 2) + '\n'); // last: marks the dataset complete
