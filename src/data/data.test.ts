@@ -189,6 +189,9 @@ describe('LeRobot v3.0 datasets', () => {
     void loader.batchAt(100);
     assert.deepEqual(loader.prefetched(), [101, 102]);
     await assert.rejects(loader.batchAt(-1), /step >= 0/);
+    assert.throws(() => createLoader([ds], { ...opts, pView: 1.5 }), /pView is a probability in \[0, 1\], got 1.5/);
+    assert.throws(() => createLoader([ds], { ...opts, normMode: 'meanstd' as 'zscore' }), /unknown normalization "meanstd"; use zscore or quantile/);
+    assert.throws(() => createLoader([ds], { ...opts, horizon: 0 }), /horizon must be an integer >= 1/);
   });
 
   it('tokenizes bytes with BOS/EOS, truncation and padding', () => {

@@ -13,7 +13,7 @@
  * N_eff = floor(N_raw / S_d) (eq. 5, S = frame step size); within it a frame is drawn uniformly.
  */
 import {
-  actionToUnified, encodeChunk, type EefMode, type FeatureStats, makeNormalizer, type Normalizer, type NormMode,
+  actionToUnified, EEF_MODES, encodeChunk, type EefMode, NORM_MODES, type FeatureStats, makeNormalizer, type Normalizer, type NormMode,
   stateToUnified, UNIFIED_DIM,
 } from '../actions/index.ts';
 import { Rng, UserError } from '../util/index.ts';
@@ -127,6 +127,18 @@ function mix(seed: number, step: number): number {
 /** Creates the loader over `datasets` (all must fit the model's image size). */
 export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Loader {
   if (datasets.length === 0) throw new UserError('the loader needs at least one dataset');
+  const int = (name: string, v: number, min: number) => {
+    if (!Number.isInteger(v) || v < min) throw new UserError(`loader option ${name} must be an integer >= ${min}, got ${v}`);
+  };
+  int('horizon', o.horizon, 1);
+  int('batchSize', o.batchSize, 1);
+  int('maxViews', o.maxViews, 1);
+  int('maxTokens', o.maxTokens, 2);
+  for (const [name, p] of [['pState', o.pState], ['pView', o.pView]] as const) {
+    if (p !== undefined && !(p >= 0 && p <= 1)) throw new UserError(`loader option ${name} is a probability in [0, 1], got ${p}`);
+  }
+  if (o.mode !== 'absolute' && !(EEF_MODES as readonly string[]).includes(o.mode)) throw new UserError(`unknown action mode "${o.mode}"; use absolute or ${EEF_MODES.join(', ')}`);
+  if (!(NORM_MODES as readonly string[]).includes(o.normMode)) throw new UserError(`unknown normalization "${o.normMode}"; use ${NORM_MODES.join(' or ')}`);
   const S = o.imageSize;
   const V = o.maxViews;
   for (const ds of datasets) {
