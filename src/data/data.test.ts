@@ -88,6 +88,10 @@ describe('LeRobot v3.0 datasets', () => {
     assert.deepEqual(rows.map((x) => Number(x.episode_index)), ds.episodes.flatMap((ep, k) => Array(ep.length).fill(k)));
     const tasks = (await c.runAndReadAll(`select task_index, task from '${join(dir, 'meta/tasks.parquet')}' order by task_index`)).getRowObjectsJson();
     assert.deepEqual(tasks.map((t) => t.task), ['put the red cube on the plate', 'stack the cubes']);
+    const eps = (await c.runAndReadAll(`select typeof(tasks) as t, tasks, dataset_from_index from '${join(dir, 'meta/episodes/chunk-000/file-000.parquet')}' order by episode_index`)).getRowObjectsJson();
+    assert.equal(eps[0].t, 'VARCHAR[]');
+    assert.deepEqual(eps.map((x) => x.tasks), [['put the red cube on the plate'], ['stack the cubes'], ['put the red cube on the plate']]);
+    assert.deepEqual(eps.map((x) => Number(x.dataset_from_index)), [0, 7, 12]);
     c.closeSync();
   });
 

@@ -36,6 +36,15 @@ function floatList(name: string) {
   ];
 }
 
+/** 3-level LIST<STRING> (an episode's tasks, as LeRobot writes them). */
+function textList(name: string) {
+  return [
+    { name, repetition_type: 'OPTIONAL' as const, num_children: 1, converted_type: 'LIST' as const },
+    { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
+    { name: 'element', type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'OPTIONAL' as const },
+  ];
+}
+
 function imageStruct(name: string) {
   return [
     { name, repetition_type: 'OPTIONAL' as const, num_children: 2 },
@@ -161,16 +170,19 @@ export function createDatasetWriter(dir: string, opts: { embodiment: string; fps
       writeFileAtomic(join(dir, EPISODES_FILE), new Uint8Array(parquetWriteBuffer({
         columnData: [
           { name: 'episode_index', data: episodes.map((_, i) => BigInt(i)) },
-          { name: 'tasks', data: episodes.map((x) => x.task) },
+          { name: 'tasks', data: episodes.map((x) => [x.task]) },
           { name: 'length', data: episodes.map((x) => BigInt(x.length)) },
           { name: 'data/chunk_index', data: episodes.map((x) => BigInt(where(x.file).chunk_index)) },
           { name: 'data/file_index', data: episodes.map((x) => BigInt(where(x.file).file_index)) },
           { name: 'dataset_from_index', data: episodes.map((x) => BigInt(x.from)) },
           { name: 'dataset_to_index', data: episodes.map((x) => BigInt(x.from + x.length)) },
+          { name: 'meta/episodes/chunk_index', data: episodes.map(() => 0n) },
+          { name: 'meta/episodes/file_index', data: episodes.map(() => 0n) },
         ],
         schema: [
-          { name: 'root', num_children: 7 }, scalar('episode_index', 'INT64'), text('tasks'), scalar('length', 'INT64'),
+          { name: 'root', num_children: 9 }, scalar('episode_index', 'INT64'), ...textList('tasks'), scalar('length', 'INT64'),
           scalar('data/chunk_index', 'INT64'), scalar('data/file_index', 'INT64'), scalar('dataset_from_index', 'INT64'), scalar('dataset_to_index', 'INT64'),
+          scalar('meta/episodes/chunk_index', 'INT64'), scalar('meta/episodes/file_index', 'INT64'),
         ],
       })));
       const features: Record<string, FeatureInfo> = {
