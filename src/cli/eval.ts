@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { type ChunkPolicy, evaluateInSim, imageKeysFor, simChunkPolicy, type TaskEvaluation } from '../eval/index.ts';
 import { initBackend } from '../model/index.ts';
-import { makeModelPolicy } from '../serving/index.ts';
+import { makeModelPolicy, PolicyClient, remotePolicy } from '../serving/index.ts';
 import { allTasks, getTask, type SimObservation } from '../sim/index.ts';
 import { loadPolicyParts, type PolicyParts } from '../training/index.ts';
 import { UserError } from '../util/index.ts';
@@ -38,13 +38,15 @@ export function evaluationJson(rows: TaskEvaluation[]) {
   };
 }
 
-type EvalFlags = { checkpoint: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; record?: string; json?: boolean };
+type EvalFlags = { checkpoint?: string; server?: string; robot?: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; record?: string; json?: boolean };
 
 export function register(program: Command): void {
   program
     .command('eval')
     .description('evaluate a trained policy closed-loop in the simulator (success rate with 95% Wilson intervals)')
-    .requiredOption('--checkpoint <dir>', 'a training run (its latest checkpoint) or a checkpoint directory')
+    .option('--checkpoint <dir>', 'a training run (its latest checkpoint) or a checkpoint directory')
+    .option('--server <url>', 'instead of --checkpoint: a policy served over the openpi protocol (ws://host:port)')
+    .option('--robot <name>', 'with --server: the robot (default: the embodiment the server reports)')
     .option('--task <name>', 'one task (see `vlalab sim tasks`)')
     .option('--suite <name>', 'every task of a suite')
     .option('--episodes <n>', 'episodes per task', '50')
@@ -60,8 +62,24 @@ export function register(program: Command): void {
         const episodes = intOption('--episodes', o.episodes, 1);
         const seed = intOption('--seed', o.seed);
         if (o.record) ensureDir(o.record);
+        if (!o.checkpoint === !o.server) throw new UserError('pass exactly one of --checkpoint or --server');
+        if (o.server) {
+          const client = await PolicyClient.connect(o.server);
+          try {
+            const robot = o.robot ?? String(client.metadata.embodiment ?? '');
+            if (!robot) throw new UserError(`${o.server} does not report an embodiment; pass --robot`);
+            const executeSteps = o.executeSteps ? intOption('--execute-steps', o.executeSteps, 1) : Math.max(1, Math.floor(Number(client.metadata.action_horizon ?? 2) / 2));
+            const policy = remotePolicy(client);
+            const rows = await evaluateInSim((cameras, size) => simChunkPolicy(policy, cameras, size), { robot, tasks, episodes, seed, executeSteps, recordDir: o.record, quiet: o.json });
+            if (o.json) return printJson({ server: o.server, ...evaluationJson(rows) });
+            process.stdout.write(formatEvaluation(rows, `${o.server} (${robot}), ${episodes} episodes per task, execute ${executeSteps}`));
+          } finally {
+            client.close();
+          }
+          return;
+        }
         await initBackend();
-        const parts = loadPolicyParts(o.checkpoint);
+        const parts = loadPolicyParts(o.checkpoint!);
         const executeSteps = o.executeSteps ? intOption('--execute-steps', o.executeSteps, 1) : parts.meta.executeSteps;
         const rows = await evaluateInSim(localPolicy(parts, seed), { robot: parts.embodiment.name, tasks, episodes, seed, executeSteps, recordDir: o.record, quiet: o.json });
         if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, ...evaluationJson(rows) });

@@ -3,10 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import { BIN, runCli, runCliAsync } from '../helpers/cli.ts';
 
 describe('the whole loop through the CLI (tiny settings)', () => {
-  it('records, trains (loss falls), refuses to overwrite a run, evaluates with recordings', () => {
+  it('records, trains (loss falls), refuses to overwrite a run, evaluates locally and through the server', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vlalab-loop-'));
     try {
       const data = join(dir, 'data');
@@ -35,6 +36,25 @@ describe('the whole loop through the CLI (tiny settings)', () => {
       assert.equal(e.tasks[0].task, 'pick-place');
       assert.ok(e.tasks[0].ci95[1] > e.tasks[0].ci95[0]);
       assert.ok(existsSync(join(dir, 'rec', 'pick-place', 'seed-0', 'sheet.png')));
+
+      // the same policy served over the openpi protocol and evaluated through the wire
+      const server = spawn(process.execPath, [BIN, 'serve', '--checkpoint', run, '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          server.stdout.on('data', (b: Buffer) => {
+            out += b.toString();
+            const m = /on (ws:\/\/[^\s]+)/.exec(out);
+            if (m) resolve(m[1]);
+          });
+          server.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+        });
+        const served = await runCliAsync(['eval', '--server', url, '--task', 'pick-place', '--episodes', '1', '--json']);
+        assert.equal(served.status, 0, served.stderr);
+        assert.equal(JSON.parse(served.stdout).episodes, 1);
+      } finally {
+        server.kill('SIGTERM');
+      }
 
       r = runCli(['eval', '--checkpoint', join(dir, 'nope'), '--task', 'pick-place']);
       assert.equal(r.status, 1);
