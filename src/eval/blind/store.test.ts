@@ -53,9 +53,10 @@ describe('blind study store', () => {
       let kills = 0;
       let midway = 0;
       for (let attempt = 0; attempt < 200; attempt++) {
-        const child = spawn(process.execPath, [OPERATOR, crashed], { stdio: 'ignore' });
+        const child = spawn(process.execPath, [OPERATOR, crashed, '8'], { stdio: ['ignore', 'pipe', 'ignore'] }); // ~0.5 s of trials
         const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 150 + rng.int(250));
+        let timer: NodeJS.Timeout | undefined;
+        child.stdout.once('data', () => { timer = setTimeout(() => child.kill('SIGKILL'), rng.int(400)); });
         const code = await exited;
         clearTimeout(timer);
         if (code === 0) break;
