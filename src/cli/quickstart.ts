@@ -61,7 +61,7 @@ export function register(program: Command): void {
         const config = resolveTrainConfig(QUICKSTART.preset, { steps: o.steps === undefined ? undefined : intOption('--steps', o.steps, 1) });
         const backend = await initBackend();
         log(`1/4 recording ${o.demos} demonstrations of ${QUICKSTART.task} on ${QUICKSTART.robot} (execution noise ${QUICKSTART.demoNoise * 100} cm, clean labels)`);
-        const demos = await recordDemonstrations({ robot: QUICKSTART.robot, task: QUICKSTART.task, episodes: intOption('--demos', o.demos, 1), seed: QUICKSTART.demoSeed, noise: QUICKSTART.demoNoise, out: join(o.out, 'data'), imageSize: getConfig(config.model).imageSize, quiet: o.json });
+        const demos = await recordDemonstrations({ robot: QUICKSTART.robot, tasks: [QUICKSTART.task], episodes: intOption('--demos', o.demos, 1), seed: QUICKSTART.demoSeed, noise: QUICKSTART.demoNoise, out: join(o.out, 'data'), imageSize: getConfig(config.model).imageSize, quiet: o.json });
         log(`2/4 training ${config.model} for ${config.steps} steps [${backend}]`);
         const trained = await trainOnDatasets(config, { datasets: [await openDataset(join(o.out, 'data'))], frameStep: [1], weights: [1] }, join(o.out, 'run'), { quiet: o.json });
         const episodes = intOption('--episodes', o.episodes, 1);

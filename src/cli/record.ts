@@ -1,14 +1,17 @@
 /** `vlalab sim record`: scripted-expert demonstrations written as a LeRobot v3.0 dataset. */
 import type { Command } from 'commander';
 import { createDatasetWriter, type EpisodeFrame } from '../data/index.ts';
-import { createEnv } from '../sim/index.ts';
+import { allTasks, createEnv, getTask, suiteNames } from '../sim/index.ts';
 import { ProgressBar, Rng, UserError } from '../util/index.ts';
 import { printJson, action } from './run.ts';
 import { ensureDir, intOption } from './sim.ts';
 
 /** Options of a recording. */
 export type RecordOptions = {
-  robot: string; task: string; episodes: number; seed: number; out: string; imageSize: number; quiet?: boolean;
+  robot: string;
+  /** one task, or several (a suite): `episodes` each, into one dataset */
+  tasks: readonly string[];
+  episodes: number; seed: number; out: string; imageSize: number; quiet?: boolean;
   /** std (m) of an offset added to the executed EEF targets, redrawn every NOISE_HOLD steps; labels stay clean */
   noise?: number;
 };
@@ -17,7 +20,7 @@ export type RecordOptions = {
 export const NOISE_HOLD = 4;
 
 /**
- * Records `episodes` expert episodes (seeds seed, seed + 1, ...) into a new dataset at `out`.
+ * Records `episodes` expert episodes of each task (seeds seed, seed + 1, ...) into a new dataset at `out`.
  * Only successful episodes are kept (failures are counted); every frame stores the observation and
  * the expert's action for it. With `noise` (DART-style), the executed EEF targets carry a random
  * offset held for NOISE_HOLD steps while the recorded labels stay the expert's clean commands, so
@@ -26,41 +29,45 @@ export const NOISE_HOLD = 4;
 export async function recordDemonstrations(o: RecordOptions): Promise<{ episodes: number; frames: number; failed: number; seconds: number }> {
   const t0 = performance.now();
   ensureDir(o.out);
-  const env = await createEnv({ robot: o.robot, task: o.task, imageSize: o.imageSize });
-  const writer = createDatasetWriter(o.out, { embodiment: env.embodiment.name, imageSize: o.imageSize });
-  const xyz = ['target_x', 'target_y', 'target_z'].map((n) => env.embodiment.actionNames.indexOf(n));
-  if (o.noise && xyz.some((i) => i < 0)) throw new UserError(`--noise perturbs EEF targets; ${o.robot} is joint-controlled`);
-  const bar = new ProgressBar('record', o.episodes, { quiet: o.quiet });
+  const bar = new ProgressBar('record', o.episodes * o.tasks.length, { quiet: o.quiet });
+  let writer: ReturnType<typeof createDatasetWriter> | undefined;
   let failed = 0;
-  try {
-    for (let k = 0; k < o.episodes; k++) {
-      let obs = env.reset(o.seed + k);
-      const frames: EpisodeFrame[] = [];
-      const rng = new Rng((o.seed + k) ^ 0x5eed);
-      let offset = [0, 0, 0];
-      for (let t = 0; ; t++) {
-        const a = env.expertAction();
-        frames.push({ images: obs.images, state: obs.state, action: a });
-        const executed = Float64Array.from(a);
-        if (o.noise && xyz.every((i) => i >= 0)) {
-          if (t % NOISE_HOLD === 0) offset = xyz.map(() => o.noise! * rng.normal());
-          xyz.forEach((i, j) => { executed[i] += offset[j]; });
+  let done = 0;
+  for (const task of o.tasks) {
+    const env = await createEnv({ robot: o.robot, task, imageSize: o.imageSize });
+    writer ??= createDatasetWriter(o.out, { embodiment: env.embodiment.name, imageSize: o.imageSize });
+    const xyz = ['target_x', 'target_y', 'target_z'].map((n) => env.embodiment.actionNames.indexOf(n));
+    try {
+      if (o.noise && xyz.some((i) => i < 0)) throw new UserError(`--noise perturbs EEF targets; ${o.robot} is joint-controlled`);
+      for (let k = 0; k < o.episodes; k++) {
+        let obs = env.reset(o.seed + k);
+        const frames: EpisodeFrame[] = [];
+        const rng = new Rng((o.seed + k) ^ 0x5eed);
+        let offset = [0, 0, 0];
+        for (let t = 0; ; t++) {
+          const a = env.expertAction();
+          frames.push({ images: obs.images, state: obs.state, action: a });
+          const executed = Float64Array.from(a);
+          if (o.noise) {
+            if (t % NOISE_HOLD === 0) offset = xyz.map(() => o.noise! * rng.normal());
+            xyz.forEach((i, j) => { executed[i] += offset[j]; });
+          }
+          const r = env.step(executed);
+          obs = r.obs;
+          if (r.done) {
+            if (r.success) writer.addEpisode({ task: env.instruction, frames });
+            else failed++;
+            break;
+          }
         }
-        const r = env.step(executed);
-        obs = r.obs;
-        if (r.done) {
-          if (r.success) writer.addEpisode({ task: env.instruction, frames });
-          else failed++;
-          break;
-        }
+        bar.update(++done, failed ? `${failed} failed` : task);
       }
-      bar.update(k + 1, failed ? `${failed} failed` : '');
+    } finally {
+      env.close();
     }
-  } finally {
-    env.close();
   }
   bar.done();
-  const r = await writer.finalize();
+  const r = await writer!.finalize();
   return { ...r, failed, seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -71,19 +78,23 @@ export function register(program: Command): void {
     .command('record')
     .description('record scripted-expert demonstrations as a LeRobot v3.0 dataset')
     .requiredOption('--robot <name>', 'robot (see `vlalab sim tasks`)')
-    .requiredOption('--task <name>', 'task name')
-    .option('--episodes <n>', 'episodes to record', '50')
+    .option('--task <name>', 'one task')
+    .option('--suite <name>', 'every task of a suite (`vlalab sim tasks`)')
+    .option('--episodes <n>', 'episodes to record (per task)', '50')
     .option('--seed <n>', 'seed of the first episode (episode k uses seed + k)', '1000')
     .requiredOption('--out <dir>', 'new dataset directory')
     .option('--size <px>', 'image side in pixels', '64')
     .option('--noise <m>', 'std of a random offset (m) on the executed EEF targets, labels stay clean (DART-style)', '0')
     .option('--json', 'print a JSON summary')
     .action(
-      action(async (opts: { robot: string; task: string; episodes: string; seed: string; out: string; size: string; noise: string; json?: boolean }) => {
+      action(async (opts: { robot: string; task?: string; suite?: string; episodes: string; seed: string; out: string; size: string; noise: string; json?: boolean }) => {
         const noise = Number(opts.noise);
         if (!(noise >= 0 && noise < 0.1)) throw new UserError(`--noise must be a number of meters in [0, 0.1), got "${opts.noise}"`);
+        if (!opts.task === !opts.suite) throw new UserError('pass exactly one of --task or --suite');
+        const tasks = opts.task ? [getTask(opts.task).name] : allTasks().filter((t) => t.suite === opts.suite).map((t) => t.name);
+        if (tasks.length === 0) throw new UserError(`no tasks in suite "${opts.suite}"; suites: ${suiteNames().join(', ')}`);
         const r = await recordDemonstrations({
-          robot: opts.robot, task: opts.task, out: opts.out, episodes: intOption('--episodes', opts.episodes, 1),
+          robot: opts.robot, tasks, out: opts.out, episodes: intOption('--episodes', opts.episodes, 1),
           seed: intOption('--seed', opts.seed), imageSize: intOption('--size', opts.size, 8), quiet: opts.json, noise,
         });
         if (opts.json) return printJson(r);

@@ -42,6 +42,18 @@ describe('vlalab data', () => {
     assert.match(bad.stderr, /datasets.0.path: .*nowhere is not a LeRobot dataset/);
   });
 
+  it('records a whole suite into one dataset, one task per instruction', () => {
+    const r = runCli(['sim', 'record', '--robot', 'panda7', '--suite', 'goal', '--episodes', '1', '--out', join(dir, 'goal'), '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const i = JSON.parse(runCli(['data', 'info', join(dir, 'goal'), '--json']).stdout);
+    assert.equal(i.episodes, 10);
+    assert.equal(i.tasks.length, 10);
+    assert.deepEqual(i.features['observation.images.front'].shape, [64, 64, 3]);
+    const bad = runCli(['sim', 'record', '--robot', 'panda7', '--suite', 'nope', '--out', join(dir, 'x')]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /no tasks in suite "nope"; suites: basic, spatial/);
+  });
+
   it('names the missing file of a broken dataset', () => {
     const r = runCli(['data', 'info', join(dir, 'missing')]);
     assert.equal(r.status, 1);
