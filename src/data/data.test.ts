@@ -140,6 +140,12 @@ describe('LeRobot v3.0 datasets', () => {
       info.features.action.shape = [8];
       writeFileSync(join(broken, 'meta/info.json'), JSON.stringify(info));
       await assert.rejects(openDataset(broken), /info.json: state\/action have 14\/8 dims but embodiment panda7 has 14\/7/);
+      // info.json and the parquet disagree (info rewritten for a 6/6-dim robot, rows still 14/7)
+      writeFileSync(join(broken, 'data/chunk-000/file-000.parquet'), data);
+      info.features['observation.state'].shape = [6];
+      info.features.action.shape = [6];
+      writeFileSync(join(broken, 'meta/info.json'), JSON.stringify(info));
+      await assert.rejects(openDataset(broken, { embodiment: 'so5' }), /frame 0 has observation.state of length 14 but info.json says 6/);
     } finally {
       rmSync(broken, { recursive: true, force: true });
     }
