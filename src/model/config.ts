@@ -50,11 +50,18 @@ export type ModelConfig = {
 
 const base = { actionDim: UNIFIED_DIM, normEps: 1e-6, tauDistribution: 'uniform', sampleSteps: 10 } as const;
 
-/** The named configs (the first four in order of size: debug < quick < tiny < small; paper is shapes only). */
+/** The named configs (in order of size: debug < mini < quick < tiny < small; paper is shapes only). */
 export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
   // trains in seconds on CPU: 2 layers, 32 image patches, 16-token instructions
   debug: Object.freeze({
     ...base, name: 'debug', imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 16, vocabSize: 260,
+    depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
+    actionMlpDim: 64, actionHorizon: 8,
+  }),
+  // a language-conditioned suite on a laptop: debug's patching with 64-token instructions (suite
+  // instructions run to ~60 bytes; shorter configs truncate away the words that tell tasks apart)
+  mini: Object.freeze({
+    ...base, name: 'mini', imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 64, vocabSize: 260,
     depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
     actionMlpDim: 64, actionHorizon: 8,
   }),

@@ -91,7 +91,8 @@ export const PRESETS: Readonly<Record<string, Readonly<TrainConfig>>> = Object.f
   // the 20-minute budget where larger configs get too few steps (see BENCHMARKS.md "Quickstart")
   quickstart: Object.freeze({ ...BASE, model: 'debug', steps: 12000, lr: 1e-3, executeSteps: 4, emaDecay: 0.999, checkpointEvery: 2000 }),
   /** a longer run (up to about 2 hours on a 2-core CPU) for a whole suite */
-  laptop: Object.freeze({ ...BASE, model: 'small', steps: 20000, checkpointEvery: 1000, lr: 1e-4, stage1Lr: 5e-4 }),
+  // a LIBERO-style suite (10 language-conditioned tasks) in about half an hour on a 2-core CPU
+  laptop: Object.freeze({ ...BASE, model: 'mini', steps: 10000, lr: 1e-3, executeSteps: 4, emaDecay: 0.999, checkpointEvery: 1000 }),
   /** the paper's recipe shape: sensory dropout and the two-stage curriculum */
   paper: Object.freeze({ ...BASE, model: 'small', steps: 20000, curriculum: 'two-stage', lr: 2e-5, stage1Lr: 1e-4, pState: 0.2, pView: 0.2, checkpointEvery: 1000 }),
 });
