@@ -49,7 +49,7 @@ function releasePoint(g: Goal, slot: number): (w: World) => Vec3 {
   return (w) => {
     const d = w.objectPose(g.dest).p;
     const k = kindOf(g.dest);
-    if (k === 'plate') return [d[0], d[1] + (slot === 0 ? 0 : slot === 1 ? -0.028 : 0.028), d[2] + PLATE.half + CUBE_HALF + 0.008];
+    if (k === 'plate') return [d[0] + (slot === 0 ? 0 : slot === 1 ? -0.028 : 0.028), d[1], d[2] + PLATE.half + CUBE_HALF + 0.008]; // side by side along x: the fingers close along y
     if (k === 'bowl') return [d[0], d[1], d[2] + BOWL.wall + CUBE_HALF + 0.012];
     return [d[0], d[1], d[2] + 2 * CUBE_HALF + 0.008];
   };
