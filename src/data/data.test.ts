@@ -204,6 +204,25 @@ describe('LeRobot v3.0 datasets', () => {
     assert.throws(() => createLoader([ds], { ...opts, horizon: 0 }), /horizon must be an integer >= 1/);
   });
 
+  it('area-resizes views to the model size with the same draws', async () => {
+    const base = { horizon: 4, mode: 'eef-rel' as const, normMode: 'quantile' as const, batchSize: 3, seed: 4, maxViews: 2, maxTokens: 40 };
+    const big = await createLoader([ds], { ...base, imageSize: S }).batchAt(2);
+    const small = await createLoader([ds], { ...base, imageSize: S / 2 }).batchAt(2);
+    assert.deepEqual(small.images.shape, [3, 2, S / 2, S / 2, 3]);
+    assert.deepEqual(small.actions.data, big.actions.data);
+    for (let v = 0; v < 3 * 2; v++) {
+      for (let y = 0; y < S / 2; y++) {
+        for (let x = 0; x < S / 2; x++) {
+          for (let c = 0; c < 3; c++) {
+            const at = (yy: number, xx: number) => big.images.data[((v * S + yy) * S + xx) * 3 + c];
+            const mean = (at(2 * y, 2 * x) + at(2 * y + 1, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x + 1)) / 4;
+            assert.ok(Math.abs(small.images.data[((v * (S / 2) + y) * (S / 2) + x) * 3 + c] - mean) < 1e-5);
+          }
+        }
+      }
+    }
+  });
+
   it('tokenizes bytes with BOS/EOS, truncation and padding', () => {
     const { ids, mask } = tokenizePadded('Put', 6);
     assert.deepEqual(Array.from(ids), [TOKENS.bos, 4 + 112, 4 + 117, 4 + 116, TOKENS.eos, TOKENS.pad]);

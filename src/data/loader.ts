@@ -16,7 +16,7 @@ import {
   actionToUnified, EEF_MODES, encodeChunk, type EefMode, NORM_MODES, type FeatureStats, makeNormalizer, type Normalizer, type NormMode,
   stateToUnified, UNIFIED_DIM,
 } from '../actions/index.ts';
-import { Rng, UserError } from '../util/index.ts';
+import { areaResizeRgb, Rng, UserError } from '../util/index.ts';
 import type { Dataset } from './lerobot.ts';
 import { MixtureIndex } from './mixture.ts';
 import { computeStats } from './stats.ts';
@@ -142,7 +142,6 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
   const S = o.imageSize;
   const V = o.maxViews;
   for (const ds of datasets) {
-    if (ds.imageSize !== S) throw new UserError(`${ds.dir}: images are ${ds.imageSize}x${ds.imageSize} but the model takes ${S}x${S}; record at --size ${S} or choose a model config for ${ds.imageSize}px`);
     if (ds.cameras.length > V) throw new UserError(`${ds.dir}: ${ds.cameras.length} cameras but the model has ${V} view slots`);
   }
   const index = new MixtureIndex(datasets.map((ds, d) => ({
@@ -221,7 +220,8 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
         b.imageMask.data[k * V + v] = 1;
         const img = ds.image(cam, i);
         const off = (k * V + v) * S * S * 3;
-        for (let p = 0; p < img.length; p++) b.images.data[off + p] = PIXEL[img[p]];
+        if (ds.imageSize === S) for (let p = 0; p < img.length; p++) b.images.data[off + p] = PIXEL[img[p]];
+        else areaResizeRgb(img, ds.imageSize, ds.imageSize, S, b.images.data, off); // the serving adapter's resize
       });
     }
     return b;

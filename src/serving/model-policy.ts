@@ -13,7 +13,7 @@
 import { actionFromUnified, decodeChunk, stateToUnified, UNIFIED_DIM } from '../actions/index.ts';
 import { type Observation, type PolicyCore, sampleActions } from '../model/index.ts';
 import { random } from '@jax-js/jax';
-import { check } from '../util/index.ts';
+import { areaResizeRgb, check } from '../util/index.ts';
 import type { NdArray } from './msgpack-numpy.ts';
 import { LIBERO_KEYS, observationParser, type ObservationSpec, type PolicyObservation } from './observation.ts';
 import { metadataFor, type Policy } from './policy.ts';
@@ -32,38 +32,10 @@ export type ModelPolicyParts = PolicyCore & {
   extraMetadata?: Record<string, unknown>;
 };
 
-/**
- * Area-average resize of an RGB u8 image [h, w, 3] to [s, s, 3], scaled to [-1, 1]
- * (x / 127.5 - 1), written into `out` at `offset`. Each output pixel averages the input pixels
- * whose index falls in its source rectangle [floor(i h / s), max(floor((i + 1) h / s), +1)).
- */
+/** An RGB u8 wire image resized to the model's [s, s, 3] in [-1, 1] (see util's areaResizeRgb). */
 export function resizeToModel(img: NdArray, s: number, out: Float32Array, offset: number): void {
   const [h, w] = img.shape;
-  const src = img.data as Uint8Array;
-  for (let i = 0; i < s; i++) {
-    const y0 = Math.floor((i * h) / s);
-    const y1 = Math.max(y0 + 1, Math.floor(((i + 1) * h) / s));
-    for (let j = 0; j < s; j++) {
-      const x0 = Math.floor((j * w) / s);
-      const x1 = Math.max(x0 + 1, Math.floor(((j + 1) * w) / s));
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      for (let y = y0; y < y1; y++) {
-        for (let x = x0; x < x1; x++) {
-          const k = (y * w + x) * 3;
-          r += src[k];
-          g += src[k + 1];
-          b += src[k + 2];
-        }
-      }
-      const n = (y1 - y0) * (x1 - x0) * 127.5;
-      const o = offset + (i * s + j) * 3;
-      out[o] = r / n - 1;
-      out[o + 1] = g / n - 1;
-      out[o + 2] = b / n - 1;
-    }
-  }
+  areaResizeRgb(img.data as Uint8Array, h, w, s, out, offset);
 }
 
 /** The model batch (B = 1) for one validated observation; `unifiedState` is the raw unified state. */

@@ -30,3 +30,36 @@ export function upscaleRgb(rgb: Uint8Array, w: number, h: number, k: number): Ui
   }
   return out;
 }
+
+/**
+ * Area-average resize of an RGB u8 image [h, w, 3] to [s, s, 3], scaled to [-1, 1]
+ * (x / 127.5 - 1), written into `out` at `offset`. Each output pixel averages the input pixels
+ * whose index falls in its source rectangle [floor(i h / s), max(floor((i + 1) h / s), +1)); at
+ * s = h = w it is the identity (one pixel each).
+ */
+export function areaResizeRgb(src: Uint8Array, h: number, w: number, s: number, out: Float32Array, offset: number): void {
+  for (let i = 0; i < s; i++) {
+    const y0 = Math.floor((i * h) / s);
+    const y1 = Math.max(y0 + 1, Math.floor(((i + 1) * h) / s));
+    for (let j = 0; j < s; j++) {
+      const x0 = Math.floor((j * w) / s);
+      const x1 = Math.max(x0 + 1, Math.floor(((j + 1) * w) / s));
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) {
+          const k = (y * w + x) * 3;
+          r += src[k];
+          g += src[k + 1];
+          b += src[k + 2];
+        }
+      }
+      const n = (y1 - y0) * (x1 - x0) * 127.5;
+      const o = offset + (i * s + j) * 3;
+      out[o] = r / n - 1;
+      out[o + 1] = g / n - 1;
+      out[o + 2] = b / n - 1;
+    }
+  }
+}

@@ -6,4 +6,4 @@ export { writeFileAtomic } from './fs.ts';
 export { type Bar, type Series, barChartSvg, lineChartSvg } from './plot.ts';
 export { escapeHtml, htmlPage, htmlTable, pngDataUri } from './html.ts';
 export { decodePng, encodePng } from './png.ts';
-export { tileRgb, upscaleRgb } from './image.ts';
+export { areaResizeRgb, tileRgb, upscaleRgb } from './image.ts';
