@@ -1,8 +1,8 @@
 /** `vlalab eval`: closed-loop success rates of a trained policy in the simulator. */
 import type { Command } from 'commander';
-import { type ChunkPolicy, evaluateInSim, imageKeysFor, simChunkPolicy, type TaskEvaluation } from '../eval/index.ts';
+import { type ChunkPolicy, evaluateInSim, simChunkPolicy, type TaskEvaluation } from '../eval/index.ts';
 import { initBackend } from '../model/index.ts';
-import { makeModelPolicy, PolicyClient, remotePolicy } from '../serving/index.ts';
+import { imageKeysFor, makeModelPolicy, PolicyClient, remotePolicy } from '../serving/index.ts';
 import { allTasks, getTask, type SimObservation } from '../sim/index.ts';
 import { loadPolicyParts, type PolicyParts } from '../training/index.ts';
 import { UserError } from '../util/index.ts';

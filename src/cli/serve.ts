@@ -1,9 +1,8 @@
 /** `vlalab serve`: serve a policy over openpi's WebSocket protocol until Ctrl-C. */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { imageKeysFor } from '../eval/index.ts';
 import { initBackend } from '../model/index.ts';
-import { DEFAULT_HOST, DEFAULT_PORT, makeModelPolicy, makeTestPolicy, type Policy, startServer, TEST_POLICY_NAMES } from '../serving/index.ts';
+import { DEFAULT_HOST, DEFAULT_PORT, imageKeysFor, makeModelPolicy, makeTestPolicy, type Policy, startServer, TEST_POLICY_NAMES } from '../serving/index.ts';
 import { loadPolicyParts } from '../training/index.ts';
 import { UserError } from '../util/index.ts';
 import { action } from './run.ts';

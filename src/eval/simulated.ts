@@ -9,16 +9,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LIBERO_KEYS, ndarray, type Policy } from '../serving/index.ts';
+import { imageKeysFor, LIBERO_KEYS, ndarray, type Policy } from '../serving/index.ts';
 import { createEnv, type SimObservation } from '../sim/index.ts';
 import { encodePng, ProgressBar, tileRgb, upscaleRgb } from '../util/index.ts';
 import { type ChunkPolicy, type EpisodeResult, evaluationSeeds, runEpisode } from './closed-loop.ts';
 import { wilsonInterval } from './intervals.ts';
-
-/** Wire image keys for a robot's cameras: LIBERO's two keys for the first two, then observation/images/<name>. */
-export function imageKeysFor(cameras: readonly string[]): string[] {
-  return cameras.map((c, i) => (i === 0 ? LIBERO_KEYS.image : i === 1 ? LIBERO_KEYS.wristImage : `observation/images/${c}`));
-}
 
 /** A Policy as a ChunkPolicy over simulator observations (wire-format observations, native action rows). */
 export function simChunkPolicy(policy: Policy, cameras: readonly string[], imageSize: number): ChunkPolicy<SimObservation> {

@@ -18,6 +18,7 @@ export {
   type RgbFrame,
   LIBERO_KEYS,
   MAX_IMAGE_SIDE,
+  imageKeysFor,
   makeObservation,
   observationParser,
 } from './observation.ts';

@@ -38,6 +38,11 @@ export const MAX_IMAGE_SIDE = 4096;
 /** The LIBERO keys used by openpi's LIBERO example. */
 export const LIBERO_KEYS = Object.freeze({ image: 'observation/image', wristImage: 'observation/wrist_image', state: 'observation/state', prompt: 'prompt' });
 
+/** Wire image keys for a robot's cameras: LIBERO's two keys for the first two, then observation/images/<name>. */
+export function imageKeysFor(cameras: readonly string[]): string[] {
+  return cameras.map((c, i) => (i === 0 ? LIBERO_KEYS.image : i === 1 ? LIBERO_KEYS.wristImage : `observation/images/${c}`));
+}
+
 const ndArray = z.custom<NdArray>(isNdArray, 'must be a numpy array (a map with bin keys __ndarray__, data, dtype, shape)');
 
 const image = ndArray.superRefine((a, ctx) => {
