@@ -6,3 +6,4 @@ export { type StudyDefinition, type TaskDefinition, maxPoints, parseStudy, study
 export { type Block, type StudyPlan, planStudy } from './blind/protocol.ts';
 export { type CellResult, type TrialOutcome, bootstrapMeanInterval, fisherExact, summarize } from './blind/stats.ts';
 export { type Role, type TrialRow, BlindStore } from './blind/store.ts';
+export { type OperatorView, operatorView, startBlindApi } from './blind/api.ts';
