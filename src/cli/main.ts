@@ -13,6 +13,7 @@ import { register as registerTrain } from './train.ts';
 import { register as registerEval } from './eval.ts';
 import { register as registerQuickstart } from './quickstart.ts';
 import { register as registerData } from './data.ts';
+import { register as registerBlind } from './blind.ts';
 import { register as registerModel } from './model.ts';
 
 const COMMANDS: ((program: Command) => void)[] = [
@@ -25,6 +26,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerEval,
   registerQuickstart,
   registerData,
+  registerBlind,
   registerModel,
 ];
 
