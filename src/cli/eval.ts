@@ -3,11 +3,11 @@ import type { Command } from 'commander';
 import { type ChunkPolicy, evaluateInSim, simChunkPolicy, type TaskEvaluation } from '../eval/index.ts';
 import { initBackend } from '../model/index.ts';
 import { imageKeysFor, makeModelPolicy, PolicyClient, remotePolicy } from '../serving/index.ts';
-import { allTasks, getTask, type SimObservation } from '../sim/index.ts';
+import type { SimObservation } from '../sim/index.ts';
 import { loadPolicyParts, type PolicyParts } from '../training/index.ts';
 import { UserError } from '../util/index.ts';
 import { action, printJson } from './run.ts';
-import { ensureDir, intOption } from './sim.ts';
+import { ensureDir, intOption, resolveTasks } from './sim.ts';
 
 /** A simulator policy from loaded policy parts, through the serving adapter (as `vlalab serve` runs it). */
 export function localPolicy(parts: PolicyParts, seed = 0): (cameras: string[], imageSize: number) => ChunkPolicy<SimObservation> {
@@ -56,9 +56,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (o: EvalFlags) => {
-        if (!o.task === !o.suite) throw new UserError('pass exactly one of --task or --suite');
-        const tasks = o.task ? [getTask(o.task).name] : allTasks().filter((t) => t.suite === o.suite).map((t) => t.name);
-        if (tasks.length === 0) throw new UserError(`no tasks in suite "${o.suite}"; suites: ${[...new Set(allTasks().map((t) => t.suite))].join(', ')}`);
+        const tasks = resolveTasks(o.task, o.suite);
         const episodes = intOption('--episodes', o.episodes, 1);
         const seed = intOption('--seed', o.seed);
         if (o.record) ensureDir(o.record);

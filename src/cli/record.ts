@@ -1,10 +1,10 @@
 /** `vlalab sim record`: scripted-expert demonstrations written as a LeRobot v3.0 dataset. */
 import type { Command } from 'commander';
 import { createDatasetWriter, type EpisodeFrame } from '../data/index.ts';
-import { allTasks, createEnv, getTask, suiteNames } from '../sim/index.ts';
+import { createEnv } from '../sim/index.ts';
 import { ProgressBar, Rng, UserError } from '../util/index.ts';
 import { printJson, action } from './run.ts';
-import { ensureDir, intOption } from './sim.ts';
+import { ensureDir, intOption, resolveTasks } from './sim.ts';
 
 /** Options of a recording. */
 export type RecordOptions = {
@@ -90,9 +90,7 @@ export function register(program: Command): void {
       action(async (opts: { robot: string; task?: string; suite?: string; episodes: string; seed: string; out: string; size: string; noise: string; json?: boolean }) => {
         const noise = Number(opts.noise);
         if (!(noise >= 0 && noise < 0.1)) throw new UserError(`--noise must be a number of meters in [0, 0.1), got "${opts.noise}"`);
-        if (!opts.task === !opts.suite) throw new UserError('pass exactly one of --task or --suite');
-        const tasks = opts.task ? [getTask(opts.task).name] : allTasks().filter((t) => t.suite === opts.suite).map((t) => t.name);
-        if (tasks.length === 0) throw new UserError(`no tasks in suite "${opts.suite}"; suites: ${suiteNames().join(', ')}`);
+        const tasks = resolveTasks(opts.task, opts.suite);
         const r = await recordDemonstrations({
           robot: opts.robot, tasks, out: opts.out, episodes: intOption('--episodes', opts.episodes, 1),
           seed: intOption('--seed', opts.seed), imageSize: intOption('--size', opts.size, 8), quiet: opts.json, noise,

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
-import { allTasks, createEnv, robotNames } from '../sim/index.ts';
+import { allTasks, createEnv, getTask, robotNames, suiteNames } from '../sim/index.ts';
 import { writeRecording } from '../eval/index.ts';
 import { UserError } from '../util/index.ts';
 import { action, printJson } from './run.ts';
@@ -25,6 +25,14 @@ export function ensureDir(dir: string): void {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
     throw new UserError(`cannot write to ${dir} (${code}); choose another --out`);
   }
+}
+
+/** The tasks named by --task or --suite (exactly one of them). */
+export function resolveTasks(task: string | undefined, suite: string | undefined): string[] {
+  if (!task === !suite) throw new UserError('pass exactly one of --task or --suite');
+  const tasks = task ? [getTask(task).name] : allTasks().filter((t) => t.suite === suite).map((t) => t.name);
+  if (tasks.length === 0) throw new UserError(`no tasks in suite "${suite}"; suites: ${suiteNames().join(', ')}`);
+  return tasks;
 }
 
 /** Parses a non-negative integer option or says which option is wrong. */
