@@ -11,8 +11,8 @@
  */
 import '../src/model/backend.ts';
 import { profiler, random, tree } from '@jax-js/jax';
-import { getConfig, initBackend, initParams, lossAndGrad, sampleActions, settle, syntheticBatch } from '../src/model/index.ts';
-import { ADAMW_DEFAULTS, adamwInit, adamwStep } from '../src/training/index.ts';
+import { getConfig, initBackend, initParams, sampleActions, settle, syntheticBatch } from '../src/model/index.ts';
+import { ADAMW_DEFAULTS, initOptimizers, trainStep } from '../src/training/index.ts';
 
 const args = process.argv.slice(2);
 const flags = new Set(args.filter((a) => a.startsWith('--')));
@@ -42,8 +42,7 @@ if (flags.has('--kernels')) {
 for (const name of names) {
   const c = getConfig(name);
   let params = initParams(c, 0);
-  let optS = adamwInit(params.semantic);
-  let optA = adamwInit(params.action);
+  let opts = initOptimizers(params);
   const batch = syntheticBatch(c, batchSize, 1);
   if (!flags.has('--sample-only')) {
     const times: number[] = [];
@@ -52,20 +51,13 @@ for (const name of names) {
       const k0 = kernels;
       const t0 = performance.now();
       const c0 = cpuMs();
-      const { loss, grads } = lossAndGrad(c, params, batch, random.key(i), { freezeSemantic: frozen });
-      const a = adamwStep(params.action, grads.action, optA, 1e-4, ADAMW_DEFAULTS);
-      let semantic = params.semantic;
-      if (frozen) tree.dispose(grads.semantic);
-      else {
-        const s = adamwStep(params.semantic, grads.semantic, optS, 1e-4, ADAMW_DEFAULTS);
-        semantic = s.params;
-        optS = s.state;
-        s.gradNorm.dispose();
-      }
-      params = { semantic, action: a.params };
-      optA = a.state;
-      if (flags.has('--settle')) await settle(a.gradNorm);
-      a.gradNorm.dispose();
+      // exactly the trainer's step (lossAndGrad + AdamW per trained expert)
+      const r = trainStep(c, params, opts, batch, random.key(i), { frozen, lr: 1e-4, opt: ADAMW_DEFAULTS });
+      const { loss } = r;
+      params = r.params;
+      opts = r.optimizers;
+      if (flags.has('--settle')) await settle(r.gradNorm);
+      r.gradNorm.dispose();
       if ((i + 1) % syncEvery === 0) {
         await loss.data();
         await params.action.actionOut.b.ref.data(); // the update has finished
@@ -94,5 +86,5 @@ for (const name of names) {
     }
     console.log(`${name} sample B=1 H=${c.actionHorizon} ${c.sampleSteps} steps [${backend}]: ${fmt(times, cpu)}`);
   }
-  tree.dispose([params, optS.m, optS.v, optA.m, optA.v]);
+  tree.dispose([params, opts]);
 }

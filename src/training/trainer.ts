@@ -19,13 +19,14 @@ import {
   lossAndGrad,
   type ModelConfig,
   type Params,
+  type TauDistribution,
   settle,
 } from '../model/index.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { UserError } from '../util/errors.ts';
 import { lineChartSvg } from '../util/plot.ts';
 import { writeFileAtomic } from '../util/fs.ts';
-import { ADAMW_DEFAULTS, type AdamWState, adamwInit, adamwStep } from './optimizer.ts';
+import { ADAMW_DEFAULTS, type AdamWConfig, type AdamWState, adamwInit, adamwStep } from './optimizer.ts';
 import type { TrainConfig } from './presets.ts';
 import { type MetricsLine, RunDir } from './run-dir.ts';
 import { cosineLr } from './schedule.ts';
@@ -71,7 +72,33 @@ function stepSeed(seed: number, step: number): number {
   return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
 }
 
-type Optimizers = { semantic: AdamWState<Params['semantic']>; action: AdamWState<Params['action']> };
+/** Both experts' AdamW states. */
+export type Optimizers = { semantic: AdamWState<Params['semantic']>; action: AdamWState<Params['action']> };
+
+/** A fresh optimizer state for each expert. */
+export function initOptimizers(params: Params): Optimizers {
+  return { semantic: adamwInit(params.semantic), action: adamwInit(params.action) };
+}
+
+/**
+ * One optimizer step: flow-matching loss and grads, AdamW on the action expert and (unless
+ * `frozen`) on the semantic expert. Consumes `params`, `optimizers` and `key`; returns the new ones,
+ * the loss and the pre-clipping gradient norm over the trained experts (sqrt(|g_s|^2 + |g_a|^2)).
+ */
+export function trainStep(
+  c: ModelConfig, params: Params, optimizers: Optimizers, batch: Batch, key: Arr,
+  o: { frozen: boolean; lr: number; opt: AdamWConfig; tau?: TauDistribution },
+): { params: Params; optimizers: Optimizers; loss: Arr; gradNorm: Arr } {
+  const { loss, grads } = lossAndGrad(c, params, batch, key, { freezeSemantic: o.frozen, tau: o.tau });
+  const a = adamwStep(params.action, grads.action, optimizers.action, o.lr, o.opt);
+  if (o.frozen) {
+    tree.dispose(grads.semantic);
+    return { params: { semantic: params.semantic, action: a.params }, optimizers: { semantic: optimizers.semantic, action: a.state }, loss, gradNorm: a.gradNorm };
+  }
+  const s = adamwStep(params.semantic, grads.semantic, optimizers.semantic, o.lr, o.opt);
+  const gradNorm = np.sqrt(np.square(s.gradNorm).add(np.square(a.gradNorm)));
+  return { params: { semantic: s.params, action: a.params }, optimizers: { semantic: s.state, action: a.state }, loss, gradNorm };
+}
 
 /**
  * Trains (or resumes) a run in `run`. With `resume`, continues from latest.json; without, refuses
@@ -114,7 +141,7 @@ export async function train(opts: {
     run.truncateMetrics(start); // lines past the checkpoint are recomputed
   } else {
     params = opts.initFrom ? decodeParams(modelConfig, readFileSync(join(opts.initFrom, 'model.safetensors'))) : initParams(modelConfig, c.seed);
-    optimizers = { semantic: adamwInit(params.semantic), action: adamwInit(params.action) };
+    optimizers = initOptimizers(params);
     if (c.emaDecay > 0) ema = emaInit(params);
     writeFileAtomic(run.path('config.json'), JSON.stringify({ train: c, model: modelConfig }, null, 2));
   }
@@ -130,21 +157,10 @@ export async function train(opts: {
     const batch = await next!;
     next = step + 1 < end ? opts.data.batchAt(step + 1) : undefined; // prefetch while this step computes
     const { stage, lr, frozen } = stageAt(c, step);
-    const { loss, grads } = lossAndGrad(modelConfig, params, batch, random.key(stepSeed(c.seed, step)), { freezeSemantic: frozen, tau: c.timeSampling });
-    const a = adamwStep(params.action, grads.action, optimizers.action, lr, opt);
-    let gradNorm: Arr = a.gradNorm;
-    let semantic = params.semantic;
-    if (frozen) {
-      tree.dispose(grads.semantic);
-    } else {
-      const s = adamwStep(params.semantic, grads.semantic, optimizers.semantic, lr, opt);
-      semantic = s.params;
-      optimizers.semantic = s.state;
-      // the norm over both experts: sqrt(|g_s|^2 + |g_a|^2)
-      gradNorm = np.sqrt(np.square(s.gradNorm).add(np.square(gradNorm)));
-    }
-    params = { semantic, action: a.params };
-    optimizers.action = a.state;
+    const r = trainStep(modelConfig, params, optimizers, batch, random.key(stepSeed(c.seed, step)), { frozen, lr, opt, tau: c.timeSampling });
+    const { loss, gradNorm } = r;
+    params = r.params;
+    optimizers = r.optimizers;
     if (ema) {
       ema = emaStep(ema, params, c.emaDecay);
       await settle(ema.action.actionOut.w); // the average is one program: one output ready = all
