@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BlindStore, parseStudy, startBlindApi, summarize } from '../eval/index.ts';
 import { UserError } from '../util/index.ts';
-import { action, printJson, readJsonFile } from './run.ts';
-import { intOption } from './sim.ts';
+import { action, intOption, printJson, readJsonFile } from './run.ts';
 
 function openStore(db: string, mustExist: boolean): BlindStore {
   if (mustExist && !existsSync(db)) throw new UserError(`${db} does not exist; create the study first with \`vlalab blind create\``);

@@ -6,8 +6,8 @@ import { imageKeysFor, makeModelPolicy, PolicyClient, remotePolicy } from '../se
 import type { SimObservation } from '../sim/index.ts';
 import { loadPolicyParts, type PolicyParts } from '../training/index.ts';
 import { UserError } from '../util/index.ts';
-import { action, printJson } from './run.ts';
-import { ensureDir, intOption, resolveTasks } from './sim.ts';
+import { action, ensureDir, intOption, printJson } from './run.ts';
+import { resolveTasks } from './sim.ts';
 
 /** A simulator policy from loaded policy parts, through the serving adapter (as `vlalab serve` runs it). */
 export function localPolicy(parts: PolicyParts, seed = 0): (cameras: string[], imageSize: number) => ChunkPolicy<SimObservation> {

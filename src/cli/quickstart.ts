@@ -14,8 +14,8 @@ import { loadPolicyParts, resolveTrainConfig, RunDir } from '../training/index.t
 import { barChartSvg, htmlPage, htmlTable, pngDataUri, UserError, writeFileAtomic } from '../util/index.ts';
 import { evaluationJson, formatEvaluation, localPolicy } from './eval.ts';
 import { recordDemonstrations } from './record.ts';
-import { printJson, action } from './run.ts';
-import { ensureDir, intOption } from './sim.ts';
+import { action, ensureDir, intOption, printJson } from './run.ts';
+
 import { trainOnDatasets } from './train.ts';
 
 /** The embedded defaults. */

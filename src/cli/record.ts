@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { createDatasetWriter, type EpisodeFrame } from '../data/index.ts';
 import { createEnv } from '../sim/index.ts';
 import { ProgressBar, Rng, UserError } from '../util/index.ts';
-import { printJson, action } from './run.ts';
-import { ensureDir, intOption, resolveTasks } from './sim.ts';
+import { action, ensureDir, intOption, printJson } from './run.ts';
+import { resolveTasks } from './sim.ts';
 
 /** Options of a recording. */
 export type RecordOptions = {

@@ -2,7 +2,8 @@
  * Shared plumbing for CLI commands: one-line errors instead of stack traces, JSON output, reading
  * JSON input files.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import { CommanderError } from 'commander';
 import { UserError } from '../util/errors.ts';
 
@@ -51,4 +52,37 @@ export function readJsonFile(path: string): unknown {
 /** Writes a value as JSON on stdout (one document, newline-terminated). */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/** Creates `dir` (and parents) or says why it cannot. */
+export function ensureDir(dir: string): void {
+  try {
+    // parent by parent: Node's recursive mkdir spins forever under /proc
+    const abs = resolve(dir);
+    const parts = abs.split(sep).filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const p = sep + parts.slice(0, i).join(sep);
+      if (!existsSync(p)) mkdirSync(p);
+    }
+    const probe = join(dir, '.vlalab-write-test');
+    writeFileSync(probe, '');
+    writeFileSync(probe, ''); // a second write catches read-only mounts that allow create
+    rmSync(probe);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new UserError(`cannot write to ${dir} (${code}); choose another --out`);
+  }
+}
+
+/**
+ * Parses an integer option in [min, max] or says which option is wrong (`name` as the user typed
+ * it, e.g. "--seed").
+ */
+export function intOption(name: string, value: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
+    throw new UserError(`${name} must be an integer ${range}, got "${value}"`);
+  }
+  return n;
 }

@@ -1,24 +1,17 @@
 /** `vlalab serve`: serve a policy over openpi's WebSocket protocol until Ctrl-C. */
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { initBackend } from '../model/index.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, imageKeysFor, makeModelPolicy, makeTestPolicy, type Policy, startServer, TEST_POLICY_NAMES } from '../serving/index.ts';
 import { loadPolicyParts } from '../training/index.ts';
 import { UserError } from '../util/index.ts';
-import { action } from './run.ts';
+import { action, intOption } from './run.ts';
 
 type ServeOptions = { checkpoint?: string; seed: string; steps?: string; policy?: string; port: string; host: string; stateDim: string; horizon: string; actionDim: string; delayMs: string; quiet?: boolean };
 
-function intOption(name: string, value: string, min: number, max: number): number {
-  const r = z.coerce.number().int().min(min).max(max).safeParse(value);
-  if (!r.success) throw new UserError(`--${name} must be an integer in [${min}, ${max}], got "${value}"`);
-  return r.data;
-}
-
 /** A trained checkpoint through the serving adapter, with the run's cameras as wire image keys. */
 async function checkpointPolicy(opts: ServeOptions): Promise<{ policy: Policy; label: string }> {
-  const steps = opts.steps === undefined ? undefined : intOption('steps', opts.steps, 1, 1000);
-  const seed = intOption('seed', opts.seed, 0, 2 ** 31 - 1);
+  const steps = opts.steps === undefined ? undefined : intOption('--steps', opts.steps, 1, 1000);
+  const seed = intOption('--seed', opts.seed, 0, 2 ** 31 - 1);
   const backend = await initBackend();
   const parts = loadPolicyParts(opts.checkpoint!);
   const policy = makeModelPolicy({
@@ -39,10 +32,10 @@ async function choosePolicy(opts: ServeOptions): Promise<{ policy: Policy; label
   if (opts.checkpoint !== undefined) return checkpointPolicy(opts);
   const name = opts.policy as string;
   const policy = makeTestPolicy(name, {
-    stateDim: intOption('state-dim', opts.stateDim, 1, 60),
-    actionHorizon: intOption('horizon', opts.horizon, 1, 1000),
-    actionDim: intOption('action-dim', opts.actionDim, 1, 60),
-    delayMs: intOption('delay-ms', opts.delayMs, 0, 60_000),
+    stateDim: intOption('--state-dim', opts.stateDim, 1, 60),
+    actionHorizon: intOption('--horizon', opts.horizon, 1, 1000),
+    actionDim: intOption('--action-dim', opts.actionDim, 1, 60),
+    delayMs: intOption('--delay-ms', opts.delayMs, 0, 60_000),
   });
   return { policy, label: `test policy "${name}"` };
 }
@@ -65,7 +58,7 @@ export function register(program: Command): void {
     .action(
       action(async (opts: ServeOptions) => {
         const { policy, label } = await choosePolicy(opts);
-        const port = intOption('port', opts.port, 0, 65535);
+        const port = intOption('--port', opts.port, 0, 65535);
         const server = await startServer(policy, { port, host: opts.host, log: opts.quiet ? undefined : (line) => process.stderr.write(`${line}\n`) });
         const m = policy.metadata;
         const http = server.url.replace('ws://', 'http://');

@@ -1,31 +1,10 @@
 /** `vlalab sim ...`: the simulated benchmark: list tasks, watch the scripted expert. */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { allTasks, createEnv, getTask, robotNames, suiteNames } from '../sim/index.ts';
 import { writeRecording } from '../eval/index.ts';
 import { UserError } from '../util/index.ts';
-import { action, printJson } from './run.ts';
-
-/** Creates `dir` (and parents) or says why it cannot. */
-export function ensureDir(dir: string): void {
-  try {
-    // parent by parent: Node's recursive mkdir spins forever under /proc
-    const abs = resolve(dir);
-    const parts = abs.split(sep).filter(Boolean);
-    for (let i = 1; i <= parts.length; i++) {
-      const p = sep + parts.slice(0, i).join(sep);
-      if (!existsSync(p)) mkdirSync(p);
-    }
-    const probe = join(dir, '.vlalab-write-test');
-    writeFileSync(probe, '');
-    writeFileSync(probe, ''); // a second write catches read-only mounts that allow create
-    rmSync(probe);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new UserError(`cannot write to ${dir} (${code}); choose another --out`);
-  }
-}
+import { action, ensureDir, intOption, printJson } from './run.ts';
 
 /** The tasks named by --task or --suite (exactly one of them). */
 export function resolveTasks(task: string | undefined, suite: string | undefined): string[] {
@@ -33,13 +12,6 @@ export function resolveTasks(task: string | undefined, suite: string | undefined
   const tasks = task ? [getTask(task).name] : allTasks().filter((t) => t.suite === suite).map((t) => t.name);
   if (tasks.length === 0) throw new UserError(`no tasks in suite "${suite}"; suites: ${suiteNames().join(', ')}`);
   return tasks;
-}
-
-/** Parses a non-negative integer option or says which option is wrong. */
-export function intOption(name: string, value: string, min = 0): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) throw new UserError(`${name} must be an integer >= ${min}, got "${value}"`);
-  return n;
 }
 
 export function register(program: Command): void {

@@ -5,8 +5,8 @@ import { checkMixturePaths, createLoader, type Dataset, openDataset, parseMixtur
 import { getConfig, initBackend } from '../model/index.ts';
 import { policyMeta, POLICY_FILE, resolveTrainConfig, RunDir, type TrainConfig, train, type TrainResult } from '../training/index.ts';
 import { UserError } from '../util/index.ts';
-import { action, printJson, readJsonFile } from './run.ts';
-import { ensureDir, intOption } from './sim.ts';
+import { action, ensureDir, intOption, printJson, readJsonFile } from './run.ts';
+
 
 /** Datasets to train on, with their mixture step sizes and weights. */
 export type TrainingData = { datasets: Dataset[]; frameStep: number[]; weights: number[] };
