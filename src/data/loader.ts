@@ -107,8 +107,11 @@ function encodeAll(ds: Dataset, horizon: number, mode: ActionMode): { states: Fl
 
 /** Unified state and chunk-action stats of a dataset in `mode` (over every frame as a chunk start). */
 export function datasetNormStats(ds: Dataset, horizon: number, mode: ActionMode): NormStats {
-  const { states, actions } = encodeAll(ds, horizon, mode);
-  return { state: unifiedStats(states, ds.numFrames), action: unifiedStats(actions, ds.numFrames * horizon) };
+  return normStatsOf(encodeAll(ds, horizon, mode), ds.numFrames, horizon);
+}
+
+function normStatsOf(e: { states: Float64Array; actions: Float64Array }, n: number, horizon: number): NormStats {
+  return { state: unifiedStats(e.states, n), action: unifiedStats(e.actions, n * horizon) };
 }
 
 /** Datasets with at most this many chunk rows (frames x H) keep their normalized samples in memory. */
@@ -148,10 +151,7 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
     name: ds.dir, episodeLengths: ds.episodes.map((e) => e.length), frameStep: o.frameStep?.[d] ?? 1, weight: o.weights?.[d] ?? 1,
   })));
   const encoded = datasets.map((ds) => encodeAll(ds, o.horizon, o.mode));
-  const norm: NormStats[] = datasets.map((ds, d) => ({
-    state: unifiedStats(encoded[d].states, ds.numFrames),
-    action: unifiedStats(encoded[d].actions, ds.numFrames * o.horizon),
-  }));
+  const norm: NormStats[] = datasets.map((ds, d) => normStatsOf(encoded[d], ds.numFrames, o.horizon));
   const normalizers: { state: Normalizer; action: Normalizer }[] = datasets.map((ds, d) => ({
     state: makeNormalizer(norm[d].state, ds.embodiment.stateMask, o.normMode),
     action: makeNormalizer(norm[d].action, ds.embodiment.actionMask, o.normMode),
