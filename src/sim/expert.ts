@@ -5,7 +5,7 @@
  * moves on once the commanded pose has arrived, the real TCP is within tolerance, and the
  * waypoint's hold count has passed.
  */
-import { type Mat3, matFromAxisAngle, matMul, matTranspose, type Pose, axisAngleFromMat, posAxisAngleFromPose, type Vec3 } from '../geometry/index.ts';
+import { type Mat3, matFromAxisAngle, matMul, matTranspose, type Pose, axisAngleFromMat, type Vec3 } from '../geometry/index.ts';
 import type { World } from './world.ts';
 
 /** One step of a plan. */
@@ -107,23 +107,6 @@ export class Expert {
   /** The next native action of the world's embodiment (EEF poses, or joint targets by IK). */
   nextAction(w: World): Float64Array {
     const { poses, grippers } = this.next(w);
-    const names = w.embodiment.actionNames;
-    const out = new Float64Array(names.length);
-    const put = (name: string, v: number) => {
-      const k = names.indexOf(name);
-      if (k < 0) throw new Error(`sim: embodiment ${w.embodiment.name} has no action "${name}"`);
-      out[k] = v;
-    };
-    w.robot.arms.forEach((arm, i) => {
-      const p = arm.prefix;
-      if (w.robot.control === 'eef') {
-        const v = posAxisAngleFromPose(poses[i]);
-        ['x', 'y', 'z', 'rx', 'ry', 'rz'].forEach((k, j) => put(`${p}target_${k}`, v[j]));
-      } else {
-        w.inverseKinematics(i, poses[i]).forEach((q, k) => put(`${p}joint${k + 1}`, q));
-      }
-      put(`${p}gripper`, grippers[i]);
-    });
-    return out;
+    return w.nativeAction(poses, grippers);
   }
 }

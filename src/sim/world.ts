@@ -14,6 +14,9 @@ import { type MjData, type MjModel, type Mujoco, objectId } from './mujoco.ts';
 import type { RobotSpec } from './robots.ts';
 import { CONTROL_DT, PHYSICS_DT, type SceneObject, sceneXml } from './scene.ts';
 
+/** Suffixes of the native EEF pose names (target_x .. target_rz, eef_x .. eef_rz). */
+const POSE_KEYS = ['x', 'y', 'z', 'rx', 'ry', 'rz'] as const;
+
 type ArmHandles = {
   ik: ArmIk;
   tcp: number;
@@ -162,6 +165,31 @@ export class World {
   }
 
   /**
+   * The native action that commands TCP poses `poses` and grippers `grippers` per arm (the inverse
+   * of applyAction): EEF robots get the poses, joint robots the IK solution from their current targets.
+   */
+  nativeAction(poses: readonly Pose[], grippers: readonly number[]): Float64Array {
+    const names = this.embodiment.actionNames;
+    const out = new Float64Array(names.length);
+    const put = (name: string, v: number) => {
+      const k = names.indexOf(name);
+      if (k < 0) throw new Error(`sim: embodiment ${this.embodiment.name} has no action "${name}"`);
+      out[k] = v;
+    };
+    this.robot.arms.forEach((arm, i) => {
+      const p = arm.prefix;
+      if (this.robot.control === 'eef') {
+        const v = posAxisAngleFromPose(poses[i]);
+        POSE_KEYS.forEach((k, j) => put(`${p}target_${k}`, v[j]));
+      } else {
+        this.inverseKinematics(i, poses[i]).forEach((q, k) => put(`${p}joint${k + 1}`, q));
+      }
+      put(`${p}gripper`, grippers[i]);
+    });
+    return out;
+  }
+
+  /**
    * Applies a native action of the embodiment: EEF robots get absolute TCP poses (x, y, z, rx, ry,
    * rz, world frame, solved by IK), joint robots absolute joint targets; grippers 0 closed .. 1 open.
    */
@@ -171,7 +199,7 @@ export class World {
     this.robot.arms.forEach((arm, i) => {
       const p = arm.prefix;
       if (this.robot.control === 'eef') {
-        const v = ['x', 'y', 'z', 'rx', 'ry', 'rz'].map((k) => at(`${p}target_${k}`)) as unknown as [number, number, number, number, number, number];
+        const v = POSE_KEYS.map((k) => at(`${p}target_${k}`)) as unknown as [number, number, number, number, number, number];
         this.arms[i].target = this.arms[i].ik.solve(poseFromPosAxisAngle(v), this.arms[i].target).q;
       } else {
         this.arms[i].target = Float64Array.from(arm.joints, (_, k) => at(`${p}joint${k + 1}`));
@@ -191,7 +219,7 @@ export class World {
         if (k >= 0) out[k] = v;
       };
       const pose = posAxisAngleFromPose(this.tcpPose(i));
-      ['x', 'y', 'z', 'rx', 'ry', 'rz'].forEach((k, j) => put(`${p}eef_${k}`, pose[j]));
+      POSE_KEYS.forEach((k, j) => put(`${p}eef_${k}`, pose[j]));
       this.jointAngles(i).forEach((q, k) => put(`${p}joint${k + 1}`, q));
       put(`${p}gripper`, this.gripperOpening(i));
     });
