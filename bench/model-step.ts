@@ -39,18 +39,29 @@ if (flags.has('--kernels')) {
   profiler.startTrace();
 }
 
+/** Runs `body(i)` for 2 warm-up + `reps` timed repetitions; wall and CPU ms of the timed ones. */
+async function timed(name: string, what: string, body: (i: number) => Promise<void>): Promise<{ times: number[]; cpu: number[] }> {
+  const times: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < reps + 2; i++) {
+    const k0 = kernels;
+    const t0 = performance.now();
+    const c0 = cpuMs();
+    await body(i);
+    if (i >= 2) times.push(performance.now() - t0);
+    if (i >= 2) cpu.push(cpuMs() - c0);
+    if (i === 2 && flags.has('--kernels')) console.log(`  ${name}: ${kernels - k0} kernel dispatches per ${what}`);
+  }
+  return { times, cpu };
+}
+
 for (const name of names) {
   const c = getConfig(name);
   let params = initParams(c, 0);
   let opts = initOptimizers(params);
   const batch = syntheticBatch(c, batchSize, 1);
   if (!flags.has('--sample-only')) {
-    const times: number[] = [];
-    const cpu: number[] = [];
-    for (let i = 0; i < reps + 2; i++) {
-      const k0 = kernels;
-      const t0 = performance.now();
-      const c0 = cpuMs();
+    const { times, cpu } = await timed(name, 'training step', async (i) => {
       // exactly the trainer's step (lossAndGrad + AdamW per trained expert)
       const r = trainStep(c, params, opts, batch, random.key(i), { frozen, lr: 1e-4, opt: ADAMW_DEFAULTS });
       const { loss } = r;
@@ -65,25 +76,14 @@ for (const name of names) {
         loss.dispose();
         await Promise.resolve(); // the trainer awaits its next batch here
       }
-      if (i >= 2) times.push(performance.now() - t0);
-      if (i >= 2) cpu.push(cpuMs() - c0);
-      if (i === 2 && flags.has('--kernels')) console.log(`  ${name}: ${kernels - k0} kernel dispatches per training step`);
-    }
+    });
     console.log(`${name} train${frozen ? ' (frozen semantic)' : ''} B=${batchSize} [${backend}]: ${fmt(times, cpu)}`);
   }
   if (!flags.has('--train-only')) {
     const one = syntheticBatch(c, 1, 2);
-    const times: number[] = [];
-    const cpu: number[] = [];
-    for (let i = 0; i < reps + 2; i++) {
-      const k0 = kernels;
-      const t0 = performance.now();
-      const c0 = cpuMs();
+    const { times, cpu } = await timed(name, 'sample', async (i) => {
       await sampleActions(c, params, one, random.key(i));
-      if (i >= 2) times.push(performance.now() - t0);
-      if (i >= 2) cpu.push(cpuMs() - c0);
-      if (i === 2 && flags.has('--kernels')) console.log(`  ${name}: ${kernels - k0} kernel dispatches per sample`);
-    }
+    });
     console.log(`${name} sample B=1 H=${c.actionHorizon} ${c.sampleSteps} steps [${backend}]: ${fmt(times, cpu)}`);
   }
   tree.dispose([params, opts]);
