@@ -3,7 +3,7 @@
  * robot, over N seeds (0 .. N-1). This is the benchmark's data-quality gate (issue 3 targets:
  * >= 95% per panda7 task, >= 90% pick-place on the other robots).
  *
- *   node bench/sim-experts.ts [seeds=50] [filter]
+ *   node bench/sim-experts.ts [seeds=50] [filter: a substring of "robot suite task"]
  */
 import { allTasks, createEnv, robotNames } from '../src/sim/index.ts';
 
@@ -13,7 +13,7 @@ const rows: string[] = ['| robot | suite | task | success | mean steps | budget 
 const runs = [
   ...allTasks().map((t) => ({ robot: 'panda7', task: t })),
   ...robotNames().filter((r) => r !== 'panda7').map((robot) => ({ robot, task: allTasks().find((t) => t.name === 'pick-place')! })),
-].filter((r) => `${r.robot} ${r.task.name}`.includes(filter));
+].filter((r) => `${r.robot} ${r.task.suite} ${r.task.name}`.includes(filter));
 const t0 = performance.now();
 let worst = 1;
 for (const { robot, task } of runs) {

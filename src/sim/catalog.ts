@@ -1,9 +1,10 @@
-/** The task catalog: the basic pick-and-place and the four LIBERO-style suites. */
+/** The task catalog: the basic pick-and-place, the four LIBERO-style suites and the multi-stage tasks. */
 import { UserError, unknownNameMessage } from '../util/index.ts';
+import { MULTISTAGE_TASKS } from './multistage.ts';
 import { SUITE_TASKS } from './suites.ts';
 import { PICK_PLACE, type TaskSpec } from './tasks.ts';
 
-const TASKS: readonly TaskSpec[] = [PICK_PLACE, ...SUITE_TASKS];
+const TASKS: readonly TaskSpec[] = [PICK_PLACE, ...SUITE_TASKS, ...MULTISTAGE_TASKS];
 
 /** Every task. */
 export function allTasks(): readonly TaskSpec[] {

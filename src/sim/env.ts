@@ -114,7 +114,7 @@ export async function createEnv(opts: EnvOptions): Promise<Env> {
       world.applyAction(action);
       world.advance();
       steps++;
-      points = Math.max(points, task.score(world));
+      points = Math.max(points, task.score(world, points));
       success = points >= task.maxPoints;
       return { obs: observe(), points, maxPoints: task.maxPoints, success, done: success || steps >= task.stepBudget, steps };
     },

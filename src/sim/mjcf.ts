@@ -51,6 +51,10 @@ export const COLORS: Readonly<Record<string, Rgba>> = Object.freeze({
   wood: [0.62, 0.47, 0.3, 1],
   grey: [0.5, 0.5, 0.52, 1],
   dark: [0.2, 0.2, 0.22, 1],
+  brown: [0.35, 0.22, 0.1, 1],
+  terracotta: [0.78, 0.38, 0.22, 1],
+  cream: [0.86, 0.82, 0.72, 1],
+  teal: [0.1, 0.6, 0.6, 1],
 });
 
 /** `xyaxes` of a camera at `pos` looking at `target`, image up near `up` (MuJoCo cameras look along -z). */

@@ -149,7 +149,7 @@ describe('LIBERO-style suites', () => {
       assert.equal(tasks.length, 10, suite);
       assert.equal(new Set(tasks.map((t) => t.instruction)).size, 10, `${suite} instructions repeat`);
     }
-    assert.deepEqual(suiteNames(), ['basic', 'spatial', 'object', 'goal', 'long']);
+    assert.deepEqual(suiteNames(), ['basic', 'spatial', 'object', 'goal', 'long', 'multistage']);
   });
 
   for (const task of ['spatial-far-bowl', 'object-orange-plate', 'goal-green-red', 'long-red-green-then-yellow-plate']) {
@@ -171,4 +171,45 @@ describe('LIBERO-style suites', () => {
       }
     });
   }
+});
+
+describe('multi-stage point-scored tasks', () => {
+  const rubric = { 'stack-bowls': 3, 'pick-to-drawer': 5, 'wipe-board': 4, 'water-plant': 3 } as const;
+
+  for (const [task, max] of Object.entries(rubric)) {
+    it(`${task}: the expert earns all ${max} points, one stage after another`, async () => {
+      const env = await createEnv({ robot: 'panda7', task });
+      try {
+        env.reset(7);
+        const seen: number[] = [0];
+        let r;
+        do {
+          r = env.step(env.expertAction());
+          if (r.points !== seen[seen.length - 1]) seen.push(r.points);
+        } while (!r.done);
+        assert.equal(r.maxPoints, max);
+        assert.ok(r.success, `${task} ended with ${r.points}/${max} points`);
+        // points never fall, and (the expert doing one stage at a time) every count is passed through
+        assert.deepEqual(seen, Array.from({ length: max + 1 }, (_, k) => k), `points went ${seen.join(' -> ')}`);
+      } finally {
+        env.close();
+      }
+    });
+  }
+
+  it('a stage counts only after the stages before it (pick-to-drawer with a fake world)', async () => {
+    const { getTask } = await import('./index.ts');
+    const task = getTask('pick-to-drawer');
+    const identity = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+    const fake = (drawer: number, cubeZ: number) => ({
+      jointPosition: () => drawer,
+      objectPose: (name: string) => ({ p: name === 'cube' ? [-0.2, -0.2, cubeZ] : [0.17, 0.08, 0], r: identity }),
+      tcpPose: () => ({ p: [-0.2, -0.2, cubeZ], r: identity }),
+      gripperOpening: () => 0.5,
+    }) as unknown as import('./world.ts').World;
+    assert.equal(task.score(fake(0, 0.1), 0), 0, 'lifting the cube before opening the drawer earns nothing');
+    assert.equal(task.score(fake(0, 0.1), 1), 2, 'once the drawer was opened, lifting the cube is stage 2');
+    assert.equal(task.score(fake(0.1, 0.1), 0), 2, 'both in one state: two stages');
+    assert.equal(task.score(fake(0, 0.02), 3), 3, 'points reached stay reached');
+  });
 });

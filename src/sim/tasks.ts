@@ -23,8 +23,11 @@ export type TaskSpec = {
   stepBudget: number;
   /** seeded object placements */
   place(rng: Rng): Map<string, Placement>;
-  /** points earned in the current state (success = maxPoints) */
-  score(w: World): number;
+  /**
+   * Points earned in the current state given the points `reached` so far (success = maxPoints);
+   * staged tasks count a stage only once the stages before it were reached.
+   */
+  score(w: World, reached: number): number;
   /** the scripted expert's plan for arm 0 */
   plan(): Waypoint[];
 };
@@ -42,25 +45,42 @@ export function sampleLayout(rng: Rng, boxes: readonly (readonly [number, number
   throw new Error('sim: could not place the objects without overlap (the layout boxes are too small)');
 }
 
-const lifted = (dz: number) => (_: World, cur: Pose): Pose => ({ p: [cur.p[0], cur.p[1], cur.p[2] + dz], r: cur.r });
-const stay = (_: World, cur: Pose): Pose => cur;
+/** A waypoint pose: `dz` above the commanded one. */
+export const lifted = (dz: number) => (_: World, cur: Pose): Pose => ({ p: [cur.p[0], cur.p[1], cur.p[2] + dz], r: cur.r });
+/** A waypoint pose: stay where commanded (to open or close the gripper). */
+export const stay = (_: World, cur: Pose): Pose => cur;
+
+/** Options of pickAndPlacePlan for objects other than cubes. */
+export type PickOptions = {
+  /** the grasp pose (default: a cube's centre, yaw snapped to its faces) */
+  grasp?: (w: World) => Pose;
+  /** `dest` is where the object's body origin goes, and the TCP keeps its offset from it (default: the TCP goes to `dest`) */
+  keepOffset?: boolean;
+};
 
 /**
- * Pick `obj` (a cube) and release it with its centre at `dest` (computed when the carry starts):
- * above, descend, close, lift, carry, lower, open, retreat.
+ * Pick `obj` and release it at `dest` (computed when the carry starts): above, descend, close,
+ * lift, carry, lower, open, retreat. By default `obj` is a cube grasped at its centre.
  */
-export function pickAndPlacePlan(arm: number, obj: string, dest: (w: World) => Vec3): Waypoint[] {
-  const grasp = (w: World): Pose => {
+export function pickAndPlacePlan(arm: number, obj: string, dest: (w: World) => Vec3, opts: PickOptions = {}): Waypoint[] {
+  const grasp = opts.grasp ?? ((w: World): Pose => {
     const o = w.objectPose(obj);
     return { p: [o.p[0], o.p[1], o.p[2]], r: yawMat(boxGraspYaw(yawOf(o.r))) };
-  };
+  });
   let target: Vec3 = [0, 0, 0];
+  const carryTarget = (w: World): Vec3 => {
+    const d = dest(w);
+    if (!opts.keepOffset) return d;
+    const o = w.objectPose(obj).p;
+    const t = w.tcpPose(arm).p;
+    return [d[0] + t[0] - o[0], d[1] + t[1] - o[1], d[2] + t[2] - o[2]];
+  };
   return [
     { arm, gripper: 1, pose: (w) => { const g = grasp(w); return { p: [g.p[0], g.p[1], g.p[2] + 0.1], r: g.r }; } },
     { arm, gripper: 1, pose: grasp, speed: 0.02 },
     { arm, gripper: 0, pose: stay, hold: 4 },
     { arm, gripper: 0, pose: lifted(0.12) },
-    { arm, gripper: 0, pose: (w, cur) => { target = dest(w); return { p: [target[0], target[1], Math.max(cur.p[2], target[2] + 0.1)], r: cur.r }; } },
+    { arm, gripper: 0, pose: (w, cur) => { target = carryTarget(w); return { p: [target[0], target[1], Math.max(cur.p[2], target[2] + 0.1)], r: cur.r }; } },
     { arm, gripper: 0, pose: (_, cur) => ({ p: target, r: cur.r }), speed: 0.02 },
     { arm, gripper: 1, pose: stay, hold: 3 },
     { arm, gripper: 1, pose: lifted(0.1) },

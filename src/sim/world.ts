@@ -97,6 +97,12 @@ export class World {
     for (let s = 0; s < settle; s++) this.mj.mj_step(this.model, this.data);
   }
 
+  /** Position of the scalar joint `name` (a slide's m or a hinge's rad), e.g. a drawer's. */
+  jointPosition(name: string): number {
+    const id = objectId(this.mj, this.model, 'joint', name);
+    return (this.data.qpos as Float64Array)[(this.model.jnt_qposadr as Int32Array)[id]];
+  }
+
   /** Current joint angles of arm `i` (rad). */
   jointAngles(i: number): Float64Array {
     const qpos = this.data.qpos as Float64Array;
