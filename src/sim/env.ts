@@ -7,7 +7,7 @@
  *   while (true) { const r = env.step(env.expertAction()); if (r.done) break; obs = r.obs; }
  *   env.close();
  */
-import type { Embodiment } from '../actions/index.ts';
+import { actionFromUnified, decodeChunk, type EefMode, type Embodiment, stateToUnified } from '../actions/index.ts';
 import { poseFromPosAxisAngle } from '../geometry/index.ts';
 import { Rng, UserError } from '../util/index.ts';
 import { Expert } from './expert.ts';
@@ -47,6 +47,11 @@ export type Env = {
   reset(seed: number): SimObservation;
   /** applies a native action for one control period (0.1 s) */
   step(action: ArrayLike<number>): StepResult;
+  /**
+   * applies a unified action (the 60-dim layout): absolute, or its EEF slots in parameterization
+   * `mode` relative to the current state's pose (joint robots take absolute joints either way)
+   */
+  stepUnified(action: ArrayLike<number>, mode?: EefMode | 'absolute'): StepResult;
   /** the scripted expert's next native action for the current state */
   expertAction(): Float64Array;
   /** renders camera `name` at `size` (for recordings and checks) */
@@ -117,6 +122,11 @@ export async function createEnv(opts: EnvOptions): Promise<Env> {
       points = Math.max(points, task.score(world, points));
       success = points >= task.maxPoints;
       return { obs: observe(), points, maxPoints: task.maxPoints, success, done: success || steps >= task.stepBudget, steps };
+    },
+    stepUnified(action, mode = 'absolute') {
+      const e = world.embodiment;
+      const absolute = mode === 'absolute' ? action : decodeChunk(e, mode, stateToUnified(e, world.nativeState()), [action])[0];
+      return env.step(actionFromUnified(e, absolute));
     },
     expertAction() {
       if (!expert) throw new UserError('call reset(seed) before expertAction()');
