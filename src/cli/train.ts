@@ -1,7 +1,7 @@
 /** `vlalab train`: flow-matching training of a MoT policy on LeRobot datasets. */
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { checkMixturePaths, createLoader, type Dataset, openDataset, parseMixture } from '../data/index.ts';
+import { BYTE_TOKENIZER, buildWordTokenizer, checkMixturePaths, createLoader, type Dataset, openDataset, parseMixture } from '../data/index.ts';
 import { getConfig, initBackend } from '../model/index.ts';
 import { policyMeta, POLICY_FILE, resolveTrainConfig, RunDir, type TrainConfig, train, type TrainResult } from '../training/index.ts';
 import { UserError } from '../util/index.ts';
@@ -28,20 +28,25 @@ export async function openTrainingData(spec: string): Promise<TrainingData> {
 
 /** Trains `config` on `datasets` into run directory `out`; the checkpoints can act (policy.json). */
 export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; quiet?: boolean; initFrom?: string } = {}): Promise<TrainResult> {
-  const model = getConfig(config.model);
   const datasets = data.datasets;
+  // the word list comes from the data, so a resumed run rebuilds the same one
+  const tokenizer = config.tokenizer === 'words' ? buildWordTokenizer(datasets.flatMap((d) => d.tasks)) : BYTE_TOKENIZER;
+  const model = { ...getConfig(config.model), vocabSize: tokenizer.vocabSize };
   const loader = createLoader(datasets, {
     frameStep: data.frameStep, weights: data.weights,
     horizon: model.actionHorizon, mode: config.eefMode, normMode: config.normMode, batchSize: config.batchSize, seed: config.seed,
-    maxViews: model.maxViews, imageSize: model.imageSize, maxTokens: model.maxTokens, pState: config.pState, pView: config.pView,
+    maxViews: model.maxViews, imageSize: model.imageSize, maxTokens: model.maxTokens, tokenizer, pState: config.pState, pView: config.pView,
   });
   const first = datasets[0];
   const meta = policyMeta({
     embodiment: first.embodiment.name, parameterization: config.eefMode, normMode: config.normMode, cameras: first.cameras,
-    executeSteps: config.executeSteps, norm: loader.norm[0], instruction: first.tasks[0],
+    executeSteps: config.executeSteps, norm: loader.norm[0], instruction: first.tasks[0], tokenizer: tokenizer.json,
   });
   ensureDir(out);
-  return train({ config, data: loader, run: new RunDir(out), resume: opts.resume, quiet: opts.quiet, initFrom: opts.initFrom, extras: { [POLICY_FILE]: JSON.stringify(meta, null, 2) } });
+  return train({
+    config, data: loader, run: new RunDir(out), resume: opts.resume, quiet: opts.quiet, initFrom: opts.initFrom, modelConfig: model,
+    extras: { [POLICY_FILE]: JSON.stringify(meta, null, 2) },
+  });
 }
 
 type TrainFlags = {

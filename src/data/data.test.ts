@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { getEmbodiment } from '../actions/index.ts';
 import { Rng } from '../util/index.ts';
-import { createDatasetWriter, createLoader, type Dataset, type EpisodeFrame, formatPath, openDataset, quantileSorted, tokenizePadded, detokenize, TOKENS } from './index.ts';
+import { createDatasetWriter, createLoader, type Dataset, type EpisodeFrame, formatPath, openDataset, quantileSorted, tokenizePadded, detokenize, TOKENS, BYTE_TOKENIZER, buildWordTokenizer, tokenizerFromJson } from './index.ts';
 
 const e = getEmbodiment('panda7');
 const S = 16;
@@ -230,6 +230,25 @@ describe('LeRobot v3.0 datasets', () => {
     const long = tokenizePadded('a very long instruction', 5);
     assert.equal(long.ids[4], TOKENS.eos);
     assert.ok(long.mask.every((m) => m === 1));
+  });
+
+  it('tokenizes whole words of a corpus, falls back to bytes, and restores from its json', () => {
+    const tok = buildWordTokenizer(['put the red cube on the plate', 'Put the RED cube in the bowl']);
+    // sorted unique words after the 260 byte ids
+    assert.deepEqual(tok.json.words, ['bowl', 'cube', 'in', 'on', 'plate', 'put', 'red', 'the']);
+    assert.equal(tok.vocabSize, TOKENS.vocabSize + 8);
+    const ids = Array.from(tok.encode('put the red cube in the bowl'));
+    assert.deepEqual(ids, [TOKENS.bos, 265, 267, 266, 261, 262, 267, 260, TOKENS.eos]);
+    assert.equal(tok.decode(ids), 'put the red cube in the bowl');
+    // an unknown word: its bytes and a space, so it still reads back
+    const mixed = tok.encode('put the green cube');
+    assert.equal(mixed.length, 2 + 3 + 'green'.length + 1);
+    assert.equal(tok.decode(mixed), 'put the green cube');
+    const again = tokenizerFromJson(JSON.parse(JSON.stringify(tok.json)));
+    assert.deepEqual(Array.from(again.encode('the red plate')), Array.from(tok.encode('the red plate')));
+    assert.equal(tokenizerFromJson(BYTE_TOKENIZER.json), BYTE_TOKENIZER);
+    assert.throws(() => tokenizerFromJson({ type: 'sentencepiece', version: 1 }, 'policy.json'), /policy.json: unknown tokenizer "sentencepiece"/);
+    assert.deepEqual(Array.from(tokenizePadded('put the plate', 4, tok).ids), [TOKENS.bos, 265, 267, TOKENS.eos]);
   });
 });
 

@@ -20,7 +20,7 @@ import { areaResizeRgb, Rng, UserError } from '../util/index.ts';
 import type { Dataset } from './lerobot.ts';
 import { MixtureIndex } from './mixture.ts';
 import { computeStats } from './stats.ts';
-import { tokenizePadded } from './tokenizer.ts';
+import { tokenizePadded, type Tokenizer } from './tokenizer.ts';
 
 /** A host array: row-major data and its shape (the model's HostTensor). */
 export type HostArray<T extends Float32Array | Int32Array = Float32Array> = { data: T; shape: number[] };
@@ -45,6 +45,8 @@ export type LoaderOptions = {
   maxViews: number;
   imageSize: number;
   maxTokens: number;
+  /** instruction tokenizer (default: bytes) */
+  tokenizer?: Tokenizer;
   pState?: number;
   pView?: number;
   /** per-dataset frame step size S and weight (default 1, 1): see MixtureIndex */
@@ -170,7 +172,7 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
   const tokenCache = new Map<string, { ids: Int32Array; mask: Float32Array }>();
   const tokens = (text: string) => {
     let t = tokenCache.get(text);
-    if (!t) tokenCache.set(text, (t = tokenizePadded(text, o.maxTokens)));
+    if (!t) tokenCache.set(text, (t = tokenizePadded(text, o.maxTokens, o.tokenizer)));
     return t;
   };
   const pState = o.pState ?? 0;

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import {
   EEF_MODES, type EefMode, featureStatsSchema, getEmbodiment, makeNormalizer, NORM_MODES, type NormMode,
 } from '../actions/index.ts';
-import { type NormStats, TOKENIZER_JSON, tokenizePadded } from '../data/index.ts';
+import { type NormStats, padTokens, TOKENIZER_JSON, tokenizerFromJson } from '../data/index.ts';
 import { tree } from '@jax-js/jax';
 import { decodeParams, loadCheckpoint, type PolicyCore } from '../model/index.ts';
 import { UserError } from '../util/index.ts';
@@ -34,9 +34,9 @@ const policySchema = z.object({
 /** The contents of policy.json. */
 export type PolicyMeta = z.infer<typeof policySchema>;
 
-/** policy.json for a run trained on `embodiment` with these transforms. */
-export function policyMeta(o: { embodiment: string; parameterization: EefMode | 'absolute'; normMode: NormMode; cameras: string[]; executeSteps: number; norm: NormStats; instruction?: string }): PolicyMeta {
-  return { format: 'vlalab-policy', ...o, tokenizer: { ...TOKENIZER_JSON } };
+/** policy.json for a run trained on `embodiment` with these transforms (tokenizer: bytes unless given). */
+export function policyMeta(o: { embodiment: string; parameterization: EefMode | 'absolute'; normMode: NormMode; cameras: string[]; executeSteps: number; norm: NormStats; instruction?: string; tokenizer?: PolicyMeta['tokenizer'] }): PolicyMeta {
+  return { format: 'vlalab-policy', ...o, tokenizer: { ...(o.tokenizer ?? TOKENIZER_JSON) } };
 }
 
 /** A loaded policy: the model and its transforms, with the checkpoint it came from. */
@@ -73,6 +73,8 @@ export function loadPolicyParts(path: string): PolicyParts {
     params = decodeParams(config, readFileSync(join(dir, EMA_FILE)), join(dir, EMA_FILE));
   }
   const embodiment = getEmbodiment(meta.embodiment);
+  const tokenizer = tokenizerFromJson(meta.tokenizer, metaFile);
+  if (tokenizer.vocabSize > config.vocabSize) throw new UserError(`${metaFile}: its tokenizer has ${tokenizer.vocabSize} ids but the model embeds ${config.vocabSize}`);
   return {
     config,
     params,
@@ -82,7 +84,7 @@ export function loadPolicyParts(path: string): PolicyParts {
     actionNormalizer: makeNormalizer(meta.norm.action, embodiment.actionMask, meta.normMode),
     // the padded form ends in EOS when truncated, like training; the adapter pads again (no-op)
     tokenize: (prompt) => {
-      const { ids, mask } = tokenizePadded(prompt, config.maxTokens);
+      const { ids, mask } = padTokens(tokenizer.encode(prompt), config.maxTokens);
       return ids.subarray(0, mask.reduce((a, b) => a + b, 0));
     },
     meta,

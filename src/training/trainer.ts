@@ -115,9 +115,11 @@ export async function train(opts: {
   quiet?: boolean;
   /** stop after this step (exclusive), as if killed: for tests of resume */
   stopAt?: number;
+  /** the model config (default: the registry's `config.model`; e.g. with a tokenizer's vocabulary size) */
+  modelConfig?: ModelConfig;
 }): Promise<TrainResult> {
   const { config: c, run } = opts;
-  const modelConfig = getConfig(c.model);
+  const modelConfig = opts.modelConfig ?? getConfig(c.model);
   const opt = { ...ADAMW_DEFAULTS, weightDecay: c.weightDecay, maxGradNorm: c.clipNorm > 0 ? c.clipNorm : Infinity };
   const latest = run.latest();
   if (latest && !opts.resume) throw new UserError(`${run.root} already holds a run (step ${latest.step}); pass --resume to continue it or choose another --out`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -75,6 +75,33 @@ describe('the whole loop through the CLI (tiny settings)', () => {
       const html = readFileSync(join(dir, 'report.html'), 'utf8');
       assert.match(html, /untrained baseline/);
       assert.match(html, /data:image\/png;base64/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('training with the word tokenizer', () => {
+  it('stores the word list with the checkpoint and acts with it', async () => {
+    const { loadPolicyParts } = await import('../../src/training/index.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-words-'));
+    try {
+      const data = join(dir, 'data');
+      let r = runCli(['sim', 'record', '--robot', 'panda7', '--task', 'pick-place', '--episodes', '2', '--out', data, '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const cfg = join(dir, 'words.json');
+      writeFileSync(cfg, JSON.stringify({ tokenizer: 'words' }));
+      const run = join(dir, 'run');
+      r = runCli(['train', '--preset', 'debug', '--config', cfg, '--data', data, '--out', run, '--steps', '6', '--json'], { timeoutMs: 300_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const parts = loadPolicyParts(run);
+      assert.equal(parts.meta.tokenizer.type, 'vlalab-words');
+      assert.deepEqual(parts.meta.tokenizer.words, ['cube', 'on', 'plate', 'put', 'red', 'the']);
+      assert.equal(parts.config.vocabSize, 266);
+      // "put the red cube on the plate": BOS, seven words, EOS
+      assert.equal(parts.tokenize('put the red cube on the plate').length, 9);
+      r = runCli(['eval', '--checkpoint', run, '--task', 'pick-place', '--episodes', '1', '--json'], { timeoutMs: 300_000 });
+      assert.equal(r.status, 0, r.stderr);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
