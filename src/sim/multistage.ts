@@ -58,9 +58,8 @@ function nested(w: World, inner: string, ri: number, outer: string, ro: number):
   const i = w.objectPose(inner).p;
   const o = w.objectPose(outer).p;
   const dz = i[2] - o[2];
-  const t = w.tcpPose(0).p;
-  const letGo = w.gripperOpening(0) > 0.7 || Math.hypot(t[0] - i[0], t[1] - i[1], t[2] - i[2]) > ri + 0.04;
-  return Math.hypot(i[0] - o[0], i[1] - o[1]) < ro - BOWL.wall - ri + 0.004 && dz > 0 && dz < 0.03 && letGo;
+  // held by its tab, a bowl's origin is ~ri from the TCP
+  return Math.hypot(i[0] - o[0], i[1] - o[1]) < ro - BOWL.wall - ri + 0.004 && dz > 0 && dz < 0.03 && released(w, inner, ri + 0.04);
 }
 
 /** Grasp of a bowl's tab (on the rim, facing the robot), the fingertips just above the rim. */

@@ -96,11 +96,11 @@ export function cubeOnPlate(w: World, obj: string, plate: string): boolean {
   return within && resting && released(w, obj);
 }
 
-/** True when arm 0 is not holding `obj` (gripper open or far away). */
-export function released(w: World, obj: string): boolean {
+/** True when arm 0 is not holding `obj`: gripper open, or the TCP farther than `reach` from its origin. */
+export function released(w: World, obj: string, reach = 0.06): boolean {
   const o = w.objectPose(obj).p;
   const t = w.tcpPose(0).p;
-  return w.gripperOpening(0) > 0.7 || Math.hypot(o[0] - t[0], o[1] - t[1], o[2] - t[2]) > 0.06;
+  return w.gripperOpening(0) > 0.7 || Math.hypot(o[0] - t[0], o[1] - t[1], o[2] - t[2]) > reach;
 }
 
 const pickPlace: TaskSpec = {
