@@ -1,9 +1,23 @@
-/** `vlalab blind ...`: Grouped Blind Ensemble studies (create, serve the API, report). */
-import { existsSync } from 'node:fs';
+/** `vlalab blind ...`: Grouped Blind Ensemble studies (create, serve the API and dispatcher, report, simulate). */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { BlindStore, parseStudy, startBlindApi, summarize } from '../eval/index.ts';
+import { BlindStore, type CellResult, parseStudy, SIM_TASKS, simulateStudy, startBlindApi, startDispatcher, summarize } from '../eval/index.ts';
 import { UserError } from '../util/index.ts';
-import { action, intOption, printJson, readJsonFile } from './run.ts';
+import { action, ensureDir, intOption, printJson, readJsonFile } from './run.ts';
+
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+/** The results table and ranking as text. */
+function formatResults(s: { cells: CellResult[]; ranking: { model: string; meanScore: number }[] }): string {
+  const lines = [`${'model'.padEnd(20)} ${'task'.padEnd(20)} trials success  95% CI     score  95% CI`];
+  for (const c of s.cells) {
+    lines.push(`${c.model.padEnd(20)} ${c.task.padEnd(20)} ${String(c.trials).padStart(6)} ${pct(c.successRate).padStart(7)}  ${`${pct(c.successCi95[0])}-${pct(c.successCi95[1])}`.padEnd(10)} ${pct(c.meanScore).padStart(5)}  ${pct(c.scoreCi95[0])}-${pct(c.scoreCi95[1])}`);
+  }
+  lines.push('', `ranking: ${s.ranking.map((r, i) => `${i + 1}. ${r.model} (${pct(r.meanScore)})`).join(', ')}`);
+  return lines.join('\n') + '\n';
+}
 
 function openStore(db: string, mustExist: boolean): BlindStore {
   if (mustExist && !existsSync(db)) throw new UserError(`${db} does not exist; create the study first with \`vlalab blind create\``);
@@ -39,17 +53,25 @@ export function register(program: Command): void {
 
   blind
     .command('serve')
-    .description('serve the study API (operator: current/start/record; admin: progress/results)')
+    .description('serve the study API (operator, judge, admin) and the robot-facing dispatcher (openpi protocol)')
     .requiredOption('--db <file>', 'study database')
-    .option('--port <n>', 'HTTP port', '8080')
+    .option('--port <n>', 'HTTP port of the API', '8080')
+    .option('--robot-port <n>', 'WebSocket port the robot connects to (openpi protocol)', '9000')
+    .option('--host <addr>', 'interface of both ports (0.0.0.0: all)', '127.0.0.1')
+    .option('--latency-floor-ms <n>', 'every robot answer takes at least this long, so speed does not tell the models apart', '0')
     .action(
-      action(async (o: { db: string; port: string }) => {
+      action(async (o: { db: string; port: string; robotPort: string; host: string; latencyFloorMs: string }) => {
         const store = openStore(o.db, true);
         store.study();
-        const api = await startBlindApi(store, intOption('--port', o.port));
-        process.stdout.write(`blind study API on ${api.url} (Ctrl-C to stop)\n`);
+        const port = intOption('--port', o.port, 0, 65535);
+        const robotPort = intOption('--robot-port', o.robotPort, 0, 65535);
+        const latencyFloorMs = intOption('--latency-floor-ms', o.latencyFloorMs, 0, 60_000);
+        const log = (line: string) => process.stderr.write(`${line}\n`);
+        const api = await startBlindApi(store, { port, host: o.host });
+        const dispatcher = await startDispatcher(store, { port: robotPort, host: o.host, latencyFloorMs, log }).catch(async (err) => { await api.close(); throw err; });
+        process.stdout.write(`blind study API on ${api.url}, robot port ${dispatcher.url} (Ctrl-C to stop)\n`);
         await new Promise<void>((resolve) => {
-          const stop = () => void api.close().then(resolve);
+          const stop = () => void Promise.all([api.close(), dispatcher.close()]).then(() => resolve());
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
@@ -69,16 +91,42 @@ export function register(program: Command): void {
           const s = summarize(store.outcomes(), store.study().definition.seed);
           const p = store.progress();
           if (o.json) return printJson({ progress: p, ...s });
-          const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
-          const lines = [`${p.done}/${p.total} trials recorded`, `${'model'.padEnd(20)} ${'task'.padEnd(20)} trials success  95% CI     score  95% CI`];
-          for (const c of s.cells) {
-            lines.push(`${c.model.padEnd(20)} ${c.task.padEnd(20)} ${String(c.trials).padStart(6)} ${pct(c.successRate).padStart(7)}  ${`${pct(c.successCi95[0])}-${pct(c.successCi95[1])}`.padEnd(10)} ${pct(c.meanScore).padStart(5)}  ${pct(c.scoreCi95[0])}-${pct(c.scoreCi95[1])}`);
-          }
-          lines.push('', `ranking: ${s.ranking.map((r, i) => `${i + 1}. ${r.model} (${pct(r.meanScore)})`).join(', ')}`);
-          process.stdout.write(lines.join('\n') + '\n');
+          process.stdout.write(`${p.done}/${p.total} trials recorded${p.ended ? ` (${p.ended} more await the judge)` : ''}\n${formatResults(s)}`);
         } finally {
           store.close();
         }
+      }),
+    );
+
+  blind
+    .command('simulate')
+    .description('run a whole blind study against the simulator: stand-in models of known quality, the dispatcher, the MuJoCo robot and a scripted operator (and judge) on the HTTP API')
+    .option('--out <dir>', 'folder for the study database and trial records (default: a new temporary folder)')
+    .option('--models <n>', 'stand-in models: the scripted expert with lapse hazards 0, 0.01, 0.04, 0.16, 0.64 per step', '3')
+    .option('--trials <n>', 'trials per model and task (N)', '2')
+    .option('--tasks <names>', 'comma-separated simulator tasks', SIM_TASKS.join(','))
+    .option('--scoring <mode>', 'operator (the operator records points) or judge (a judge scores from the trial record)', 'operator')
+    .option('--seed <n>', 'study seed (plan, aliases, episodes)', '0')
+    .option('--latency-floor-ms <n>', 'dispatcher latency floor', '0')
+    .option('--json', 'print the de-anonymized results as JSON (last line)')
+    .action(
+      action(async (o: { out?: string; models: string; trials: string; tasks: string; scoring: string; seed: string; latencyFloorMs: string; json?: boolean }) => {
+        if (o.scoring !== 'operator' && o.scoring !== 'judge') throw new UserError(`--scoring must be "operator" or "judge", got "${o.scoring}"`);
+        const tasks = o.tasks.split(',').map((t) => t.trim()).filter(Boolean);
+        if (tasks.length === 0) throw new UserError('--tasks names no task; see `vlalab sim tasks`');
+        const out = o.out ?? mkdtempSync(join(tmpdir(), 'vlalab-blind-sim-'));
+        ensureDir(out);
+        if (existsSync(join(out, 'study.db'))) throw new UserError(`${join(out, 'study.db')} already exists; choose another --out`);
+        const r = await simulateStudy({
+          out, models: intOption('--models', o.models, 1, 5), trials: intOption('--trials', o.trials, 1, 50), tasks, scoring: o.scoring,
+          seed: intOption('--seed', o.seed), latencyFloorMs: intOption('--latency-floor-ms', o.latencyFloorMs, 0, 10_000),
+          onTrial: o.json ? undefined : (trial, points) => void process.stderr.write(`trial ${trial}: ${points} points\n`),
+        });
+        if (o.json) {
+          const cells = r.results.cells.map((c) => ({ model: c.model, task: c.task, trials: c.trials, meanScorePct: 100 * c.meanScore, scoreCi95Pct: c.scoreCi95.map((x) => 100 * x), successRate: c.successRate, successCi95: c.successCi95 }));
+          return printJson({ db: r.db, progress: r.progress, cells, ranking: r.results.ranking, pairwise: r.results.pairwise });
+        }
+        process.stdout.write(`simulated study in ${r.db}\n${formatResults(r.results)}`);
       }),
     );
 }

@@ -1,9 +1,14 @@
-/** The evaluation layer: closed-loop rollouts in the simulator, intervals, (later) blind studies. */
+/** The evaluation layer: closed-loop rollouts in the simulator, intervals, Grouped Blind Ensemble studies (blind/). */
 export { type ChunkPolicy, type ClosedLoopEnv, type EpisodeResult, evaluationSeeds, runEpisode } from './closed-loop.ts';
 export { wilsonInterval } from './intervals.ts';
 export { type SimEvalOptions, type TaskEvaluation, evaluateInSim, simChunkPolicy, writeRecording } from './simulated.ts';
 export { type StudyDefinition, type TaskDefinition, maxPoints, parseStudy, studySchema } from './blind/study.ts';
 export { type Block, type StudyPlan, planStudy } from './blind/protocol.ts';
 export { type CellResult, type TrialOutcome, bootstrapMeanInterval, fisherExact, summarize } from './blind/stats.ts';
-export { type Role, type TrialRow, BlindStore } from './blind/store.ts';
-export { type OperatorView, operatorView, startBlindApi } from './blind/api.ts';
+export { type Role, type StudyState, type TrialRow, type TrialStatus, BlindStore } from './blind/store.ts';
+export { type BlindApiOptions, type JudgeView, type OperatorView, judgeView, operatorView, startBlindApi } from './blind/api.ts';
+export { type DispatcherOptions, type RunningDispatcher, DISPATCHER_METADATA, startDispatcher } from './blind/dispatcher.ts';
+export { frameCount, recordsDirOf } from './blind/records.ts';
+export { type TrialExport, resultsChartSvg, studyExport, toCsv, trialExport } from './blind/report.ts';
+export { type SimModels, SIM_TASKS, SimOracle, lapseHazard, simModelName, simStudyDefinition, startSimModels } from './blind/sim-models.ts';
+export { type DriveOptions, type SimulateOptions, type SimulateResult, ApiError, SIM_ROBOT, driveStudy, simulateStudy } from './blind/simulate.ts';

@@ -108,3 +108,55 @@ export function barChartSvg(bars: readonly Bar[], options: { title?: string; yLa
   parts.push('</svg>');
   return parts.join('\n');
 }
+
+/** One series of a grouped bar chart: a value (and optional interval) per group, null where missing. */
+export type BarSeries = { name: string; values: readonly ({ value: number; lo?: number; hi?: number } | null)[]; color?: string };
+
+/**
+ * Grouped vertical bars with error bars, like the per-task model comparisons of a paper: one
+ * cluster per group label, one bar per series in each, a legend of the series; values in [0, max].
+ */
+export function groupedBarChartSvg(groups: readonly string[], series: readonly BarSeries[], options: { title?: string; yLabel?: string; max?: number; percent?: boolean; height?: number } = {}): string {
+  const n = Math.max(1, series.length);
+  const legendW = 24 + 7 * Math.max(0, ...series.map((s) => s.name.length));
+  const width = Math.max(360, 72 + legendW + groups.length * (n * 26 + 30));
+  const height = options.height ?? 320;
+  const m = { left: 56, right: 16 + legendW, top: 32, bottom: 40 };
+  const max = options.max ?? 1;
+  const fmt = (v: number) => (options.percent ? `${Math.round(v * 100)}%` : String(Number(v.toPrecision(3))));
+  const sy = (v: number) => height - m.bottom - (Math.max(0, Math.min(max, v)) / max) * (height - m.top - m.bottom);
+  const slot = (width - m.left - m.right) / Math.max(1, groups.length);
+  const bw = (slot * 0.8) / n;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+  ];
+  if (options.title) parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="13">${esc(options.title)}</text>`);
+  for (const t of ticks(0, max)) {
+    parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`);
+    parts.push(`<text x="${m.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`);
+  }
+  if (options.yLabel) parts.push(`<text transform="translate(14 ${(m.top + height - m.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(options.yLabel)}</text>`);
+  groups.forEach((g, gi) => {
+    series.forEach((s, si) => {
+      const b = s.values[gi];
+      if (!b) return;
+      const x = m.left + gi * slot + slot * 0.1 + si * bw;
+      const color = s.color ?? PALETTE[si % PALETTE.length];
+      parts.push(`<rect x="${x.toFixed(1)}" y="${sy(b.value).toFixed(1)}" width="${(bw * 0.9).toFixed(1)}" height="${(height - m.bottom - sy(b.value)).toFixed(1)}" fill="${color}" opacity="0.85"><title>${esc(`${s.name}, ${g}: ${fmt(b.value)}`)}</title></rect>`);
+      if (b.lo !== undefined && b.hi !== undefined) {
+        const cx = x + bw * 0.45;
+        parts.push(`<path d="M${cx.toFixed(1)},${sy(b.lo).toFixed(1)}V${sy(b.hi).toFixed(1)}M${(cx - 4).toFixed(1)},${sy(b.lo).toFixed(1)}h8M${(cx - 4).toFixed(1)},${sy(b.hi).toFixed(1)}h8" stroke="#333"/>`);
+      }
+    });
+    parts.push(`<text x="${(m.left + (gi + 0.5) * slot).toFixed(1)}" y="${height - m.bottom + 16}" text-anchor="middle">${esc(g)}</text>`);
+  });
+  series.forEach((s, si) => {
+    const y = m.top + 4 + 16 * si;
+    parts.push(`<rect x="${width - m.right + 12}" y="${y}" width="10" height="10" fill="${s.color ?? PALETTE[si % PALETTE.length]}"/>`);
+    parts.push(`<text x="${width - m.right + 26}" y="${y + 9}">${esc(s.name)}</text>`);
+  });
+  parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${height - m.bottom}" y2="${height - m.bottom}" stroke="#999"/>`);
+  parts.push('</svg>');
+  return parts.join('\n');
+}

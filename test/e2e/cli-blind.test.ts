@@ -29,7 +29,7 @@ describe('vlalab blind', () => {
       }
       store.close();
       const rep = JSON.parse(runCli(['blind', 'report', '--db', db, '--json']).stdout);
-      assert.deepEqual(rep.progress, { done: 4, total: 4 });
+      assert.deepEqual(rep.progress, { done: 4, ended: 0, total: 4 });
       assert.deepEqual(rep.ranking.map((x: { model: string }) => x.model), ['a', 'b']);
       const bad = runCli(['blind', 'report', '--db', join(dir, 'missing.db')]);
       assert.equal(bad.status, 1);
@@ -39,6 +39,33 @@ describe('vlalab blind', () => {
       assert.equal(invalid.status, 1);
       assert.match(invalid.stderr, /study.json: (models|tasks)/);
       assert.equal(existsSync(join(dir, 'other.db')), false, 'a failed create left a database behind');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('simulate runs a whole judge-scored study against the simulator and prints the de-anonymized results last', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-blind-cli-'));
+    try {
+      const args = ['blind', 'simulate', '--out', dir, '--models', '3', '--trials', '1', '--tasks', 'water-plant', '--scoring', 'judge', '--seed', '3', '--json'];
+      const r = runCli(args, { timeoutMs: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+      assert.deepEqual(out.progress, { done: 3, ended: 0, total: 3, state: 'done' });
+      assert.deepEqual(out.cells.map((c: { model: string }) => c.model), ['sim-lapse-0.00', 'sim-lapse-0.01', 'sim-lapse-0.04']);
+      for (const c of out.cells) {
+        assert.equal(c.trials, 1);
+        assert.ok(c.meanScorePct >= 0 && c.meanScorePct <= 100);
+        assert.ok(c.successCi95[0] <= c.successRate && c.successRate <= c.successCi95[1]);
+      }
+      assert.equal(out.cells[0].meanScorePct, 100, 'the expert stand-in solves the task');
+      assert.ok(existsSync(join(dir, 'study-records', '1', '0.png')), 'the dispatcher kept the trial record for the judge');
+      const again = runCli(args);
+      assert.equal(again.status, 1);
+      assert.match(again.stderr, /study.db already exists; choose another --out/);
+      const bad = runCli(['blind', 'simulate', '--scoring', 'both']);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /--scoring must be "operator" or "judge"/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

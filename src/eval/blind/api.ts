@@ -1,37 +1,75 @@
 /**
  * The blind study's HTTP API (node:http, JSON), with one bearer token per role; each role's
- * endpoints refuse the other roles' tokens:
+ * endpoints refuse the other roles' tokens (401 without a known token, 403 with another role's).
+ * Operator and judge answers never hold a model name, alias map, model id or server URL: the judge
+ * sees a trial id, never the alias.
  *
- *   GET  /api/operator/current          {task, instruction, rubric, trial, of, status, rest?}   (no model, alias map or URL)
- *   POST /api/operator/start  {trial}   starts the current trial
- *   POST /api/operator/record {trial, points}
- *   GET  /api/admin/progress            {done, total, state}
- *   GET  /api/admin/results             de-anonymized per model and task statistics
+ * Operator:
+ *   GET  /api/operator/current          {task, instruction, rubric, trial, of, status, restBeforeSeconds, scoring, paused} or {done: true}
+ *   POST /api/operator/start  {trial}   starts the current trial (refused while the study is paused)
+ *   POST /api/operator/record {trial, points}   scores the active trial (scoring 'operator')
+ *   POST /api/operator/end    {trial}   ends the active trial for the judge (scoring 'judge')
+ * Judge (scoring 'judge'):
+ *   GET  /api/judge/next                {trial, task, instruction, rubric, frames, remaining}: the next ended
+ *                                       trial in a seeded random order; {waiting: true, done: false} while none
+ *                                       has ended yet; {done: true} once every trial is scored
+ *   GET  /api/judge/frame?trial=ID&k=K  image/png: frame K (0..frames-1) of the trial's record
+ *   POST /api/judge/score {trial, points}   scores an ended trial, exactly once
+ * Admin:
+ *   GET  /api/admin/progress            {done, ended, total, state}
+ *   POST /api/admin/start               {state: 'running'}: starts or resumes the study
+ *   POST /api/admin/pause               {state: 'paused'}: no trial starts until resumed
+ *   GET  /api/admin/results             de-anonymized per model and task statistics, pairwise tests, ranking
+ *   GET  /api/admin/export.json         definition, state, progress, every trial with its model, statistics
+ *   GET  /api/admin/export.csv          one row per trial with its model (?table=summary: one row per model and task)
+ *   GET  /api/admin/chart.svg           mean score per model and task with bootstrap 95% intervals
  *
  * Bad input gets a 4xx with a message; nothing a request sends can crash the server.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UserError } from '../../util/index.ts';
+import { frameCount, readFrame, recordsDirOf } from './records.ts';
+import { resultsChartSvg, studyExport, summaryRows, toCsv, trialExport } from './report.ts';
 import { summarize } from './stats.ts';
 import type { BlindStore, Role } from './store.ts';
+import type { StudyDefinition } from './study.ts';
 
 /** What the operator sees of the current trial: never a model name, alias map or server URL. */
 export type OperatorView = {
   task: string; instruction: string; rubric: { name: string; points: number }[]; trial: number; of: number;
-  status: 'queued' | 'active'; restBeforeSeconds: number;
+  status: 'queued' | 'active'; restBeforeSeconds: number; scoring: StudyDefinition['scoring']; paused: boolean;
 } | { done: true };
+
+/** What the judge sees of the next trial to score: its id, task and record, never its model or alias. */
+export type JudgeView = {
+  trial: number; task: string; instruction: string; rubric: { name: string; points: number }[]; frames: number; remaining: number;
+} | { waiting: true; done: false } | { done: true };
 
 /** The operator's view of the study now. */
 export function operatorView(store: BlindStore): OperatorView {
   const cur = store.current();
   if (!cur) return { done: true };
-  const { definition, plan } = store.study();
+  const { definition, plan, state } = store.study();
   const task = definition.tasks.find((t) => t.name === cur.task)!;
   const { total } = store.progress();
   // a rest is due when this is the first trial of a block that follows another block
   const firstOfBlock = cur.position === 0 && cur.status === 'queued' && cur.block > 0 && plan.blocks[cur.block - 1].restAfter;
-  return { task: task.name, instruction: task.instruction, rubric: task.rubric, trial: cur.id, of: total, status: cur.status === 'active' ? 'active' : 'queued', restBeforeSeconds: firstOfBlock ? definition.restSeconds : 0 };
+  return {
+    task: task.name, instruction: task.instruction, rubric: task.rubric, trial: cur.id, of: total, status: cur.status === 'active' ? 'active' : 'queued',
+    restBeforeSeconds: firstOfBlock ? definition.restSeconds : 0, scoring: definition.scoring, paused: state === 'paused',
+  };
+}
+
+/** The judge's view: the next trial awaiting judgement and how many frames its record has. */
+export function judgeView(store: BlindStore, recordsDir: string): JudgeView {
+  const next = store.judgeNext();
+  if (!next) {
+    const { done, total } = store.progress();
+    return done === total ? { done: true } : { waiting: true, done: false };
+  }
+  const task = store.study().definition.tasks.find((t) => t.name === next.task)!;
+  return { trial: next.id, task: task.name, instruction: task.instruction, rubric: task.rubric, frames: frameCount(recordsDir, next.id), remaining: store.progress().ended };
 }
 
 async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -49,53 +87,127 @@ async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
   }
 }
 
-const ROUTES: Record<string, { role: Role; method: string }> = {
-  '/api/operator/current': { role: 'operator', method: 'GET' },
-  '/api/operator/start': { role: 'operator', method: 'POST' },
-  '/api/operator/record': { role: 'operator', method: 'POST' },
-  '/api/admin/progress': { role: 'admin', method: 'GET' },
-  '/api/admin/results': { role: 'admin', method: 'GET' },
+/** A non-negative integer field of a body or query, or a UserError naming it. */
+function intField(v: unknown, name: string): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new UserError(`"${name}" must be a non-negative integer, got ${JSON.stringify(v) ?? 'nothing'}`);
+  return n;
+}
+
+/** An answer: JSON, or bytes of a content type. */
+type Reply = { json: unknown } | { type: string; data: string | Uint8Array; filename?: string };
+type Context = { store: BlindStore; recordsDir: string; req: IncomingMessage; query: URLSearchParams };
+type Route = { role: Role; method: 'GET' | 'POST'; run(c: Context): Reply | Promise<Reply> };
+
+const ROUTES: Record<string, Route> = {
+  '/api/operator/current': { role: 'operator', method: 'GET', run: ({ store }) => ({ json: operatorView(store) }) },
+  '/api/operator/start': {
+    role: 'operator', method: 'POST',
+    run: async ({ store, req }) => { store.start(intField((await body(req)).trial, 'trial')); return { json: operatorView(store) }; },
+  },
+  '/api/operator/record': {
+    role: 'operator', method: 'POST',
+    run: async ({ store, req }) => {
+      const b = await body(req);
+      store.record(intField(b.trial, 'trial'), Number(b.points));
+      return { json: operatorView(store) };
+    },
+  },
+  '/api/operator/end': {
+    role: 'operator', method: 'POST',
+    run: async ({ store, req }) => { store.end(intField((await body(req)).trial, 'trial')); return { json: operatorView(store) }; },
+  },
+  '/api/judge/next': { role: 'judge', method: 'GET', run: ({ store, recordsDir }) => ({ json: judgeView(store, recordsDir) }) },
+  '/api/judge/frame': {
+    role: 'judge', method: 'GET',
+    run: ({ store, recordsDir, query }) => {
+      const id = intField(query.get('trial'), 'trial');
+      const k = intField(query.get('k'), 'k');
+      const t = store.trial(id);
+      if (!t || (t.status !== 'ended' && t.status !== 'done')) throw new UserError(`trial ${id} has no record to judge (only ended trials have one)`);
+      const png = readFrame(recordsDir, id, k);
+      if (!png) throw new UserError(`trial ${id} has ${frameCount(recordsDir, id)} frames; k=${k} is out of range`);
+      return { type: 'image/png', data: png };
+    },
+  },
+  '/api/judge/score': {
+    role: 'judge', method: 'POST',
+    run: async ({ store, req, recordsDir }) => {
+      const b = await body(req);
+      store.score(intField(b.trial, 'trial'), Number(b.points));
+      return { json: judgeView(store, recordsDir) };
+    },
+  },
+  '/api/admin/progress': { role: 'admin', method: 'GET', run: ({ store }) => ({ json: { ...store.progress(), state: store.study().state } }) },
+  '/api/admin/start': { role: 'admin', method: 'POST', run: ({ store }) => ({ json: { state: store.startStudy() } }) },
+  '/api/admin/pause': { role: 'admin', method: 'POST', run: ({ store }) => ({ json: { state: store.pauseStudy() } }) },
+  '/api/admin/results': { role: 'admin', method: 'GET', run: ({ store }) => ({ json: summarize(store.outcomes(), store.study().definition.seed) }) },
+  '/api/admin/export.json': { role: 'admin', method: 'GET', run: ({ store }) => ({ json: studyExport(store) }) },
+  '/api/admin/export.csv': {
+    role: 'admin', method: 'GET',
+    run: ({ store, query }) => {
+      const table = query.get('table') ?? 'trials';
+      if (table !== 'trials' && table !== 'summary') throw new UserError(`table must be "trials" or "summary", got "${table}"`);
+      const rows = table === 'trials' ? trialExport(store) : summaryRows(summarize(store.outcomes(), store.study().definition.seed).cells);
+      return { type: 'text/csv; charset=utf-8', data: toCsv(rows), filename: `${store.study().definition.name}-${table}.csv` };
+    },
+  },
+  '/api/admin/chart.svg': {
+    role: 'admin', method: 'GET',
+    run: ({ store }) => ({ type: 'image/svg+xml', data: resultsChartSvg(summarize(store.outcomes(), store.study().definition.seed).cells) }),
+  },
 };
 
-/** Starts the API on `port` (0: any free port) at 127.0.0.1. */
-export async function startBlindApi(store: BlindStore, port = 0): Promise<{ url: string; close(): Promise<void>; server: Server }> {
-  const send = (res: ServerResponse, status: number, value: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify(value));
+/** Options of startBlindApi. */
+export type BlindApiOptions = {
+  /** port (default 0: any free port) */
+  port?: number;
+  /** interface (default 127.0.0.1) */
+  host?: string;
+  /** where the dispatcher keeps trial records (default: recordsDirOf(store.file)) */
+  recordsDir?: string;
+};
+
+/** Starts the API (`options` may be just the port). */
+export async function startBlindApi(store: BlindStore, options: BlindApiOptions | number = {}): Promise<{ url: string; close(): Promise<void>; server: Server }> {
+  const o = typeof options === 'number' ? { port: options } : options;
+  const recordsDir = o.recordsDir ?? recordsDirOf(store.file);
+  const send = (res: ServerResponse, status: number, reply: Reply) => {
+    if ('json' in reply) {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(reply.json));
+      return;
+    }
+    const headers: Record<string, string> = { 'content-type': reply.type, 'cache-control': 'no-store' };
+    if (reply.filename) headers['content-disposition'] = `attachment; filename="${reply.filename.replace(/[^\w.-]/g, '_')}"`;
+    res.writeHead(status, headers);
+    res.end(reply.data);
   };
+  const error = (res: ServerResponse, status: number, message: string) => send(res, status, { json: { error: message } });
   const server = createServer(async (req, res) => {
     try {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      const route = ROUTES[path];
-      if (!route) return send(res, 404, { error: `no endpoint ${path}` });
-      if (req.method !== route.method) return send(res, 405, { error: `${path} takes ${route.method}` });
+      const url = new URL(req.url ?? '/', 'http://x');
+      const route = ROUTES[url.pathname];
+      if (!route) return error(res, 404, `no endpoint ${url.pathname}`);
+      if (req.method !== route.method) return error(res, 405, `${url.pathname} takes ${route.method}`);
       const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
       const role = token ? store.roleOf(token) : undefined;
-      if (!role) return send(res, 401, { error: 'missing or unknown token (Authorization: Bearer TOKEN)' });
-      if (role !== route.role) return send(res, 403, { error: `this endpoint is for the ${route.role}` });
-      if (path === '/api/operator/current') return send(res, 200, operatorView(store));
-      if (path === '/api/operator/start') {
-        const b = await body(req);
-        store.start(Number(b.trial));
-        return send(res, 200, operatorView(store));
-      }
-      if (path === '/api/operator/record') {
-        const b = await body(req);
-        store.record(Number(b.trial), Number(b.points));
-        return send(res, 200, operatorView(store));
-      }
-      if (path === '/api/admin/progress') return send(res, 200, { ...store.progress(), state: store.study().state });
-      return send(res, 200, summarize(store.outcomes(), store.study().definition.seed));
+      if (!role) return error(res, 401, 'missing or unknown token (Authorization: Bearer TOKEN)');
+      if (role !== route.role) return error(res, 403, `this endpoint is for the ${route.role}`);
+      return send(res, 200, await route.run({ store, recordsDir, req, query: url.searchParams }));
     } catch (err) {
-      if (err instanceof UserError) return send(res, 400, { error: err.message });
-      return send(res, 500, { error: 'internal error' });
+      if (err instanceof UserError) return error(res, 400, err.message);
+      return error(res, 500, 'internal error');
     }
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new UserError(`port ${o.port} is in use; pick another with --port`) : err));
+    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', resolve);
+  });
   const addr = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${addr.port}`,
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
   };
 }
