@@ -212,6 +212,7 @@ describe('blind study HTTP API', () => {
         seen.push({ path, text: r.type === 'image/png' ? Buffer.from(decodePng(r.bytes).rgb).toString('latin1') + r.text : r.text });
         return r;
       };
+      for (const page of ['/', '/operator', '/judge']) assert.match((await get(page, '')).type, /text\/html/, page);
       const cur = JSON.parse((await get('/api/operator/current', tokens.operator)).text);
       for (const [, path] of ENDPOINTS.operator.filter(([m]) => m === 'POST')) {
         await get(path, tokens.operator, { trial: cur.trial ?? 0, points: 99 });
@@ -234,6 +235,7 @@ describe('blind study HTTP API', () => {
       await crawl();
       assert.ok(judgedWhileRunning >= 2, 'the crawl saw trials awaiting judgement mid-study');
       assert.ok(seen.some((s) => s.path.startsWith('/api/judge/frame?')), 'the crawl fetched trial records');
+      assert.ok(seen.some((s) => s.path === '/operator'), 'the crawl fetched the pages');
       const secrets = [...Object.keys(models.urls), ...Object.values(models.urls), 'sim-lapse', '127.0.0.1', 'ws://'];
       assertNoLeak(seen, secrets, store.trials().map((t) => t.alias));
       const results = JSON.parse((await call('/api/admin/results', tokens.admin)).text);

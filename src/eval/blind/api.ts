@@ -24,6 +24,9 @@
  *   GET  /api/admin/export.csv          one row per trial with its model (?table=summary: one row per model and task)
  *   GET  /api/admin/chart.svg           mean score per model and task with bootstrap 95% intervals
  *
+ * Pages (no token needed to load them; they ask for one and call the endpoints above): GET /,
+ * /operator, /judge, /admin (src/eval/blind/ui.ts).
+ *
  * Bad input gets a 4xx with a message; nothing a request sends can crash the server.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -34,6 +37,7 @@ import { resultsChartSvg, studyExport, summaryRows, toCsv, trialExport } from '.
 import { summarize } from './stats.ts';
 import type { BlindStore, Role } from './store.ts';
 import type { StudyDefinition } from './study.ts';
+import { UI_PAGES } from './ui.ts';
 
 /** What the operator sees of the current trial: never a model name, alias map or server URL. */
 export type OperatorView = {
@@ -187,6 +191,8 @@ export async function startBlindApi(store: BlindStore, options: BlindApiOptions 
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://x');
+      const pageHtml = req.method === 'GET' ? UI_PAGES[url.pathname] : undefined;
+      if (pageHtml) return send(res, 200, { type: 'text/html; charset=utf-8', data: pageHtml });
       const route = ROUTES[url.pathname];
       if (!route) return error(res, 404, `no endpoint ${url.pathname}`);
       if (req.method !== route.method) return error(res, 405, `${url.pathname} takes ${route.method}`);
