@@ -69,7 +69,8 @@ export function register(program: Command): void {
         const log = (line: string) => process.stderr.write(`${line}\n`);
         const api = await startBlindApi(store, { port, host: o.host });
         const dispatcher = await startDispatcher(store, { port: robotPort, host: o.host, latencyFloorMs, log }).catch(async (err) => { await api.close(); throw err; });
-        process.stdout.write(`blind study API on ${api.url}, robot port ${dispatcher.url} (Ctrl-C to stop)\n`);
+        process.stdout.write(`blind study API on ${api.url}, robot port ${dispatcher.url} (Ctrl-C to stop)\n` +
+          `pages: ${api.url}/operator  ${api.url}/judge  ${api.url}/admin (each asks for its role's token)\n`);
         await new Promise<void>((resolve) => {
           const stop = () => void Promise.all([api.close(), dispatcher.close()]).then(() => resolve());
           process.once('SIGINT', stop);
