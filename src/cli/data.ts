@@ -41,7 +41,10 @@ export function register(program: Command): void {
           episodes: ds.episodes.length, frames: ds.numFrames, tasks: ds.tasks, cameras: ds.cameras, image_size: ds.imageSize,
           episode_length: { min: Math.min(...lengths), mean: lengths.reduce((a, b) => a + b, 0) / lengths.length, max: Math.max(...lengths) },
           state_names: ds.embodiment.stateNames, action_names: ds.embodiment.actionNames,
-          features: Object.fromEntries(Object.entries(ds.info.features).map(([k, f]) => [k, { dtype: f.dtype, shape: f.shape }])),
+          features: Object.fromEntries(Object.entries(ds.info.features).map(([k, f]) => {
+            const codec = (f as { info?: Record<string, unknown> }).info?.['video.codec'];
+            return [k, { dtype: f.dtype, shape: f.shape, ...(typeof codec === 'string' ? { codec } : {}) }];
+          })),
         };
         if (o.json) return printJson(out);
         process.stdout.write([
@@ -49,7 +52,7 @@ export function register(program: Command): void {
           `  ${out.episodes} episodes, ${out.frames} frames (episode length ${out.episode_length.min}..${out.episode_length.max}, mean ${out.episode_length.mean.toFixed(1)})`,
           `  cameras: ${out.cameras.join(', ')} (${out.image_size}x${out.image_size})`,
           `  tasks (${out.tasks.length}): ${out.tasks.slice(0, 5).map((t) => `"${t}"`).join(', ')}${out.tasks.length > 5 ? ', ...' : ''}`,
-          `  features: ${Object.entries(out.features).map(([k, f]) => `${k} ${f.dtype}[${f.shape.join(', ')}]`).join('; ')}`,
+          `  features: ${Object.entries(out.features).map(([k, f]) => `${k} ${f.dtype}[${f.shape.join(', ')}]${'codec' in f ? ` (${f.codec})` : ''}`).join('; ')}`,
         ].join('\n') + '\n');
       }),
     );

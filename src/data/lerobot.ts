@@ -12,6 +12,10 @@
  *                                               (struct {bytes: PNG, path}), timestamp, frame_index, episode_index,
  *                                               index, task_index
  * v2.1 layout (read only): meta/episodes.jsonl, meta/tasks.jsonl, data/chunk-XXX/episode_XXXXXX.parquet.
+ *
+ * Cameras of dtype "video" (real robots' datasets) are mp4 files at info.json's video_path, one per
+ * episode (v2.1) or many episodes per file with from_timestamp in the episode index (v3.0); they
+ * are decoded with ffmpeg (video.ts), an episode at a time, centre-cropped to a square.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +23,7 @@ import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { type Embodiment, embodimentForRobotType, getEmbodiment } from '../actions/index.ts';
 import { decodePng, UserError } from '../util/index.ts';
 import type { FullStats, ImageStats } from './stats.ts';
+import { decodeVideoFrames, requireFfmpeg } from './video.ts';
 
 /** A feature of info.json. */
 export type FeatureInfo = { dtype: string; shape: number[]; names: string[] | Record<string, unknown> | null };
@@ -107,6 +112,9 @@ function readJsonl(file: string): Record<string, unknown>[] {
   });
 }
 
+/** Largest side (px) of the square video frames are decoded to. */
+export const VIDEO_MAX_SIDE = 256;
+
 /** Default bytes of decoded RGB frames a dataset keeps in memory (1 GiB). */
 export const IMAGE_CACHE_BYTES = 1 << 30;
 
@@ -132,16 +140,22 @@ export async function openDataset(dir: string, opts: { embodiment?: string; imag
     throw new UserError(`${infoFile}: state/action have ${ds}/${da} dims but embodiment ${e.name} has ${e.stateNames.length}/${e.actionNames.length}`);
   }
   const cameras = Object.keys(features).filter((k) => k.startsWith('observation.images.')).map((k) => k.slice('observation.images.'.length));
-  for (const c of cameras) {
-    const f = features[`observation.images.${c}`];
-    if (f.dtype === 'video') throw new UserError(`${infoFile}: camera "${c}" is stored as video; vlalab reads image features only (decode the videos with ffmpeg into an image dataset first)`);
+  const videoCameras = new Set(cameras.filter((c) => features[`observation.images.${c}`].dtype === 'video'));
+  if (videoCameras.size) {
+    requireFfmpeg(`${dir}: camera "${[...videoCameras][0]}"`);
+    if (typeof info.video_path !== 'string') throw new UserError(`${infoFile}: camera "${[...videoCameras][0]}" is a video feature but info.json has no video_path`);
   }
-  const imageSize = cameras.length ? features[`observation.images.${cameras[0]}`].shape[0] : 0;
+  // video frames are centre-cropped to a square of the shorter side, at most VIDEO_MAX_SIDE
+  const sideOf = (c: string) => {
+    const [h, w] = features[`observation.images.${c}`].shape;
+    return videoCameras.has(c) ? Math.min(h, w, VIDEO_MAX_SIDE) : h;
+  };
+  const imageSize = cameras.length ? sideOf(cameras[0]) : 0;
 
   // frames and episodes
   const rows: Record<string, unknown>[] = [];
   let tasks: string[];
-  const episodes: (EpisodeInfo & { chunk?: number; file?: number })[] = [];
+  const episodes: (EpisodeInfo & { chunk?: number; file?: number; video?: Record<string, { chunk: number; file: number; from: number }> })[] = [];
   if (version === 'v3.0') {
     const taskRows = await readParquet(join(dir, 'meta/tasks.parquet'), 'task list');
     tasks = [];
@@ -155,6 +169,10 @@ export async function openDataset(dir: string, opts: { embodiment?: string; imag
         episodes.push({
           index: Number(r.episode_index), length: Number(r.length), from: Number(r.dataset_from_index), to: Number(r.dataset_to_index),
           task: Array.isArray(t) ? str(t[0]) : str(t), chunk: Number(r['data/chunk_index'] ?? 0), file: Number(r['data/file_index'] ?? 0),
+          video: Object.fromEntries([...videoCameras].map((c) => {
+            const key = `videos/observation.images.${c}`;
+            return [c, { chunk: Number(r[`${key}/chunk_index`] ?? 0), file: Number(r[`${key}/file_index`] ?? 0), from: Number(r[`${key}/from_timestamp`] ?? 0) }];
+          })),
         });
       }
     }
@@ -200,6 +218,7 @@ export async function openDataset(dir: string, opts: { embodiment?: string; imag
     action.set(a, i * da);
     taskIndex[i] = Number(r.task_index ?? 0);
     for (const c of cameras) {
+      if (videoCameras.has(c)) continue;
       const img = r[`observation.images.${c}`] as { bytes?: Uint8Array } | undefined;
       if (!img?.bytes) throw new UserError(`${dir}: frame ${i} has no image for camera "${c}"`);
       png[c].push(img.bytes);
@@ -216,21 +235,49 @@ export async function openDataset(dir: string, opts: { embodiment?: string; imag
   const budget = opts.imageCacheBytes ?? IMAGE_CACHE_BYTES;
   let cached = 0;
   const cache: Record<string, (Uint8Array | undefined)[]> = Object.fromEntries(cameras.map((c) => [c, new Array(n)]));
+  const keep = (camera: string, i: number, img: Uint8Array) => {
+    if (cached + img.length > budget) return false;
+    cache[camera][i] = img;
+    cached += img.length;
+    return true;
+  };
+  // a video camera decodes a whole episode per call; past the budget the last episode is kept aside
+  const lastEpisode = new Map<string, { from: number; frames: Uint8Array[] }>();
+  const videoFrame = (camera: string, i: number): Uint8Array => {
+    let k = 0;
+    for (let lo = 0, hi = episodes.length - 1; lo <= hi;) {
+      const mid = (lo + hi) >> 1;
+      if (episodes[mid].from <= i) { k = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    const ep = episodes[k];
+    const last = lastEpisode.get(camera);
+    if (last?.from === ep.from) return last.frames[i - ep.from];
+    const key = `observation.images.${camera}`;
+    const where = ep.video?.[camera];
+    const file = join(dir, formatPath(String(info.video_path), where
+      ? { video_key: key, chunk_index: where.chunk, file_index: where.file }
+      : { video_key: key, episode_chunk: Math.floor(ep.index / (info.chunks_size || 1000)), episode_index: ep.index }));
+    const frames = decodeVideoFrames(file, { fromSeconds: where?.from ?? 0, frames: ep.length, side: imageSize });
+    let all = true;
+    frames.forEach((f, t) => { all = keep(camera, ep.from + t, f) && all; });
+    if (!all) lastEpisode.set(camera, { from: ep.from, frames });
+    return frames[i - ep.from];
+  };
   return {
     dir, info, embodiment: e, cameras, imageSize, tasks, numFrames: n,
     episodes: episodes.map(({ index, length, from, to, task }) => ({ index, length, from, to, task })), state, action, taskIndex, stats,
     image(camera, i) {
       let img = cache[camera]?.[i];
-      if (!img) {
+      if (!img && videoCameras.has(camera)) {
+        if (!Number.isInteger(i) || i < 0 || i >= n) throw new UserError(`${dir}: no frame ${i} (the dataset has ${n})`);
+        img = videoFrame(camera, i);
+      } else if (!img) {
         const bytes = png[camera]?.[i];
         if (!bytes) throw new UserError(`${dir}: no image for camera "${camera}" at frame ${i}`);
         const d = decodePng(bytes, `${dir} frame ${i} camera ${camera}`);
         if (d.width !== imageSize || d.height !== imageSize) throw new UserError(`${dir}: frame ${i} camera ${camera} is ${d.width}x${d.height}, info.json says ${imageSize}x${imageSize}`);
         img = d.rgb;
-        if (cached + img.length <= budget) {
-          cache[camera][i] = img;
-          cached += img.length;
-        }
+        keep(camera, i, img);
       }
       return img;
     },
