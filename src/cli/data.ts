@@ -102,9 +102,10 @@ export function register(program: Command): void {
         }
         if (o.json) return printJson(t);
         if (t.rows.length === 0) throw new UserError(`${file} lists no datasets`);
-        const lines = [`${t.name}`, `${'category'.padEnd(16)} ${'dataset'.padEnd(32)} ${'S'.padStart(3)} ${'N_raw'.padStart(12)} ${'N_eff'.padStart(12)} ${'share'.padStart(7)}`];
+        const cw = Math.max(8, ...t.rows.map((r) => r.category.length));
+        const lines = [`${t.name}`, `${'category'.padEnd(cw)} ${'dataset'.padEnd(32)} ${'S'.padStart(3)} ${'N_raw'.padStart(12)} ${'N_eff'.padStart(12)} ${'share'.padStart(7)}`];
         for (const r of t.rows) {
-          lines.push(`${r.category.padEnd(16)} ${r.dataset.slice(-32).padEnd(32)} ${String(r.frame_step_size).padStart(3)} ${String(r.n_raw).padStart(12)} ${String(r.n_eff).padStart(12)} ${`${(100 * r.share).toFixed(1)}%`.padStart(7)}`);
+          lines.push(`${r.category.padEnd(cw)} ${r.dataset.slice(-32).padEnd(32)} ${String(r.frame_step_size).padStart(3)} ${String(r.n_raw).padStart(12)} ${String(r.n_eff).padStart(12)} ${`${(100 * r.share).toFixed(1)}%`.padStart(7)}`);
         }
         process.stdout.write(lines.join('\n') + '\n' + (o.svg ? `chart: ${o.svg}\n` : ''));
       }),

@@ -13,6 +13,7 @@ import { register as registerTrain } from './train.ts';
 import { register as registerEval } from './eval.ts';
 import { register as registerQuickstart } from './quickstart.ts';
 import { register as registerData } from './data.ts';
+import { register as registerCorpus } from './corpus.ts';
 import { register as registerBlind } from './blind.ts';
 import { register as registerModel } from './model.ts';
 
@@ -26,6 +27,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerEval,
   registerQuickstart,
   registerData,
+  registerCorpus,
   registerBlind,
   registerModel,
 ];

@@ -1,7 +1,7 @@
 /** `vlalab sim record`: scripted-expert demonstrations written as a LeRobot v3.0 dataset. */
 import type { Command } from 'commander';
 import { createDatasetWriter, type EpisodeFrame } from '../data/index.ts';
-import { createEnv } from '../sim/index.ts';
+import { createEnv, DOMAINS } from '../sim/index.ts';
 import { ProgressBar, Rng, UserError } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson } from './run.ts';
 import { resolveTasks } from './sim.ts';
@@ -14,6 +14,8 @@ export type RecordOptions = {
   episodes: number; seed: number; out: string; imageSize: number; quiet?: boolean;
   /** std (m) of an offset added to the executed EEF targets, redrawn every NOISE_HOLD steps; labels stay clean */
   noise?: number;
+  /** the room's appearance (sim DOMAINS; default 'default') */
+  domain?: string;
 };
 
 /** Steps an execution-noise offset is held (correlated noise pushes the arm measurably off the path). */
@@ -34,7 +36,7 @@ export async function recordDemonstrations(o: RecordOptions): Promise<{ episodes
   let failed = 0;
   let done = 0;
   for (const task of o.tasks) {
-    const env = await createEnv({ robot: o.robot, task, imageSize: o.imageSize });
+    const env = await createEnv({ robot: o.robot, task, imageSize: o.imageSize, domain: o.domain });
     writer ??= createDatasetWriter(o.out, { embodiment: env.embodiment.name, imageSize: o.imageSize });
     const xyz = ['target_x', 'target_y', 'target_z'].map((n) => env.embodiment.actionNames.indexOf(n));
     try {
@@ -85,15 +87,16 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'new dataset directory')
     .option('--size <px>', 'image side in pixels', '64')
     .option('--noise <m>', 'std of a random offset (m) on the executed EEF targets, labels stay clean (DART-style)', '0')
+    .option('--domain <name>', `the room's appearance: ${Object.keys(DOMAINS).join(', ')}`, 'default')
     .option('--json', 'print a JSON summary')
     .action(
-      action(async (opts: { robot: string; task?: string; suite?: string; episodes: string; seed: string; out: string; size: string; noise: string; json?: boolean }) => {
+      action(async (opts: { robot: string; task?: string; suite?: string; episodes: string; seed: string; out: string; size: string; noise: string; domain: string; json?: boolean }) => {
         const noise = Number(opts.noise);
         if (!(noise >= 0 && noise < 0.1)) throw new UserError(`--noise must be a number of meters in [0, 0.1), got "${opts.noise}"`);
         const tasks = resolveTasks(opts.task, opts.suite);
         const r = await recordDemonstrations({
           robot: opts.robot, tasks, out: opts.out, episodes: intOption('--episodes', opts.episodes, 1),
-          seed: intOption('--seed', opts.seed), imageSize: intOption('--size', opts.size, 8), quiet: opts.json, noise,
+          seed: intOption('--seed', opts.seed), imageSize: intOption('--size', opts.size, 8), quiet: opts.json, noise, domain: opts.domain,
         });
         if (opts.json) return printJson(r);
         process.stdout.write(`wrote ${r.episodes} episodes (${r.frames} frames) to ${opts.out} in ${r.seconds.toFixed(1)} s${r.failed ? `; ${r.failed} expert failures skipped` : ''}\n`);

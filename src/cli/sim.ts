@@ -1,7 +1,7 @@
 /** `vlalab sim ...`: the simulated benchmark: list tasks, watch the scripted expert. */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { allTasks, createEnv, getTask, robotNames, suiteNames } from '../sim/index.ts';
+import { allTasks, createEnv, DOMAINS, getTask, robotNames, suiteNames } from '../sim/index.ts';
 import { writeRecording } from '../eval/index.ts';
 import { UserError } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson } from './run.ts';
@@ -44,12 +44,13 @@ export function register(program: Command): void {
     .option('--seed <n>', 'episode seed', '0')
     .requiredOption('--out <dir>', 'output directory')
     .option('--size <px>', 'image side in pixels', '64')
+    .option('--domain <name>', `the room's appearance: ${Object.keys(DOMAINS).join(', ')}`, 'default')
     .option('--json', 'print {"success", "points", "max_points", "steps"} as JSON')
     .action(
-      action(async (opts: { robot: string; task: string; seed: string; out: string; size: string; json?: boolean }) => {
+      action(async (opts: { robot: string; task: string; seed: string; out: string; size: string; domain: string; json?: boolean }) => {
         const seed = intOption('--seed', opts.seed);
         const size = intOption('--size', opts.size, 8);
-        const env = await createEnv({ robot: opts.robot, task: opts.task, imageSize: size });
+        const env = await createEnv({ robot: opts.robot, task: opts.task, imageSize: size, domain: opts.domain });
         ensureDir(join(opts.out, 'frames'));
         try {
           let obs = env.reset(seed);

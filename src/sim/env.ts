@@ -9,7 +9,8 @@
  */
 import { actionFromUnified, decodeChunk, type EefMode, type Embodiment, stateToUnified } from '../actions/index.ts';
 import { poseFromPosAxisAngle } from '../geometry/index.ts';
-import { Rng, UserError } from '../util/index.ts';
+import { Rng, UserError, unknownNameMessage } from '../util/index.ts';
+import { DOMAINS, type Domain } from './scene.ts';
 import { Expert } from './expert.ts';
 import { mujoco, objectId } from './mujoco.ts';
 import { type Frame, Rasterizer } from './render.ts';
@@ -30,8 +31,8 @@ export type SimObservation = {
 /** The result of one control step. */
 export type StepResult = { obs: SimObservation; points: number; maxPoints: number; success: boolean; done: boolean; steps: number };
 
-/** Options of createEnv. */
-export type EnvOptions = { robot: string; task: string; seed?: number; imageSize?: number; depth?: boolean };
+/** Options of createEnv (`domain`: the room's appearance, DOMAINS; default 'default'). */
+export type EnvOptions = { robot: string; task: string; seed?: number; imageSize?: number; depth?: boolean; domain?: string };
 
 /** A running environment. */
 export type Env = {
@@ -69,8 +70,10 @@ export async function createEnv(opts: EnvOptions): Promise<Env> {
   const task = getTask(opts.task);
   const size = opts.imageSize ?? 64;
   if (!Number.isInteger(size) || size < 8 || size > 1024) throw new UserError(`image size must be an integer in [8, 1024], got ${opts.imageSize}`);
+  const domain = opts.domain ?? 'default';
+  if (!Object.hasOwn(DOMAINS, domain)) throw new UserError(unknownNameMessage('domain', domain, Object.keys(DOMAINS)));
   const mj = await mujoco();
-  const world = new World(mj, spec, task.objects);
+  const world = new World(mj, spec, task.objects, domain as Domain);
   const raster = new Rasterizer(world.model);
   const cameras = world.embodiment.spec.cameras.map((c) => c.name);
   const camIds = new Map(cameras.map((c) => [c, objectId(mj, world.model, 'camera', c)]));

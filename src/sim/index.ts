@@ -3,6 +3,6 @@ export { type Frame, Rasterizer } from './render.ts';
 export { type FixedCamera, type RobotSpec, getRobot, robotNames } from './robots.ts';
 export { type Placement, type TaskSpec } from './tasks.ts';
 export { allTasks, getTask, suiteNames } from './catalog.ts';
-export { CONTROL_DT, PHYSICS_DT } from './scene.ts';
+export { CONTROL_DT, DOMAINS, type Domain, PHYSICS_DT } from './scene.ts';
 export { World } from './world.ts';
 export { mujoco } from './mujoco.ts';

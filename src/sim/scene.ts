@@ -127,12 +127,26 @@ function objectBody(o: SceneObject): Element {
   return el('body', { name: o.name, pos: [0, 0, 0.1] }, [el('freejoint', { name: `${o.name}_joint` }), ...objectGeoms(o)]);
 }
 
-/** The MJCF of `robot` at a table with `objects`. */
-export function sceneXml(robot: RobotSpec, objects: readonly SceneObject[]): string {
+/**
+ * Appearance domains of the room (physics is the same in all): `default`, and `alt`, a visually
+ * different "sim" domain (dark blue-grey table, sand floor, red-brown wall) for mixtures that mix
+ * domains (corpus D3).
+ */
+export const DOMAINS = Object.freeze({
+  default: { floor: [0.35, 0.37, 0.4, 1], table: COLORS.wood, wall: [0.8, 0.82, 0.85, 1] },
+  alt: { floor: [0.78, 0.72, 0.55, 1], table: [0.22, 0.27, 0.35, 1], wall: [0.45, 0.2, 0.15, 1] },
+} satisfies Record<string, { floor: Rgba; table: Rgba; wall: Rgba }>);
+
+/** An appearance domain's name. */
+export type Domain = keyof typeof DOMAINS;
+
+/** The MJCF of `robot` at a table with `objects`, in appearance `domain`. */
+export function sceneXml(robot: RobotSpec, objects: readonly SceneObject[], domain: Domain = 'default'): string {
+  const look = DOMAINS[domain];
   const world: Element[] = [
-    el('geom', { name: 'floor', type: 'plane', size: [3, 3, 0.1], pos: [0, 0, -0.75], rgba: [0.35, 0.37, 0.4, 1], contype: 0, conaffinity: 0 }),
-    el('geom', { name: 'table', type: 'box', size: [0.75, 0.6, 0.025], pos: [-0.2, 0, -0.025], rgba: COLORS.wood, condim: 3, friction: [1, 0.02, 0.001] }),
-    el('geom', { name: 'wall', type: 'box', size: [0.02, 1.5, 0.8], pos: [-1.2, 0, 0.05], rgba: [0.8, 0.82, 0.85, 1], contype: 0, conaffinity: 0 }),
+    el('geom', { name: 'floor', type: 'plane', size: [3, 3, 0.1], pos: [0, 0, -0.75], rgba: look.floor, contype: 0, conaffinity: 0 }),
+    el('geom', { name: 'table', type: 'box', size: [0.75, 0.6, 0.025], pos: [-0.2, 0, -0.025], rgba: look.table, condim: 3, friction: [1, 0.02, 0.001] }),
+    el('geom', { name: 'wall', type: 'box', size: [0.02, 1.5, 0.8], pos: [-1.2, 0, 0.05], rgba: look.wall, contype: 0, conaffinity: 0 }),
     ...robot.cameras.map((c) => el('camera', { name: c.name, pos: c.pos, xyaxes: lookAtXyAxes(c.pos, c.target), fovy: c.fovy })),
     ...robot.arms.map(armBody),
     ...objects.map(objectBody),

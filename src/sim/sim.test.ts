@@ -241,3 +241,24 @@ describe('unified actions in every parameterization', () => {
     }
   });
 });
+
+describe('appearance domains', () => {
+  it('the alt domain changes the pictures, not the physics', async () => {
+    const a = await createEnv({ robot: 'panda7', task: 'pick-place' });
+    const b = await createEnv({ robot: 'panda7', task: 'pick-place', domain: 'alt' });
+    try {
+      const ra = await rollout(a, 3);
+      const rb = await rollout(b, 3);
+      assert.deepEqual(rb.qpos, ra.qpos, 'same seed, same expert: the same states');
+      const pa = a.render('front').rgb;
+      const pb = b.render('front').rgb;
+      let differ = 0;
+      for (let i = 0; i < pa.length; i += 3) if (pa[i] !== pb[i] || pa[i + 1] !== pb[i + 1] || pa[i + 2] !== pb[i + 2]) differ++;
+      assert.ok(differ > pa.length / 3 / 2, `most pixels change colour (${differ} of ${pa.length / 3})`);
+      await assert.rejects(createEnv({ robot: 'panda7', task: 'pick-place', domain: 'mars' }), /unknown domain "mars"/);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});

@@ -12,7 +12,7 @@ import { armNames, GRIP_SQUEEZE } from './arm.ts';
 import { ArmIk, sitePose } from './ik.ts';
 import { type MjData, type MjModel, type Mujoco, objectId } from './mujoco.ts';
 import type { RobotSpec } from './robots.ts';
-import { CONTROL_DT, PHYSICS_DT, type SceneObject, sceneXml } from './scene.ts';
+import { CONTROL_DT, type Domain, PHYSICS_DT, type SceneObject, sceneXml } from './scene.ts';
 
 /** Suffixes of the native EEF pose names (target_x .. target_rz, eef_x .. eef_rz). */
 const POSE_KEYS = ['x', 'y', 'z', 'rx', 'ry', 'rz'] as const;
@@ -43,11 +43,11 @@ export class World {
   private readonly objects: ObjectHandles;
   private readonly substeps: number;
 
-  constructor(mj: Mujoco, robot: RobotSpec, objects: readonly SceneObject[]) {
+  constructor(mj: Mujoco, robot: RobotSpec, objects: readonly SceneObject[], domain: Domain = 'default') {
     this.mj = mj;
     this.robot = robot;
     this.embodiment = getEmbodiment(robot.embodiment);
-    this.model = mj.MjModel.from_xml_string(sceneXml(robot, objects));
+    this.model = mj.MjModel.from_xml_string(sceneXml(robot, objects, domain));
     this.data = new mj.MjData(this.model);
     // views into wasm memory detach when it grows (every new MjData): read them afresh
     const jq = (name: string) => (this.model.jnt_qposadr as Int32Array)[objectId(mj, this.model, 'joint', name)];
