@@ -70,18 +70,13 @@ export function lineChartSvg(
   return parts.join('\n');
 }
 
-/** One bar of a bar chart, with an optional interval [lo, hi] drawn as an error bar. */
-export type Bar = { label: string; value: number; lo?: number; hi?: number; color?: string };
+type Margins = { left: number; right: number; top: number; bottom: number };
 
-/** A vertical bar chart with optional error bars, values in [0, max] (default max 1). */
-export function barChartSvg(bars: readonly Bar[], options: { title?: string; yLabel?: string; max?: number; width?: number; height?: number; percent?: boolean } = {}): string {
-  const width = options.width ?? Math.max(320, 80 + bars.length * 72);
-  const height = options.height ?? 300;
-  const m = { left: 56, right: 16, top: 32, bottom: 56 };
+/** The frame of a bar chart: the svg head, title, y grid with tick labels, y label; its y scale and value format. */
+function barFrame(width: number, height: number, m: Margins, options: { title?: string; yLabel?: string; max?: number; percent?: boolean }) {
   const max = options.max ?? 1;
   const fmt = (v: number) => (options.percent ? `${Math.round(v * 100)}%` : String(Number(v.toPrecision(3))));
   const sy = (v: number) => height - m.bottom - (Math.max(0, Math.min(max, v)) / max) * (height - m.top - m.bottom);
-  const slot = (width - m.left - m.right) / Math.max(1, bars.length);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
@@ -92,6 +87,19 @@ export function barChartSvg(bars: readonly Bar[], options: { title?: string; yLa
     parts.push(`<text x="${m.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`);
   }
   if (options.yLabel) parts.push(`<text transform="translate(14 ${(m.top + height - m.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(options.yLabel)}</text>`);
+  return { parts, sy, fmt };
+}
+
+/** One bar of a bar chart, with an optional interval [lo, hi] drawn as an error bar. */
+export type Bar = { label: string; value: number; lo?: number; hi?: number; color?: string };
+
+/** A vertical bar chart with optional error bars, values in [0, max] (default max 1). */
+export function barChartSvg(bars: readonly Bar[], options: { title?: string; yLabel?: string; max?: number; width?: number; height?: number; percent?: boolean } = {}): string {
+  const width = options.width ?? Math.max(320, 80 + bars.length * 72);
+  const height = options.height ?? 300;
+  const m = { left: 56, right: 16, top: 32, bottom: 56 };
+  const { parts, sy, fmt } = barFrame(width, height, m, options);
+  const slot = (width - m.left - m.right) / Math.max(1, bars.length);
   bars.forEach((b, i) => {
     const x = m.left + i * slot + slot * 0.2;
     const w = slot * 0.6;
@@ -122,21 +130,9 @@ export function groupedBarChartSvg(groups: readonly string[], series: readonly B
   const width = Math.max(360, 72 + legendW + groups.length * (n * 26 + 30));
   const height = options.height ?? 320;
   const m = { left: 56, right: 16 + legendW, top: 32, bottom: 40 };
-  const max = options.max ?? 1;
-  const fmt = (v: number) => (options.percent ? `${Math.round(v * 100)}%` : String(Number(v.toPrecision(3))));
-  const sy = (v: number) => height - m.bottom - (Math.max(0, Math.min(max, v)) / max) * (height - m.top - m.bottom);
+  const { parts, sy, fmt } = barFrame(width, height, m, options);
   const slot = (width - m.left - m.right) / Math.max(1, groups.length);
   const bw = (slot * 0.8) / n;
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
-    `<rect width="${width}" height="${height}" fill="white"/>`,
-  ];
-  if (options.title) parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="13">${esc(options.title)}</text>`);
-  for (const t of ticks(0, max)) {
-    parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`);
-    parts.push(`<text x="${m.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`);
-  }
-  if (options.yLabel) parts.push(`<text transform="translate(14 ${(m.top + height - m.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(options.yLabel)}</text>`);
   groups.forEach((g, gi) => {
     series.forEach((s, si) => {
       const b = s.values[gi];
