@@ -1,9 +1,9 @@
 /** `vlalab train`: flow-matching training of a MoT policy on LeRobot datasets. */
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { BYTE_TOKENIZER, buildWordTokenizer, checkMixturePaths, createLoader, type Dataset, openDataset, parseMixture } from '../data/index.ts';
+import { BYTE_TOKENIZER, buildWordTokenizer, checkMixturePaths, createLoader, type Dataset, openDataset, parseMixture, tokenizerFromJson } from '../data/index.ts';
 import { getConfig, initBackend } from '../model/index.ts';
-import { policyMeta, POLICY_FILE, resolveTrainConfig, RunDir, type TrainConfig, train, type TrainResult } from '../training/index.ts';
+import { policyMeta, POLICY_FILE, readPolicyMeta, resolveTrainConfig, RunDir, type TrainConfig, train, type TrainResult } from '../training/index.ts';
 import { UserError } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson, readJsonFile } from './run.ts';
 
@@ -29,8 +29,10 @@ export async function openTrainingData(spec: string): Promise<TrainingData> {
 /** Trains `config` on `datasets` into run directory `out`; the checkpoints can act (policy.json). */
 export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; quiet?: boolean; initFrom?: string } = {}): Promise<TrainResult> {
   const datasets = data.datasets;
+  // fine-tuning keeps the pretrained run's tokenizer (its embeddings were learnt for those ids); else
   // the word list comes from the data, so a resumed run rebuilds the same one
-  const tokenizer = config.tokenizer === 'words' ? buildWordTokenizer(datasets.flatMap((d) => d.tasks)) : BYTE_TOKENIZER;
+  const tokenizer = opts.initFrom ? tokenizerFromJson(readPolicyMeta(opts.initFrom).tokenizer, `--init-from ${opts.initFrom}`)
+    : config.tokenizer === 'words' ? buildWordTokenizer(datasets.flatMap((d) => d.tasks)) : BYTE_TOKENIZER;
   const model = { ...getConfig(config.model), vocabSize: tokenizer.vocabSize };
   const loader = createLoader(datasets, {
     frameStep: data.frameStep, weights: data.weights,
@@ -69,7 +71,7 @@ export function register(program: Command): void {
     .option('--model <name>', 'model config: debug, quick, tiny, small')
     .option('--eef-mode <mode>', 'action parameterization: world-rel, world-delta, eef-rel, eef-delta')
     .option('--seed <n>', 'seed of init, data order and noise')
-    .option('--init-from <dir>', 'fine-tune from this checkpoint directory')
+    .option('--init-from <dir>', 'fine-tune from a pretrained run (its latest checkpoint, EMA weights if kept) or a checkpoint directory')
     .option('--json', 'print a JSON summary')
     .action(
       action(async (o: TrainFlags) => {

@@ -56,14 +56,20 @@ export function checkpointDir(path: string): { dir: string; step: number } {
   throw new UserError(`${path} is neither a training run (no latest.json) nor a checkpoint (no ${POLICY_FILE}); pass the --out of \`vlalab train\``);
 }
 
+/** The validated policy.json of a run (latest checkpoint) or of a checkpoint directory. */
+export function readPolicyMeta(path: string): PolicyMeta {
+  const metaFile = join(checkpointDir(path).dir, POLICY_FILE);
+  if (!existsSync(metaFile)) throw new UserError(`${metaFile} is missing; this checkpoint cannot act (was it written by \`vlalab train\`?)`);
+  const parsed = policySchema.safeParse(JSON.parse(readFileSync(metaFile, 'utf8')));
+  if (!parsed.success) throw new UserError(`${metaFile}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+  return parsed.data;
+}
+
 /** Loads the policy of a run (latest checkpoint) or of a checkpoint directory. */
 export function loadPolicyParts(path: string): PolicyParts {
   const { dir, step } = checkpointDir(path);
   const metaFile = join(dir, POLICY_FILE);
-  if (!existsSync(metaFile)) throw new UserError(`${metaFile} is missing; this checkpoint cannot act (was it written by \`vlalab train\`?)`);
-  const parsed = policySchema.safeParse(JSON.parse(readFileSync(metaFile, 'utf8')));
-  if (!parsed.success) throw new UserError(`${metaFile}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
-  const meta = parsed.data;
+  const meta = readPolicyMeta(dir);
   const loaded = loadCheckpoint(dir);
   const { config } = loaded;
   // act with the weights' moving average when the run kept one

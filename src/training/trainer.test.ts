@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tree } from '@jax-js/jax';
-import { decodeParams, getConfig, namedLeaves, syntheticBatch } from '../model/index.ts';
+import { decodeParams, encodeParams, getConfig, initParams, namedLeaves, syntheticBatch } from '../model/index.ts';
 import { resolveTrainConfig } from './presets.ts';
 import { RunDir } from './run-dir.ts';
-import { stageAt, train, type BatchSource } from './trainer.ts';
+import { pretrainedWeightsFile, stageAt, train, type BatchSource } from './trainer.ts';
 
 const model = getConfig('debug');
 /** A fixed set of 4 synthetic batches, cycled: deterministic in the step. */
@@ -54,6 +54,7 @@ describe('trainer', () => {
       tree.dispose((await train({ config: cfg, data, run: new RunDir(b), quiet: true, resume: true })).params);
       const file = (dir: string, name: string) => readFileSync(join(new RunDir(dir).latest()!.dir, name));
       assert.ok(file(a, 'ema.safetensors').equals(file(b, 'ema.safetensors')), 'resumed EMA differs');
+      assert.match(pretrainedWeightsFile(a), /ema\.safetensors$/, 'fine-tuning starts from the weights the policy acts with');
       // after 6 steps at decay 0.5 the average sits between the initial and the final weights
       const w = (bytes: Buffer) => namedLeaves(decodeParams(model, bytes)).find(([n]) => n === 'action.actionOut.w')![1];
       const init = namedLeaves((await import('../model/index.ts')).initParams(model, cfg.seed)).find(([n]) => n === 'action.actionOut.w')![1];
@@ -87,6 +88,37 @@ describe('trainer', () => {
       tree.dispose([init, after1, after2]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fine-tunes from a pretrained run with the semantic expert frozen or not', async () => {
+    const pre = tmp();
+    const frozen = tmp();
+    const open = tmp();
+    const leaf = async (bytes: Buffer, name: string) => Float32Array.from(await namedLeaves(decodeParams(model, bytes)).find(([n]) => n === name)![1].data());
+    const weights = (dir: string) => readFileSync(join(new RunDir(dir).latest()!.dir, 'model.safetensors'));
+    /** largest |a - b| over the elements */
+    const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, k) => Math.max(m, Math.abs(x - b[k])), 0);
+    try {
+      // pretraining moves the weights far (lr 1e-2); one fine-tuning step at lr 1e-4 moves each weight by at most ~lr
+      tree.dispose((await train({ config: resolveTrainConfig('debug', { steps: 4, batchSize: 4, lr: 1e-2, warmupRatio: 0, checkpointEvery: 4 }), data, run: new RunDir(pre), quiet: true })).params);
+      const tune = (freezeSemantic: boolean) => resolveTrainConfig('debug', { steps: 1, batchSize: 4, lr: 1e-4, warmupRatio: 0, freezeSemantic, checkpointEvery: 1, seed: 3 });
+      tree.dispose((await train({ config: tune(true), data, run: new RunDir(frozen), quiet: true, initFrom: pre })).params);
+      tree.dispose((await train({ config: tune(false), data, run: new RunDir(open), quiet: true, initFrom: pre })).params);
+      const fresh = initParams(model, 3);
+      const init = await encodeParams(model, fresh);
+      tree.dispose(fresh);
+      assert.match(pretrainedWeightsFile(pre), /model\.safetensors$/, 'a run without an EMA starts from its trained weights');
+      for (const name of ['semantic.layers.0.attn.wq', 'action.layers.0.attn.wq']) {
+        const [p, f, o, i] = await Promise.all([weights(pre), weights(frozen), weights(open), Buffer.from(init)].map((b) => leaf(b, name)));
+        assert.ok(maxDiff(p, i) > 1e-2, `${name}: pretraining did not move the weights`);
+        assert.ok(maxDiff(o, p) < 5e-4 && maxDiff(o, p) > 0, `${name}: unfrozen fine-tuning did not start from the pretrained weights and train them`);
+        if (name.startsWith('semantic')) assert.equal(maxDiff(f, p), 0, 'the frozen semantic expert changed');
+        else assert.ok(maxDiff(f, p) < 5e-4 && maxDiff(f, p) > 0, 'the action expert was not fine-tuned from the pretrained weights');
+      }
+      assert.throws(() => pretrainedWeightsFile(tmpdir()), /neither a training run.*nor a checkpoint/);
+    } finally {
+      for (const d of [pre, frozen, open]) rmSync(d, { recursive: true, force: true });
     }
   });
 

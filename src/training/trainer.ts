@@ -7,7 +7,7 @@
  * pure function of (seed, s) (the BatchSource contract) and the noise key of step s is derived
  * from (seed, s); the parameters and both experts' AdamW moments are restored from the checkpoint.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { numpy as np, random, tree } from '@jax-js/jax';
 import {
@@ -109,7 +109,7 @@ export async function train(opts: {
   data: BatchSource;
   run: RunDir;
   resume?: boolean;
-  /** start from these weights (fine-tuning) instead of a fresh init */
+  /** start from a pretrained run's (or checkpoint's) weights instead of a fresh init: see `pretrainedWeightsFile` */
   initFrom?: string;
   extras?: CheckpointExtras;
   quiet?: boolean;
@@ -142,7 +142,7 @@ export async function train(opts: {
     if (c.emaDecay > 0) ema = decodeParams(modelConfig, readFileSync(join(latest.dir, EMA_FILE)));
     run.truncateMetrics(start); // lines past the checkpoint are recomputed
   } else {
-    params = opts.initFrom ? decodeParams(modelConfig, readFileSync(join(opts.initFrom, 'model.safetensors'))) : initParams(modelConfig, c.seed);
+    params = opts.initFrom ? decodeParams(modelConfig, readFileSync(pretrainedWeightsFile(opts.initFrom))) : initParams(modelConfig, c.seed);
     optimizers = initOptimizers(params);
     if (c.emaDecay > 0) ema = emaInit(params);
     writeFileAtomic(run.path('config.json'), JSON.stringify({ train: c, model: modelConfig }, null, 2));
@@ -202,6 +202,17 @@ export async function train(opts: {
     seconds: (performance.now() - t0) / 1000,
     checkpointDir,
   };
+}
+
+/**
+ * The weights a fine-tuning run starts from: those of a run's latest checkpoint (RUN with
+ * latest.json) or of a checkpoint directory; the moving average when the run kept one (the weights
+ * its policy acts with), else the trained weights. The optimizer starts fresh.
+ */
+export function pretrainedWeightsFile(path: string): string {
+  const dir = existsSync(join(path, 'latest.json')) ? new RunDir(path).latest()!.dir : path;
+  for (const name of [EMA_FILE, 'model.safetensors']) if (existsSync(join(dir, name))) return join(dir, name);
+  throw new UserError(`--init-from ${path}: neither a training run (no latest.json) nor a checkpoint (no model.safetensors); pass the --out of a \`vlalab train\` run`);
 }
 
 async function writeCheckpoint(run: RunDir, step: number, modelConfig: ModelConfig, params: Params, o: Optimizers, extras: CheckpointExtras): Promise<string> {

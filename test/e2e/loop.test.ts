@@ -64,6 +64,35 @@ describe('the whole loop through the CLI (tiny settings)', () => {
     }
   });
 
+  it('fine-tunes a pretrained run on another task with --init-from, keeping its tokenizer', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-finetune-'));
+    try {
+      const record = (task: string) => {
+        const r = runCli(['sim', 'record', '--robot', 'panda7', '--task', task, '--episodes', '2', '--out', join(dir, task), '--json']);
+        assert.equal(r.status, 0, r.stderr);
+      };
+      record('pick-place');
+      record('spatial-left-plate');
+      const words = join(dir, 'words.json');
+      writeFileSync(words, JSON.stringify({ tokenizer: 'words' }));
+      let r = runCli(['train', '--preset', 'debug', '--config', words, '--data', join(dir, 'pick-place'), '--out', join(dir, 'pre'), '--steps', '4', '--json'], { timeoutMs: 300_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const frozen = join(dir, 'frozen.json');
+      writeFileSync(frozen, JSON.stringify({ tokenizer: 'words', freezeSemantic: true }));
+      // the spatial instruction has words the pretraining data lacked: a vocabulary rebuilt from it would not fit the embeddings
+      r = runCli(['train', '--preset', 'debug', '--config', frozen, '--data', join(dir, 'spatial-left-plate'), '--out', join(dir, 'tuned'), '--steps', '4', '--init-from', join(dir, 'pre'), '--json'], { timeoutMs: 300_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const tokenizerOf = (run: string) => JSON.parse(readFileSync(join(run, JSON.parse(readFileSync(join(run, 'latest.json'), 'utf8')).dir, 'policy.json'), 'utf8')).tokenizer;
+      assert.deepEqual(tokenizerOf(join(dir, 'tuned')), tokenizerOf(join(dir, 'pre')));
+      assert.ok(!tokenizerOf(join(dir, 'pre')).words.includes('left'), 'the fixture needs a word only the fine-tuning data has');
+      r = runCli(['train', '--preset', 'debug', '--data', join(dir, 'pick-place'), '--out', join(dir, 'bad'), '--steps', '4', '--init-from', join(dir, 'nope')]);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /neither a training run/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('quickstart runs end to end and prints its JSON summary last', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vlalab-qs-'));
     try {
