@@ -7,7 +7,7 @@
  *   node bench/instruction-probe.ts RUN_OR_CHECKPOINT [task=spatial-left-plate] [seeds=3]
  */
 import { initBackend } from '../src/model/index.ts';
-import { imageKeysFor, LIBERO_KEYS, makeModelPolicy, ndarray } from '../src/serving/index.ts';
+import { makeModelPolicy, makeObservation, squareFrames } from '../src/serving/index.ts';
 import { allTasks, createEnv } from '../src/sim/index.ts';
 import { loadPolicyParts } from '../src/training/index.ts';
 
@@ -17,7 +17,6 @@ await initBackend();
 const env = await createEnv({ robot: 'panda7', task });
 const parts = loadPolicyParts(ckpt);
 const cams = env.embodiment.spec.cameras.map((c) => c.name);
-const keys = imageKeysFor(cams);
 const instructions = allTasks().filter((t) => t.suite === 'spatial').slice(0, 4).map((t) => t.instruction);
 const fmt = (v: ArrayLike<number>) => Array.from(v, (x) => x.toFixed(3)).join(', ');
 for (let seed = 0; seed < Number(seedsArg); seed++) {
@@ -26,9 +25,7 @@ for (let seed = 0; seed < Number(seedsArg); seed++) {
   console.log(`seed ${seed}: ${objects.join(', ')}; TCP (${fmt(env.world.tcpPose(0).p)})`);
   for (const instruction of instructions) {
     const policy = makeModelPolicy({ ...parts, seed: 7 });
-    const raw: Record<string, unknown> = { [LIBERO_KEYS.state]: ndarray('<f4', [obs.state.length], Float32Array.from(obs.state)), [LIBERO_KEYS.prompt]: instruction };
-    cams.forEach((c, i) => { raw[keys[i]] = ndarray('|u1', [env.imageSize, env.imageSize, 3], obs.images[c]); });
-    const out = await policy.infer(raw);
+    const out = await policy.infer(makeObservation({ images: squareFrames(cams, obs.images, env.imageSize), state: obs.state, prompt: instruction }));
     const [h, d] = out.shape;
     console.log(`  "${instruction}" -> chunk end (${fmt(out.actions.subarray((h - 1) * d, (h - 1) * d + 3))})`);
   }

@@ -9,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { imageKeysFor, LIBERO_KEYS, ndarray, type Policy } from '../serving/index.ts';
+import { makeObservation, type Policy, squareFrames } from '../serving/index.ts';
 import { createEnv, type SimObservation } from '../sim/index.ts';
 import { encodePng, ProgressBar, tileRgb, upscaleRgb } from '../util/index.ts';
 import { type ChunkPolicy, type EpisodeResult, evaluationSeeds, runEpisode } from './closed-loop.ts';
@@ -17,12 +17,9 @@ import { wilsonInterval } from './intervals.ts';
 
 /** A Policy as a ChunkPolicy over simulator observations (wire-format observations, native action rows). */
 export function simChunkPolicy(policy: Policy, cameras: readonly string[], imageSize: number): ChunkPolicy<SimObservation> {
-  const keys = imageKeysFor(cameras);
   return {
     async predict(obs) {
-      const raw: Record<string, unknown> = { [LIBERO_KEYS.state]: ndarray('<f4', [obs.state.length], Float32Array.from(obs.state)), [LIBERO_KEYS.prompt]: obs.instruction };
-      cameras.forEach((c, i) => { raw[keys[i]] = ndarray('|u1', [imageSize, imageSize, 3], obs.images[c]); });
-      const out = await policy.infer(raw);
+      const out = await policy.infer(makeObservation({ images: squareFrames(cameras, obs.images, imageSize), state: obs.state, prompt: obs.instruction }));
       const [h, d] = out.shape;
       return Array.from({ length: h }, (_, t) => out.actions.subarray(t * d, (t + 1) * d));
     },

@@ -20,6 +20,7 @@ export {
   MAX_IMAGE_SIDE,
   imageKeysFor,
   makeObservation,
+  squareFrames,
   observationParser,
 } from './observation.ts';
 export {

@@ -105,18 +105,24 @@ function expectedKeys(spec: ObservationSpec): string {
 export type RgbFrame = { data: Uint8Array; width: number; height: number };
 
 /**
- * The wire observation (LIBERO keys) for a client to send: frames as u8 [H, W, 3] arrays, the
- * native state as float32 [S], the prompt. What a robot or a simulator hands to PolicyClient.infer.
+ * The wire observation for a client to send: one u8 [H, W, 3] array per camera under its wire key
+ * (`imageKeysFor`, in the record's order: the first is observation/image, the second
+ * observation/wrist_image), the native state as float32 [S], the prompt. What a robot or a
+ * simulator hands to PolicyClient.infer.
  */
-export function makeObservation(o: { image: RgbFrame; wristImage?: RgbFrame; state: ArrayLike<number>; prompt: string }): Record<string, unknown> {
-  const frame = (f: RgbFrame, what: string) => {
-    if (f.data.length !== f.width * f.height * 3) throw new UserError(`${what} has ${f.data.length} bytes; a ${f.width}x${f.height} RGB frame has ${f.width * f.height * 3}`);
-    return ndarray('|u1', [f.height, f.width, 3], f.data);
-  };
-  return {
-    [LIBERO_KEYS.image]: frame(o.image, 'image'),
-    ...(o.wristImage ? { [LIBERO_KEYS.wristImage]: frame(o.wristImage, 'wrist image') } : {}),
-    [LIBERO_KEYS.state]: f32([o.state.length], Float32Array.from(o.state)),
-    [LIBERO_KEYS.prompt]: o.prompt,
-  };
+export function makeObservation(o: { images: Readonly<Record<string, RgbFrame>>; state: ArrayLike<number>; prompt: string }): Record<string, unknown> {
+  const cameras = Object.keys(o.images);
+  const keys = imageKeysFor(cameras);
+  const wire: Record<string, unknown> = { [LIBERO_KEYS.state]: f32([o.state.length], Float32Array.from(o.state)), [LIBERO_KEYS.prompt]: o.prompt };
+  cameras.forEach((c, i) => {
+    const f = o.images[c];
+    if (f.data.length !== f.width * f.height * 3) throw new UserError(`camera ${c} has ${f.data.length} bytes; a ${f.width}x${f.height} RGB frame has ${f.width * f.height * 3}`);
+    wire[keys[i]] = ndarray('|u1', [f.height, f.width, 3], f.data);
+  });
+  return wire;
+}
+
+/** Square side x side frames of `cameras`, in that order, from their raw RGB bytes (a simulator's images). */
+export function squareFrames(cameras: readonly string[], images: Readonly<Record<string, Uint8Array>>, side: number): Record<string, RgbFrame> {
+  return Object.fromEntries(cameras.map((c) => [c, { data: images[c], width: side, height: side }]));
 }

@@ -149,13 +149,15 @@ test('a client that floods frames without waiting for replies is cut off with 10
 test('makeObservation + predictChunk: a robot-side frame in, H rows of native actions out', async () => {
   const client = await PolicyClient.connect(server.url);
   const image = { data: new Uint8Array(6 * 4 * 3).fill(102), width: 6, height: 4 };
-  const obs = makeObservation({ image, state: [0.5, 0, 0, 0, 0, 0, 0, 0], prompt: 'go' });
+  const obs = makeObservation({ images: { front: image }, state: [0.5, 0, 0, 0, 0, 0, 0, 0], prompt: 'go' });
   assert.deepEqual((obs['observation/image'] as NdArray).shape, [4, 6, 3]);
   const rows = await client.predictChunk(obs);
   assert.equal(rows.length, 10);
   assert.equal(rows[3].length, 8);
   assertClose(rows[3][0], 0.5 + 0.03 + 102 / 255 + 0.002, 1e-6);
-  assert.throws(() => makeObservation({ image: { ...image, width: 5 }, state: [], prompt: '' }), /image has 72 bytes; a 5x4 RGB frame has 60/);
+  assert.throws(() => makeObservation({ images: { front: { ...image, width: 5 } }, state: [], prompt: '' }), /camera front has 72 bytes; a 5x4 RGB frame has 60/);
+  const three = makeObservation({ images: { front: image, wrist: image, side: image }, state: [0], prompt: '' });
+  assert.deepEqual(Object.keys(three).filter((k) => k.includes('image')), ['observation/image', 'observation/wrist_image', 'observation/images/side']);
   await client.close();
 });
 

@@ -11,7 +11,7 @@
  * trial), so a study driven through crashes ends with the same outcomes as one without.
  */
 import { join } from 'node:path';
-import { imageKeysFor, LIBERO_KEYS, ndarray, PolicyClient } from '../../serving/index.ts';
+import { makeObservation, PolicyClient, squareFrames } from '../../serving/index.ts';
 import { createEnv, type Env } from '../../sim/index.ts';
 import { UserError } from '../../util/index.ts';
 import { startBlindApi } from './api.ts';
@@ -82,12 +82,10 @@ async function runEpisode(robot: string, env: Env, oracle: SimOracle, seed: numb
   const client = await PolicyClient.connect(robot, { waitMs: patienceMs });
   try {
     const cameras = env.embodiment.spec.cameras.map((c) => c.name);
-    const keys = imageKeysFor(cameras);
     let obs = env.reset(seed);
     oracle.begin(env, seed);
     for (;;) {
-      const wire: Record<string, unknown> = { [LIBERO_KEYS.state]: ndarray('<f4', [obs.state.length], Float32Array.from(obs.state)), [LIBERO_KEYS.prompt]: obs.instruction };
-      cameras.forEach((c, i) => { wire[keys[i]] = ndarray('|u1', [env.imageSize, env.imageSize, 3], obs.images[c]); });
+      const wire = makeObservation({ images: squareFrames(cameras, obs.images, env.imageSize), state: obs.state, prompt: obs.instruction });
       for (const action of await client.predictChunk(wire)) {
         const r = env.step(action);
         if (r.done) return r.points;
