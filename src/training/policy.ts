@@ -46,12 +46,22 @@ export type PolicyParts = PolicyCore & {
   dir: string;
 };
 
+/** The step recorded in a checkpoint's trainer.json, if it has a readable one. */
+function trainerStep(file: string): number | undefined {
+  try {
+    const step = JSON.parse(readFileSync(file, 'utf8')).step;
+    return Number.isInteger(step) ? step : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resolves a run directory (its latest checkpoint) or a checkpoint directory. */
 export function checkpointDir(path: string): { dir: string; step: number } {
   if (existsSync(join(path, 'latest.json'))) return new RunDir(path).latest()!;
   if (existsSync(join(path, POLICY_FILE))) {
-    const m = /step-(\d+)/.exec(path);
-    return { dir: path, step: m ? Number(m[1]) : 0 };
+    // trainer.json knows the step even when the folder was copied under another name
+    return { dir: path, step: trainerStep(join(path, 'trainer.json')) ?? Number(/step-(\d+)/.exec(path)?.[1] ?? 0) };
   }
   throw new UserError(`${path} is neither a training run (no latest.json) nor a checkpoint (no ${POLICY_FILE}); pass the --out of \`vlalab train\``);
 }
