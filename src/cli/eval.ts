@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .option('--checkpoint <dir>', 'a training run (its latest checkpoint) or a checkpoint directory')
     .option('--server <url>', 'instead of --checkpoint: a policy served over the openpi protocol (ws://host:port)')
     .option('--robot <name>', 'with --server: the robot (default: the embodiment the server reports)')
-    .option('--task <name>', 'one task (see `vlalab sim tasks`)')
+    .option('--task <names>', 'a task, or several separated by commas (see `vlalab sim tasks`)')
     .option('--suite <name>', 'every task of a suite')
     .option('--episodes <n>', 'episodes per task', '50')
     .option('--seed <n>', 'seed of the first episode (episode k uses seed + k)', '0')

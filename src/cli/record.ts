@@ -80,7 +80,7 @@ export function register(program: Command): void {
     .command('record')
     .description('record scripted-expert demonstrations as a LeRobot v3.0 dataset')
     .requiredOption('--robot <name>', 'robot (see `vlalab sim tasks`)')
-    .option('--task <name>', 'one task')
+    .option('--task <names>', 'a task, or several separated by commas (one dataset)')
     .option('--suite <name>', 'every task of a suite (`vlalab sim tasks`)')
     .option('--episodes <n>', 'episodes to record (per task)', '50')
     .option('--seed <n>', 'seed of the first episode (episode k uses seed + k)', '1000')

@@ -9,7 +9,8 @@ import { action, ensureDir, intOption, printJson } from './run.ts';
 /** The tasks named by --task or --suite (exactly one of them). */
 export function resolveTasks(task: string | undefined, suite: string | undefined): string[] {
   if (!task === !suite) throw new UserError('pass exactly one of --task or --suite');
-  const tasks = task ? [getTask(task).name] : allTasks().filter((t) => t.suite === suite).map((t) => t.name);
+  const tasks = task ? [...new Set(task.split(',').map((t) => t.trim()).filter(Boolean).map((t) => getTask(t).name))] : allTasks().filter((t) => t.suite === suite).map((t) => t.name);
+  if (task && tasks.length === 0) throw new UserError('--task needs a task name (or several, separated by commas); see `vlalab sim tasks`');
   if (tasks.length === 0) throw new UserError(`no tasks in suite "${suite}"; suites: ${suiteNames().join(', ')}`);
   return tasks;
 }

@@ -52,6 +52,9 @@ describe('vlalab data', () => {
     const bad = runCli(['sim', 'record', '--robot', 'panda7', '--suite', 'nope', '--out', join(dir, 'x')]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /no tasks in suite "nope"; suites: basic, spatial/);
+    const two = runCli(['sim', 'record', '--robot', 'panda7', '--task', 'goal-red-plate, goal-green-bowl', '--episodes', '1', '--out', join(dir, 'two'), '--json']);
+    assert.equal(two.status, 0, two.stderr);
+    assert.deepEqual(JSON.parse(runCli(['data', 'info', join(dir, 'two'), '--json']).stdout).tasks, ['put the red cube on the plate', 'put the green cube in the bowl']);
   });
 
   it('names the missing file of a broken dataset', () => {
