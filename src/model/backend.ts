@@ -46,6 +46,13 @@ type WasmBackendLike = { prepareKernel: Prepare; prepareKernelSync: Prepare };
  * module). The backend is reached through the library's internal chunk; if its layout differs (another
  * version), nothing is patched. Returns whether the patch is active.
  */
+let launches = 0;
+
+/** Kernel launches on the wasm backend so far (each launch prepares its kernel; 0 without the patch). */
+export function kernelLaunches(): number {
+  return launches;
+}
+
 async function memoizeKernelPreparation(): Promise<boolean> {
   try {
     const index = fileURLToPath(import.meta.resolve('@jax-js/jax'));
@@ -59,6 +66,7 @@ async function memoizeKernelPreparation(): Promise<boolean> {
       const original = wasm[name]!.bind(wasm);
       const memo = new WeakMap<object, unknown>();
       wasm[name] = (kernel: object) => {
+        launches++;
         let exe = memo.get(kernel);
         if (exe === undefined) memo.set(kernel, (exe = original(kernel)));
         return exe;

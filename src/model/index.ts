@@ -1,5 +1,5 @@
 /** The model layer: the MoT VLA with flow matching on jax-js. Import the backend first (Worker shim). */
-export { initBackend, type ModelDevice, multiThreaded, settle, wasmMemoryBytes } from './backend.ts';
+export { initBackend, kernelLaunches, kernelMemo, type ModelDevice, multiThreaded, settle, wasmMemoryBytes } from './backend.ts';
 export {
   CONFIG_NAMES,
   CONFIGS,
