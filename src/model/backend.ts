@@ -38,6 +38,13 @@ export const multiThreaded = probe();
 type Prepare = (kernel: object) => unknown;
 type WasmBackendLike = { prepareKernel: Prepare; prepareKernelSync: Prepare };
 
+let launches = 0;
+
+/** Kernel launches on the wasm backend so far (each launch prepares its kernel; 0 without the patch). */
+export function kernelLaunches(): number {
+  return launches;
+}
+
 /**
  * jax-js 0.1.25 prepares every kernel launch afresh: a jitted program re-dispatches the same Kernel
  * objects each call, and each dispatch re-hashes its kernel (a BigInt polynomial hash of the whole
@@ -46,13 +53,6 @@ type WasmBackendLike = { prepareKernel: Prepare; prepareKernelSync: Prepare };
  * module). The backend is reached through the library's internal chunk; if its layout differs (another
  * version), nothing is patched. Returns whether the patch is active.
  */
-let launches = 0;
-
-/** Kernel launches on the wasm backend so far (each launch prepares its kernel; 0 without the patch). */
-export function kernelLaunches(): number {
-  return launches;
-}
-
 async function memoizeKernelPreparation(): Promise<boolean> {
   try {
     const index = fileURLToPath(import.meta.resolve('@jax-js/jax'));

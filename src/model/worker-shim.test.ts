@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
-import { multiThreaded } from './index.ts';
+import { kernelLaunches, kernelMemo, multiThreaded } from './index.ts';
 import { jit, numpy as np } from '@jax-js/jax';
 import { maxAbsDiff } from '../../test/helpers/close.ts';
 
@@ -24,6 +24,16 @@ describe('worker shim (wasm thread pool)', () => {
     }
     const small = await np.array([3, 1, 2]).mul(2).data();
     assert.deepEqual([...small], [6, 2, 4]);
+  });
+
+  it('memoizes kernel preparation and counts every launch (bench/model-step.ts --kernels)', async () => {
+    assert.ok(kernelMemo, 'the jax-js backend layout changed: the memo patch in backend.ts is off');
+    const f = jit((x: np.Array) => x.mul(2).add(1).sum());
+    await f(np.array([1, 2, 3])).data(); // compile
+    const k0 = kernelLaunches();
+    for (let rep = 0; rep < 3; rep++) assert.equal((await f(np.array([1, 2, 3])).data())[0], 15);
+    const perCall = (kernelLaunches() - k0) / 3;
+    assert.ok(Number.isInteger(perCall) && perCall >= 1, `${kernelLaunches() - k0} launches in 3 calls`);
   });
 
   it('runs CPU routines (sort) through the pool', async () => {
