@@ -1,6 +1,6 @@
 /** `vlalab eval`: closed-loop success rates of a trained policy in the simulator. */
 import type { Command } from 'commander';
-import { type ChunkPolicy, evaluateInSim, simChunkPolicy, type TaskEvaluation } from '../eval/index.ts';
+import { type ChunkPolicy, evaluateInSim, simChunkPolicy, type TaskEvaluation, wilsonInterval } from '../eval/index.ts';
 import { initBackend } from '../model/index.ts';
 import { imageKeysFor, makeModelPolicy, PolicyClient, remotePolicy } from '../serving/index.ts';
 import type { SimObservation } from '../sim/index.ts';
@@ -17,23 +17,33 @@ export function localPolicy(parts: PolicyParts, seed = 0): (cameras: string[], i
   };
 }
 
-/** The evaluation as a text table. */
+/** Episodes and successes over every task, with the Wilson 95% interval of the pooled rate. */
+function pooled(rows: TaskEvaluation[]): { episodes: number; successes: number; rate: number; ci95: [number, number] } {
+  const episodes = rows.reduce((s, r) => s + r.episodes.length, 0);
+  const successes = rows.reduce((s, r) => s + r.episodes.filter((e) => e.success).length, 0);
+  return { episodes, successes, rate: episodes ? successes / episodes : 0, ci95: wilsonInterval(successes, episodes) };
+}
+
+/** The evaluation as a text table (with a pooled row when there are several tasks). */
 export function formatEvaluation(rows: TaskEvaluation[], label = 'policy'): string {
+  const line = (name: string, n: number, rate: number, ci95: [number, number], points: string) =>
+    `${name.padEnd(28)} ${String(n).padStart(8)} ${`${(100 * rate).toFixed(0)}%`.padStart(8)}   ${`[${(100 * ci95[0]).toFixed(0)}%, ${(100 * ci95[1]).toFixed(0)}%]`.padEnd(15)} ${points}`;
   const lines = [`${'task'.padEnd(28)} ${'episodes'.padStart(8)} ${'success'.padStart(8)}   95% CI          points`];
-  for (const r of rows) {
-    const ci = `[${(100 * r.ci95[0]).toFixed(0)}%, ${(100 * r.ci95[1]).toFixed(0)}%]`;
-    lines.push(`${r.task.padEnd(28)} ${String(r.episodes.length).padStart(8)} ${`${(100 * r.successRate).toFixed(0)}%`.padStart(8)}   ${ci.padEnd(15)} ${r.meanPoints.toFixed(2)}/${r.maxPoints}`);
+  for (const r of rows) lines.push(line(r.task, r.episodes.length, r.successRate, r.ci95, `${r.meanPoints.toFixed(2)}/${r.maxPoints}`));
+  if (rows.length > 1) {
+    const all = pooled(rows);
+    lines.push(line(`all ${rows.length} tasks`, all.episodes, all.rate, all.ci95, ''));
   }
   return `${label}\n${lines.join('\n')}\n`;
 }
 
 /** The evaluation as JSON. */
 export function evaluationJson(rows: TaskEvaluation[]) {
-  const n = rows.reduce((s, r) => s + r.episodes.length, 0);
-  const k = rows.reduce((s, r) => s + r.episodes.filter((e) => e.success).length, 0);
+  const all = pooled(rows);
   return {
-    success_rate: n ? k / n : 0,
-    episodes: n,
+    success_rate: all.rate,
+    ci95: all.ci95,
+    episodes: all.episodes,
     tasks: rows.map((r) => ({ task: r.task, episodes: r.episodes.length, success_rate: r.successRate, ci95: r.ci95, mean_points: r.meanPoints, max_points: r.maxPoints, seeds: r.episodes.map((e) => ({ seed: e.seed, success: e.success, points: e.points, steps: e.steps })) })),
   };
 }

@@ -77,7 +77,7 @@ export function register(program: Command): void {
         const t = evaluationJson(trainedEval);
         const b = evaluationJson(baselineEval);
         const summary = {
-          success_rate: t.success_rate, episodes: t.episodes, ci95: trainedEval[0].ci95, baseline_success_rate: b.success_rate, baseline_ci95: baselineEval[0].ci95,
+          success_rate: t.success_rate, episodes: t.episodes, ci95: t.ci95, baseline_success_rate: b.success_rate, baseline_ci95: b.ci95,
           train_seconds: trained.seconds, train_steps: trained.steps, model: config.model, first_loss: trained.firstLoss, final_loss: trained.finalLoss,
           demos: demos.episodes, demo_frames: demos.frames, total_seconds: totalSeconds, report: join(o.out, 'report.html'),
         };

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { evaluationJson, formatEvaluation } from '../../src/cli/eval.ts';
+import { type TaskEvaluation, wilsonInterval } from '../../src/eval/index.ts';
+
+/** A task row with `k` successes in `n` episodes. */
+function row(task: string, k: number, n: number): TaskEvaluation {
+  const episodes = Array.from({ length: n }, (_, i) => ({ seed: i, success: i < k, points: i < k ? 1 : 0, maxPoints: 1, steps: 10, queries: 3, policyMs: 1 }));
+  return { task, episodes, successRate: k / n, ci95: wilsonInterval(k, n), meanPoints: k / n, maxPoints: 1 };
+}
+
+describe('vlalab eval report', () => {
+  it('pools the tasks of a suite: 18 of 200 is 9% with its Wilson interval, in the table and the JSON', () => {
+    const rows = Array.from({ length: 10 }, (_, t) => row(`task-${t}`, t < 8 ? 2 : 1, 20));
+    const json = evaluationJson(rows);
+    assert.equal(json.episodes, 200);
+    assert.equal(json.success_rate, 18 / 200);
+    assert.deepEqual(json.ci95, wilsonInterval(18, 200));
+    assert.ok(json.ci95[0] > 0.05 && json.ci95[0] < 0.06 && json.ci95[1] > 0.13 && json.ci95[1] < 0.14, String(json.ci95));
+    const last = formatEvaluation(rows).trim().split('\n').at(-1)!;
+    assert.match(last, /^all 10 tasks\s+200\s+9%\s+\[6%, 14%\]/);
+    assert.doesNotMatch(formatEvaluation([row('one', 1, 2)]), /all 1 tasks/, 'one task needs no pooled row');
+  });
+});
