@@ -14,7 +14,7 @@ import { tree } from '@jax-js/jax';
 import { decodeParams, loadCheckpoint, type PolicyCore } from '../model/index.ts';
 import { UserError } from '../util/index.ts';
 import { RunDir } from './run-dir.ts';
-import { EMA_FILE } from './trainer.ts';
+import { EMA_FILE, policyWeightsFile } from './trainer.ts';
 
 /** File name of the policy metadata inside a checkpoint. */
 export const POLICY_FILE = 'policy.json';
@@ -83,10 +83,11 @@ export function loadPolicyParts(path: string): PolicyParts {
   const loaded = loadCheckpoint(dir);
   const { config } = loaded;
   // act with the weights' moving average when the run kept one
+  const weights = policyWeightsFile(dir);
   let params = loaded.params;
-  if (existsSync(join(dir, EMA_FILE))) {
+  if (weights.endsWith(EMA_FILE)) {
     tree.dispose(params);
-    params = decodeParams(config, readFileSync(join(dir, EMA_FILE)), join(dir, EMA_FILE));
+    params = decodeParams(config, readFileSync(weights), weights);
   }
   const embodiment = getEmbodiment(meta.embodiment);
   const tokenizer = tokenizerFromJson(meta.tokenizer, metaFile);

@@ -7,7 +7,7 @@ import { tree } from '@jax-js/jax';
 import { decodeParams, encodeParams, getConfig, initParams, namedLeaves, syntheticBatch } from '../model/index.ts';
 import { resolveTrainConfig } from './presets.ts';
 import { RunDir } from './run-dir.ts';
-import { pretrainedWeightsFile, stageAt, train, type BatchSource } from './trainer.ts';
+import { policyWeightsFile, stageAt, train, type BatchSource } from './trainer.ts';
 
 const model = getConfig('debug');
 /** A fixed set of 4 synthetic batches, cycled: deterministic in the step. */
@@ -54,7 +54,7 @@ describe('trainer', () => {
       tree.dispose((await train({ config: cfg, data, run: new RunDir(b), quiet: true, resume: true })).params);
       const file = (dir: string, name: string) => readFileSync(join(new RunDir(dir).latest()!.dir, name));
       assert.ok(file(a, 'ema.safetensors').equals(file(b, 'ema.safetensors')), 'resumed EMA differs');
-      assert.match(pretrainedWeightsFile(a), /ema\.safetensors$/, 'fine-tuning starts from the weights the policy acts with');
+      assert.match(policyWeightsFile(a), /ema\.safetensors$/, 'fine-tuning starts from the weights the policy acts with');
       // after 6 steps at decay 0.5 the average sits between the initial and the final weights
       const w = (bytes: Buffer) => namedLeaves(decodeParams(model, bytes)).find(([n]) => n === 'action.actionOut.w')![1];
       const init = namedLeaves((await import('../model/index.ts')).initParams(model, cfg.seed)).find(([n]) => n === 'action.actionOut.w')![1];
@@ -108,7 +108,7 @@ describe('trainer', () => {
       const fresh = initParams(model, 3);
       const init = await encodeParams(model, fresh);
       tree.dispose(fresh);
-      assert.match(pretrainedWeightsFile(pre), /model\.safetensors$/, 'a run without an EMA starts from its trained weights');
+      assert.match(policyWeightsFile(pre), /model\.safetensors$/, 'a run without an EMA starts from its trained weights');
       for (const name of ['semantic.layers.0.attn.wq', 'action.layers.0.attn.wq']) {
         const [p, f, o, i] = await Promise.all([weights(pre), weights(frozen), weights(open), Buffer.from(init)].map((b) => leaf(b, name)));
         assert.ok(maxDiff(p, i) > 1e-2, `${name}: pretraining did not move the weights`);
@@ -116,7 +116,7 @@ describe('trainer', () => {
         if (name.startsWith('semantic')) assert.equal(maxDiff(f, p), 0, 'the frozen semantic expert changed');
         else assert.ok(maxDiff(f, p) < 5e-4 && maxDiff(f, p) > 0, 'the action expert was not fine-tuned from the pretrained weights');
       }
-      assert.throws(() => pretrainedWeightsFile(tmpdir()), /neither a training run.*nor a checkpoint/);
+      assert.throws(() => policyWeightsFile(tmpdir()), /neither a training run.*nor a checkpoint/);
     } finally {
       for (const d of [pre, frozen, open]) rmSync(d, { recursive: true, force: true });
     }

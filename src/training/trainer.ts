@@ -109,7 +109,7 @@ export async function train(opts: {
   data: BatchSource;
   run: RunDir;
   resume?: boolean;
-  /** start from a pretrained run's (or checkpoint's) weights instead of a fresh init: see `pretrainedWeightsFile` */
+  /** start from a pretrained run's (or checkpoint's) weights instead of a fresh init: see `policyWeightsFile` */
   initFrom?: string;
   extras?: CheckpointExtras;
   quiet?: boolean;
@@ -142,7 +142,8 @@ export async function train(opts: {
     if (c.emaDecay > 0) ema = decodeParams(modelConfig, readFileSync(join(latest.dir, EMA_FILE)));
     run.truncateMetrics(start); // lines past the checkpoint are recomputed
   } else {
-    params = opts.initFrom ? decodeParams(modelConfig, readFileSync(pretrainedWeightsFile(opts.initFrom))) : initParams(modelConfig, c.seed);
+    const pretrained = opts.initFrom && policyWeightsFile(opts.initFrom);
+    params = pretrained ? decodeParams(modelConfig, readFileSync(pretrained), pretrained) : initParams(modelConfig, c.seed); // the optimizer starts fresh
     optimizers = initOptimizers(params);
     if (c.emaDecay > 0) ema = emaInit(params);
     writeFileAtomic(run.path('config.json'), JSON.stringify({ train: c, model: modelConfig }, null, 2));
@@ -205,11 +206,11 @@ export async function train(opts: {
 }
 
 /**
- * The weights a fine-tuning run starts from: those of a run's latest checkpoint (RUN with
- * latest.json) or of a checkpoint directory; the moving average when the run kept one (the weights
- * its policy acts with), else the trained weights. The optimizer starts fresh.
+ * The weights a run's policy acts with, which a fine-tuning run starts from: those of its latest
+ * checkpoint (RUN with latest.json) or of a checkpoint directory; the moving average when the run
+ * kept one, else the trained weights.
  */
-export function pretrainedWeightsFile(path: string): string {
+export function policyWeightsFile(path: string): string {
   const dir = existsSync(join(path, 'latest.json')) ? new RunDir(path).latest()!.dir : path;
   for (const name of [EMA_FILE, 'model.safetensors']) if (existsSync(join(dir, name))) return join(dir, name);
   throw new UserError(`--init-from ${path}: neither a training run (no latest.json) nor a checkpoint (no model.safetensors); pass the --out of a \`vlalab train\` run`);
