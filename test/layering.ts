@@ -11,12 +11,13 @@ export const ALLOWED: Record<string, readonly string[]> = {
   actions: ['geometry'],
   data: ['actions', 'geometry'],
   model: ['actions', 'geometry'],
-  training: ['model', 'data', 'actions', 'geometry'],
+  engine: [],
+  training: ['model', 'data', 'engine', 'actions', 'geometry'],
   sim: ['geometry', 'actions'],
-  serving: ['model', 'actions', 'geometry'],
+  serving: ['model', 'engine', 'actions', 'geometry'],
   eval: ['serving', 'sim', 'data', 'actions', 'geometry', 'model'],
-  study: ['training', 'sim', 'eval', 'data', 'model', 'serving', 'actions', 'geometry'],
-  cli: ['geometry', 'actions', 'data', 'model', 'training', 'sim', 'serving', 'eval', 'study'],
+  study: ['training', 'sim', 'eval', 'data', 'model', 'engine', 'serving', 'actions', 'geometry'],
+  cli: ['geometry', 'actions', 'data', 'model', 'engine', 'training', 'sim', 'serving', 'eval', 'study'],
   util: [],
 };
 

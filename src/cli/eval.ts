@@ -2,17 +2,23 @@
 import type { Command } from 'commander';
 import { type ChunkPolicy, evaluateInSim, simChunkPolicy, type TaskEvaluation, wilsonInterval } from '../eval/index.ts';
 import { initBackend } from '../model/index.ts';
-import { imageKeysFor, makeModelPolicy, PolicyClient, remotePolicy } from '../serving/index.ts';
+import { chooseEngine, type EngineName, parseEngine } from '../engine/index.ts';
+import { createSampler, imageKeysFor, makeModelPolicy, PolicyClient, remotePolicy } from '../serving/index.ts';
 import type { SimObservation } from '../sim/index.ts';
 import { loadPolicyParts, type PolicyParts } from '../training/index.ts';
 import { UserError } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson } from './run.ts';
 import { resolveTasks } from './sim.ts';
 
-/** A simulator policy from loaded policy parts, through the serving adapter (as `vlalab serve` runs it). */
-export function localPolicy(parts: PolicyParts, seed = 0): (cameras: string[], imageSize: number) => ChunkPolicy<SimObservation> {
+/**
+ * A simulator policy from loaded policy parts, through the serving adapter (as `vlalab serve` runs
+ * it); every task's policy shares one sampler on `engine` (default ort).
+ */
+export function localPolicy(parts: PolicyParts, seed = 0, engine?: EngineName): (cameras: string[], imageSize: number) => ChunkPolicy<SimObservation> {
+  let sampler: ReturnType<typeof createSampler> | undefined;
   return (cameras, imageSize) => {
-    const policy = makeModelPolicy({ ...parts, imageKeys: imageKeysFor(cameras), seed });
+    sampler ??= createSampler(parts.config, parts.params, { engine });
+    const policy = makeModelPolicy({ ...parts, imageKeys: imageKeysFor(cameras), seed, sampler });
     return simChunkPolicy(policy, cameras, imageSize);
   };
 }
@@ -48,7 +54,7 @@ export function evaluationJson(rows: TaskEvaluation[]) {
   };
 }
 
-type EvalFlags = { checkpoint?: string; server?: string; robot?: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; record?: string; json?: boolean };
+type EvalFlags = { engine?: string; checkpoint?: string; server?: string; robot?: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; record?: string; json?: boolean };
 
 export function register(program: Command): void {
   program
@@ -63,6 +69,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the first episode (episode k uses seed + k)', '0')
     .option('--execute-steps <k>', 'actions of each chunk executed before re-planning (default: the run\'s)')
     .option('--record <dir>', 'save frames and a contact sheet of the first 3 episodes per task')
+    .option('--engine <name>', 'with --checkpoint: ort (ONNX Runtime, default) or jax (jax-js wasm)')
     .option('--json', 'print JSON')
     .action(
       action(async (o: EvalFlags) => {
@@ -87,9 +94,11 @@ export function register(program: Command): void {
           return;
         }
         await initBackend();
+        const { engine, note } = await chooseEngine(parseEngine(o.engine));
+        if (note) process.stderr.write(`${note}\n`);
         const parts = loadPolicyParts(o.checkpoint!);
         const executeSteps = o.executeSteps ? intOption('--execute-steps', o.executeSteps, 1) : parts.meta.executeSteps;
-        const rows = await evaluateInSim(localPolicy(parts, seed), { robot: parts.embodiment.name, tasks, episodes, seed, executeSteps, recordDir: o.record, quiet: o.json });
+        const rows = await evaluateInSim(localPolicy(parts, seed, engine), { robot: parts.embodiment.name, tasks, episodes, seed, executeSteps, recordDir: o.record, quiet: o.json });
         if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, ...evaluationJson(rows) });
         process.stdout.write(formatEvaluation(rows, `${parts.dir} (step ${parts.step}), ${episodes} episodes per task, execute ${executeSteps} of ${parts.config.actionHorizon}`));
         if (o.record) process.stdout.write(`recordings in ${o.record}\n`);

@@ -1,28 +1,34 @@
 /** `vlalab serve`: serve a policy over openpi's WebSocket protocol until Ctrl-C. */
 import type { Command } from 'commander';
+import { chooseEngine, parseEngine } from '../engine/index.ts';
 import { initBackend } from '../model/index.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, imageKeysFor, makeModelPolicy, makeTestPolicy, type Policy, startServer, TEST_POLICY_NAMES } from '../serving/index.ts';
 import { loadPolicyParts } from '../training/index.ts';
 import { UserError } from '../util/index.ts';
 import { action, intOption } from './run.ts';
 
-type ServeOptions = { checkpoint?: string; seed: string; steps?: string; policy?: string; port: string; host: string; stateDim: string; horizon: string; actionDim: string; delayMs: string; quiet?: boolean };
+type ServeOptions = { engine?: string; checkpoint?: string; seed: string; steps?: string; policy?: string; port: string; host: string; stateDim: string; horizon: string; actionDim: string; delayMs: string; quiet?: boolean };
 
 /** A trained checkpoint through the serving adapter, with the run's cameras as wire image keys. */
 async function checkpointPolicy(opts: ServeOptions): Promise<{ policy: Policy; label: string }> {
   const steps = opts.steps === undefined ? undefined : intOption('--steps', opts.steps, 1, 1000);
   const seed = intOption('--seed', opts.seed, 0, 2 ** 31 - 1);
   const backend = await initBackend();
+  const { engine, note } = await chooseEngine(parseEngine(opts.engine));
+  if (note) process.stderr.write(`${note}\n`);
   const parts = loadPolicyParts(opts.checkpoint!);
   const policy = makeModelPolicy({
     ...parts,
+    engine,
     imageKeys: imageKeysFor(parts.meta.cameras),
     seed,
     steps,
     defaultPrompt: parts.meta.instruction,
     extraMetadata: { checkpoint: parts.dir, step: parts.step, cameras: parts.meta.cameras, execute_steps: parts.meta.executeSteps, ...(parts.meta.instruction ? { instruction: parts.meta.instruction } : {}) },
   });
-  return { policy, label: `${parts.dir} (model ${parts.config.name}, step ${parts.step}, ${steps ?? parts.config.sampleSteps} Euler steps, ${backend})` };
+  // the first request would otherwise pay for tracing the sampler and creating its session
+  await policy.warmup?.();
+  return { policy, label: `${parts.dir} (model ${parts.config.name}, step ${parts.step}, ${steps ?? parts.config.sampleSteps} Euler steps, ${engine === 'ort' ? 'onnxruntime' : backend})` };
 }
 
 async function choosePolicy(opts: ServeOptions): Promise<{ policy: Policy; label: string }> {
@@ -54,6 +60,7 @@ export function register(program: Command): void {
     .option('--horizon <n>', 'test policies: actions per chunk (H)', '10')
     .option('--action-dim <n>', 'test policies: action dimension (D)', '8')
     .option('--delay-ms <n>', 'test policies: simulated inference time per request', '0')
+    .option('--engine <name>', 'checkpoint: ort (ONNX Runtime, default) or jax (jax-js wasm)')
     .option('--quiet', 'do not log connections on stderr')
     .action(
       action(async (opts: ServeOptions) => {

@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BYTE_TOKENIZER, buildWordTokenizer, checkMixturePaths, createLoader, type Dataset, openDataset, parseMixture, tokenizerFromJson } from '../data/index.ts';
+import { chooseEngine, type EngineName, ortThreads, parseEngine } from '../engine/index.ts';
 import { getConfig, initBackend } from '../model/index.ts';
 import { policyMeta, POLICY_FILE, readPolicyMeta, resolveTrainConfig, RunDir, type TrainConfig, train, type TrainResult } from '../training/index.ts';
 import { UserError } from '../util/index.ts';
@@ -27,7 +28,7 @@ export async function openTrainingData(spec: string): Promise<TrainingData> {
 }
 
 /** Trains `config` on `datasets` into run directory `out`; the checkpoints can act (policy.json). */
-export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; quiet?: boolean; initFrom?: string } = {}): Promise<TrainResult> {
+export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; quiet?: boolean; initFrom?: string; engine?: EngineName } = {}): Promise<TrainResult> {
   const datasets = data.datasets;
   // fine-tuning keeps the pretrained run's tokenizer (its embeddings were learnt for those ids); else
   // the word list comes from the data, so a resumed run rebuilds the same one
@@ -46,14 +47,14 @@ export async function trainOnDatasets(config: TrainConfig, data: TrainingData, o
   });
   ensureDir(out);
   return train({
-    config, data: loader, run: new RunDir(out), resume: opts.resume, quiet: opts.quiet, initFrom: opts.initFrom, modelConfig: model,
+    config, data: loader, run: new RunDir(out), resume: opts.resume, quiet: opts.quiet, initFrom: opts.initFrom, modelConfig: model, engine: opts.engine,
     extras: { [POLICY_FILE]: JSON.stringify(meta, null, 2) },
   });
 }
 
 type TrainFlags = {
   preset: string; data: string; out: string; resume?: boolean; config?: string; steps?: string; batchSize?: string; lr?: string;
-  model?: string; seed?: string; eefMode?: string; initFrom?: string; json?: boolean;
+  model?: string; seed?: string; eefMode?: string; initFrom?: string; engine?: string; json?: boolean;
 };
 
 export function register(program: Command): void {
@@ -72,6 +73,7 @@ export function register(program: Command): void {
     .option('--eef-mode <mode>', 'action parameterization: world-rel, world-delta, eef-rel, eef-delta')
     .option('--seed <n>', 'seed of init, data order and noise')
     .option('--init-from <dir>', 'fine-tune from a pretrained run (its latest checkpoint, EMA weights if kept) or a checkpoint directory')
+    .option('--engine <name>', 'ort (ONNX Runtime, default) or jax (jax-js wasm); checkpoints are the same files either way')
     .option('--json', 'print a JSON summary')
     .action(
       action(async (o: TrainFlags) => {
@@ -89,10 +91,12 @@ export function register(program: Command): void {
         });
         getConfig(config.model);
         const backend = await initBackend();
+        const { engine, note } = await chooseEngine(parseEngine(o.engine));
+        if (note) process.stderr.write(`${note}\n`);
         const data = await openTrainingData(o.data);
         const datasets = data.datasets;
-        if (!o.json) process.stderr.write(`training ${config.model} for ${config.steps} steps (batch ${config.batchSize}) on ${datasets.map((d) => `${d.dir} (${d.numFrames} frames)`).join(', ')} [${backend}]\n`);
-        const r = await trainOnDatasets(config, data, o.out, { resume: o.resume, quiet: o.json, initFrom: o.initFrom });
+        if (!o.json) process.stderr.write(`training ${config.model} for ${config.steps} steps (batch ${config.batchSize}) on ${datasets.map((d) => `${d.dir} (${d.numFrames} frames)`).join(', ')} [${engine === 'ort' ? `onnxruntime, ${ortThreads()} threads` : backend}]\n`);
+        const r = await trainOnDatasets(config, data, o.out, { resume: o.resume, quiet: o.json, initFrom: o.initFrom, engine });
         const summary = { run: o.out, checkpoint: r.checkpointDir, steps: r.steps, first_loss: r.firstLoss, final_loss: r.finalLoss, train_seconds: r.seconds };
         if (o.json) return printJson(summary);
         process.stdout.write(`done: ${r.steps} steps in ${r.seconds.toFixed(0)} s, loss ${r.firstLoss.toFixed(3)} -> ${r.finalLoss.toFixed(3)}; checkpoint ${r.checkpointDir}; loss curve ${o.out}/loss.svg\n`);

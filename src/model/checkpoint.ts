@@ -35,16 +35,23 @@ export function parseModelConfig(value: unknown, file: string): ModelConfig {
 
 /** Parameters as safetensors bytes (reads every array; params are not consumed). */
 export async function encodeParams(config: ModelConfig, params: Params): Promise<Uint8Array> {
-  const tensors: [string, SafeTensor][] = [];
-  for (const [name, arr] of namedLeaves(params)) {
-    const data = (await arr.ref.data()) as Float32Array;
-    tensors.push([name, { dtype: 'F32', shape: arr.shape, data }]);
-  }
+  const data = new Map<string, Float32Array>();
+  for (const [name, arr] of namedLeaves(params)) data.set(name, (await arr.ref.data()) as Float32Array);
+  return encodeParamData(config, data);
+}
+
+/** Parameters given as host data by dotted name as safetensors bytes, in the checkpoint's fixed order. */
+export function encodeParamData(config: ModelConfig, data: ReadonlyMap<string, Float32Array>): Uint8Array {
+  const tensors: [string, SafeTensor][] = paramSpecs(config).map(([name, shape]) => {
+    const d = data.get(name);
+    if (!d) throw new Error(`encodeParamData: no data for ${name}`);
+    return [name, { dtype: 'F32', shape, data: d }];
+  });
   return encodeSafetensors(tensors, { format: 'vlalab', config: config.name });
 }
 
-/** Parameters from safetensors bytes, checking every expected name and shape against `config`. */
-export function decodeParams(config: ModelConfig, bytes: Uint8Array, file: string = CHECKPOINT_FILES.weights): Params {
+/** Parameters from safetensors bytes as host data by dotted name, checking every name and shape against `config`. */
+export function decodeParamData(config: ModelConfig, bytes: Uint8Array, file: string = CHECKPOINT_FILES.weights): Map<string, Float32Array<ArrayBuffer>> {
   const { tensors } = decodeSafetensors(bytes, file);
   const expected = paramSpecs(config);
   const names = new Set(expected.map(([n]) => n));
@@ -61,7 +68,13 @@ export function decodeParams(config: ModelConfig, bytes: Uint8Array, file: strin
       throw new UserError(`${file}: ${name} has shape [${t.shape}] but config "${config.name}" expects [${shape}]`);
     }
   }
-  return buildParams(config, (name) => tensors.get(name)!.data as Float32Array<ArrayBuffer>);
+  return new Map(expected.map(([name]) => [name, tensors.get(name)!.data as Float32Array<ArrayBuffer>]));
+}
+
+/** Parameters from safetensors bytes, checking every expected name and shape against `config`. */
+export function decodeParams(config: ModelConfig, bytes: Uint8Array, file: string = CHECKPOINT_FILES.weights): Params {
+  const data = decodeParamData(config, bytes, file);
+  return buildParams(config, (name) => data.get(name)!);
 }
 
 /** Writes a checkpoint directory atomically file by file; `tokenizer` (any JSON) is stored beside it. */

@@ -57,6 +57,23 @@ function lossCached(c: ModelConfig, act: ActionParams, cache: PrefixCache, st: S
   return maskedMse(v, target, mask);
 }
 
+/**
+ * Loss and gradients w.r.t. both experts (not jitted: jit it, or trace it for another engine).
+ * Consumes everything. -> [loss (scalar), grads shaped like params].
+ */
+export function flowLossGrad(c: ModelConfig, p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr): [Arr, Params] {
+  return valueAndGrad((pp: Params) => lossJoint(c, pp, pre, st, mask, x1, x0, tau))(p) as [Arr, Params];
+}
+
+/**
+ * Loss and gradients w.r.t. the action expert with the semantic expert frozen: its prefix cache runs
+ * forward only (not jitted). Consumes everything. -> [loss, action grads].
+ */
+export function flowLossGradFrozen(c: ModelConfig, p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr): [Arr, ActionParams] {
+  const cache = prefixCache(c, p.semantic, pre);
+  return valueAndGrad((aa: ActionParams) => lossCached(c, aa, cache, st, mask, x1, x0, tau))(p.action) as [Arr, ActionParams];
+}
+
 /** The jitted functions of one config (compiled per input shape on first use). */
 type ModelFns = {
   lossGrad: (p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) => [Arr, Params];
@@ -73,7 +90,7 @@ type ModelFns = {
  * Euler integration with the prefix cache: x <- x + m v(x, i / N) / N for i < N, from x = m x0.
  * Traceable (jitted by `modelFns`); consumes everything.
  */
-function eulerCached(c: ModelConfig, steps: number, p: Params, pre: PrefixInputs, st: StateInputs, x0: Arr, mask: Arr): Arr {
+export function eulerCached(c: ModelConfig, steps: number, p: Params, pre: PrefixInputs, st: StateInputs, x0: Arr, mask: Arr): Arr {
   const b = x0.shape[0];
   const cache = prefixCache(c, p.semantic, pre);
   let x = x0.mul(mask.ref); // [B, H, A]
@@ -112,7 +129,7 @@ function modelFns(c: ModelConfig): ModelFns {
       return g;
     },
     lossGrad: jit((p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) =>
-      valueAndGrad((pp: Params) => lossJoint(c, pp, pre, st, mask, x1, x0, tau))(p)) as ModelFns['lossGrad'],
+      flowLossGrad(c, p, pre, st, mask, x1, x0, tau)) as ModelFns['lossGrad'],
     lossGradCached: jit((a: ActionParams, cache: PrefixCache, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) =>
       valueAndGrad((aa: ActionParams) => lossCached(c, aa, cache, st, mask, x1, x0, tau))(a)) as ModelFns['lossGradCached'],
     prefix: jit((s: SemanticParams, pre: PrefixInputs) => prefixCache(c, s, pre)) as ModelFns['prefix'],
@@ -127,6 +144,15 @@ export function sampleTau(key: Arr, batch: number, dist: TauDistribution): Arr {
   const u = random.uniform(key, [batch]); // [B]
   if (dist === 'uniform') return u;
   return np.power(u, 1 / BETA_A).neg().add(1);
+}
+
+/**
+ * The training noise of one step on the host: x0 [B, H, A] ~ N(0, I) and tau [B], drawn from `key`
+ * (consumed) exactly as `lossAndGrad` draws them, so every engine sees the same numbers.
+ */
+export async function drawNoise(c: ModelConfig, batch: number, dist: TauDistribution, key: Arr): Promise<{ x0: Float32Array; tau: Float32Array }> {
+  const [x0, tau] = modelFns(c).draws(batch, dist)(key);
+  return { x0: (await x0.data()) as Float32Array, tau: (await tau.data()) as Float32Array };
 }
 
 /** Options of `lossAndGrad`. */

@@ -1,4 +1,5 @@
 /** The model layer: the MoT VLA with flow matching on jax-js. Import the backend first (Worker shim). */
+export { type PrefixInputs, type StateInputs } from './mot.ts';
 export { initBackend, kernelLaunches, kernelMemo, type ModelDevice, multiThreaded, settle, wasmMemoryBytes } from './backend.ts';
 export {
   CONFIG_NAMES,
@@ -20,6 +21,7 @@ export {
   type MlpParams,
   type Params,
   type SemanticParams,
+  buildParams,
   initParams,
   namedLeaves,
   paramCounts,
@@ -29,14 +31,18 @@ export {
   type Batch,
   type HostTensor,
   type Observation,
+  actionsToDevice,
+  observationToDevice,
   validateBatch,
   validateObservation,
 } from './batch.ts';
 export { syntheticBatch } from './synthetic.ts';
-export { type LossOptions, type SampleOptions, lossAndGrad, sampleActions, sampleTau } from './flow.ts';
+export { drawNoise, eulerCached, flowLossGrad, flowLossGradFrozen, type LossOptions, type SampleOptions, lossAndGrad, sampleActions, sampleTau } from './flow.ts';
 export {
   CHECKPOINT_FILES,
+  decodeParamData,
   decodeParams,
+  encodeParamData,
   encodeParams,
   loadCheckpoint,
   parseModelConfig,

@@ -11,12 +11,13 @@
  * Axes: H horizon, A = 60 unified dims, D native action dims, V views, S model image side.
  */
 import { actionFromUnified, decodeChunk, stateToUnified, UNIFIED_DIM } from '../actions/index.ts';
-import { type Observation, type PolicyCore, sampleActions } from '../model/index.ts';
-import { random } from '@jax-js/jax';
+import type { EngineName } from '../engine/index.ts';
+import type { Observation, PolicyCore } from '../model/index.ts';
 import { areaResizeRgb, check } from '../util/index.ts';
 import type { NdArray } from './msgpack-numpy.ts';
 import { LIBERO_KEYS, observationParser, type ObservationSpec, type PolicyObservation } from './observation.ts';
 import { metadataFor, type Policy } from './policy.ts';
+import { type ChunkSampler, createSampler } from './sampler.ts';
 
 /** A model with its transforms (a training run provides these) and how to serve it. */
 export type ModelPolicyParts = PolicyCore & {
@@ -30,6 +31,12 @@ export type ModelPolicyParts = PolicyCore & {
   seed?: number;
   /** extra metadata fields (model name, checkpoint step, ...) */
   extraMetadata?: Record<string, unknown>;
+  /** the engine that samples (default ort; jax when onnxruntime-node cannot load) */
+  engine?: EngineName;
+  /** a sampler to share between policies of the same weights (default: one made on first request) */
+  sampler?: Promise<ChunkSampler>;
+  /** told once why the requested engine is not the one used */
+  onNote?: (line: string) => void;
 };
 
 /** An RGB u8 wire image resized to the model's [s, s, 3] in [-1, 1] (see util's areaResizeRgb). */
@@ -105,14 +112,25 @@ export function makeModelPolicy(p: ModelPolicyParts): Policy {
     extra: { ...p.extraMetadata, model: c.name, model_parameterization: p.parameterization, action_names: [...p.embodiment.actionNames], state_names: [...p.embodiment.stateNames] },
   });
   let requests = 0;
+  let sampler = p.sampler;
+  const getSampler = () => (sampler ??= createSampler(c, p.params, { engine: p.engine, steps: p.steps, onNote: p.onNote }));
   return {
     metadata,
+    async warmup() {
+      const s = c.imageSize;
+      const zeros = (n: number) => new Float32Array(n);
+      await (await getSampler()).sample({
+        images: { data: zeros(c.maxViews * s * s * 3), shape: [1, c.maxViews, s, s, 3] }, imageMask: { data: zeros(c.maxViews), shape: [1, c.maxViews] },
+        tokens: { data: new Int32Array(c.maxTokens), shape: [1, c.maxTokens] }, tokenMask: { data: zeros(c.maxTokens), shape: [1, c.maxTokens] },
+        state: { data: zeros(UNIFIED_DIM), shape: [1, UNIFIED_DIM] }, stateMask: { data: zeros(UNIFIED_DIM), shape: [1, UNIFIED_DIM] },
+        actionMask: { data: zeros(UNIFIED_DIM), shape: [1, UNIFIED_DIM] },
+      }, 0);
+    },
     async infer(raw) {
       const parsed = parse(raw);
       const obs = parsed.prompt === '' && p.defaultPrompt !== undefined ? { ...parsed, prompt: p.defaultPrompt } : parsed;
       const { batch, unifiedState } = observationToBatch(p, imageKeys, obs);
-      const key = random.key((p.seed ?? 0) + requests++);
-      const sampled = await sampleActions(c, p.params, batch, key, { steps: p.steps }); // [1, H, A]
+      const sampled = await (await getSampler()).sample(batch, (p.seed ?? 0) + requests++); // [1, H, A]
       return { actions: chunkToNative(p, sampled, unifiedState), shape: [c.actionHorizon, d] };
     },
   };

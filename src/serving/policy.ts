@@ -32,6 +32,8 @@ export type Policy = {
   readonly metadata: PolicyMetadata;
   /** decoded request frame -> chunk; must not keep references to other requests' data */
   infer(observation: unknown): Promise<PolicyOutput>;
+  /** prepares whatever the first request would otherwise wait for (tracing, sessions) */
+  warmup?(): Promise<void>;
 };
 
 /** Metadata for a spec, with the observation keys listed in the order the spec names them. */

@@ -16,13 +16,16 @@ export function emaInit<T extends JsTree<Arr>>(params: T): T {
   return tree.map((x: Arr) => x.ref.add(0), params) as T;
 }
 
+/** ema * d + params * (1 - d) leaf by leaf, d a scalar array (not jitted; consumes everything). */
+export function emaUpdate(e: Arr[], p: Arr[], d: Arr): Arr[] {
+  const out = e.map((x, i) => x.mul(d.ref).add(p[i].mul(np.ones([]).sub(d.ref))));
+  d.dispose();
+  return out;
+}
+
 /** One EMA step with decay `d`: consumes `ema`, not `params`; returns the new average. */
 export function emaStep<T extends JsTree<Arr>>(ema: T, params: T, d: number): T {
-  update ??= jit((e: Arr[], p: Arr[], dd: Arr) => {
-    const out = e.map((x, i) => x.mul(dd.ref).add(p[i].mul(np.ones([]).sub(dd.ref))));
-    dd.dispose();
-    return out;
-  }) as unknown as Update;
+  update ??= jit(emaUpdate) as unknown as Update;
   const [e, def] = tree.flatten(ema);
   const [p] = tree.flatten(tree.ref(params));
   return tree.unflatten(def, update(e as Arr[], p as Arr[], np.array(d))) as T;

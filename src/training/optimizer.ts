@@ -41,12 +41,14 @@ type Update = (p: Arr[], g: Arr[], m: Arr[], v: Arr[], lr: Arr, bc1: Arr, bc2: A
 
 const UPDATES = new Map<string, Update>();
 
-function update(cfg: AdamWConfig): Update {
-  const key = JSON.stringify(cfg);
-  let f = UPDATES.get(key);
-  if (f) return f;
+/**
+ * The AdamW update of a list of leaves (not jitted: `adamwStep` jits it; the ORT engine traces it).
+ * lr, bc1 = 1 - b1^t and bc2 = 1 - b2^t are scalar arrays; consumes everything; returns the new
+ * params, moments and the pre-clipping global norm of `g`.
+ */
+export function adamwUpdate(cfg: AdamWConfig): Update {
   const { beta1: b1, beta2: b2, eps, weightDecay: wd, maxGradNorm } = cfg;
-  f = jit((p: Arr[], g: Arr[], m: Arr[], v: Arr[], lr: Arr, bc1: Arr, bc2: Arr) => {
+  return (p: Arr[], g: Arr[], m: Arr[], v: Arr[], lr: Arr, bc1: Arr, bc2: Arr) => {
     const sq = g.map((x) => np.square(x.ref).sum()).reduce((a, b) => a.add(b)); // scalar
     const norm = np.sqrt(sq);
     const scale = Number.isFinite(maxGradNorm) ? np.minimum(np.reciprocal(norm.ref.add(1e-6)).mul(maxGradNorm), 1) : np.ones([]);
@@ -65,8 +67,13 @@ function update(cfg: AdamWConfig): Update {
     }
     tree.dispose([scale, lr, bc1, bc2]);
     return [outP, outM, outV, norm];
-  }) as unknown as Update;
-  UPDATES.set(key, f);
+  };
+}
+
+function update(cfg: AdamWConfig): Update {
+  const key = JSON.stringify(cfg);
+  let f = UPDATES.get(key);
+  if (!f) UPDATES.set(key, (f = jit(adamwUpdate(cfg)) as unknown as Update));
   return f;
 }
 

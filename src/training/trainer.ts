@@ -26,11 +26,15 @@ import { ProgressBar } from '../util/progress.ts';
 import { UserError } from '../util/errors.ts';
 import { lineChartSvg } from '../util/plot.ts';
 import { writeFileAtomic } from '../util/fs.ts';
-import { ADAMW_DEFAULTS, type AdamWConfig, type AdamWState, adamwInit, adamwStep } from './optimizer.ts';
+import { ADAMW_DEFAULTS, type AdamWConfig, adamwInit, adamwStep } from './optimizer.ts';
 import type { TrainConfig } from './presets.ts';
 import { type MetricsLine, RunDir } from './run-dir.ts';
 import { cosineLr } from './schedule.ts';
-import { emaInit, emaStep } from './ema.ts';
+import { emaInit } from './ema.ts';
+import type { EngineName } from '../engine/index.ts';
+import { jaxStepper, type Optimizers, ortStepper, type Snapshot, type Stepper, type TrainState } from './steppers.ts';
+
+export type { Optimizers } from './steppers.ts';
 
 /** The weights' moving average inside a checkpoint (when emaDecay > 0); the policy acts with it. */
 export const EMA_FILE = 'ema.safetensors';
@@ -72,8 +76,6 @@ function stepSeed(seed: number, step: number): number {
   return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
 }
 
-/** Both experts' AdamW states. */
-export type Optimizers = { semantic: AdamWState<Params['semantic']>; action: AdamWState<Params['action']> };
 
 /** A fresh optimizer state for each expert. */
 export function initOptimizers(params: Params): Optimizers {
@@ -117,6 +119,8 @@ export async function train(opts: {
   stopAt?: number;
   /** the model config (default: the registry's `config.model`; e.g. with a tokenizer's vocabulary size) */
   modelConfig?: ModelConfig;
+  /** the execution engine (default 'ort'); checkpoints are the same files either way */
+  engine?: EngineName;
 }): Promise<TrainResult> {
   const { config: c, run } = opts;
   const modelConfig = opts.modelConfig ?? getConfig(c.model);
@@ -124,30 +128,20 @@ export async function train(opts: {
   const latest = run.latest();
   if (latest && !opts.resume) throw new UserError(`${run.root} already holds a run (step ${latest.step}); pass --resume to continue it or choose another --out`);
 
-  let params: Params;
-  let optimizers: Optimizers;
-  let ema: Params | undefined;
+  let state: TrainState;
   let start = 0;
   if (latest) {
-    params = decodeParams(modelConfig, readFileSync(join(latest.dir, 'model.safetensors')));
-    const moments = (name: string) => decodeParams(modelConfig, readFileSync(join(latest.dir, name)));
-    const state = JSON.parse(readFileSync(join(latest.dir, 'trainer.json'), 'utf8')) as { step: number; optSteps: { semantic: number; action: number } };
-    const m = moments('adam-m.safetensors');
-    const v = moments('adam-v.safetensors');
-    optimizers = {
-      semantic: { step: state.optSteps.semantic, m: m.semantic, v: v.semantic },
-      action: { step: state.optSteps.action, m: m.action, v: v.action },
-    };
-    start = state.step;
-    if (c.emaDecay > 0) ema = decodeParams(modelConfig, readFileSync(join(latest.dir, EMA_FILE)));
+    state = restoreState(latest.dir, modelConfig, c.emaDecay > 0);
+    start = JSON.parse(readFileSync(join(latest.dir, 'trainer.json'), 'utf8')).step;
     run.truncateMetrics(start); // lines past the checkpoint are recomputed
   } else {
     const pretrained = opts.initFrom && policyWeightsFile(opts.initFrom);
-    params = pretrained ? decodeParams(modelConfig, readFileSync(pretrained), pretrained) : initParams(modelConfig, c.seed); // the optimizer starts fresh
-    optimizers = initOptimizers(params);
-    if (c.emaDecay > 0) ema = emaInit(params);
+    const params = pretrained ? decodeParams(modelConfig, readFileSync(pretrained), pretrained) : initParams(modelConfig, c.seed); // the optimizer starts fresh
+    state = { params, optimizers: initOptimizers(params), ema: c.emaDecay > 0 ? emaInit(params) : undefined };
     writeFileAtomic(run.path('config.json'), JSON.stringify({ train: c, model: modelConfig }, null, 2));
   }
+  const stepperOptions = { config: modelConfig, opt, tau: c.timeSampling ?? modelConfig.tauDistribution, emaDecay: c.emaDecay };
+  const stepper: Stepper = (opts.engine ?? 'ort') === 'ort' ? await ortStepper(stepperOptions, state) : jaxStepper(stepperOptions, state, trainStep);
 
   const bar = new ProgressBar('train', c.steps, { quiet: opts.quiet });
   const t0 = performance.now();
@@ -160,37 +154,26 @@ export async function train(opts: {
     const batch = await next!;
     next = step + 1 < end ? opts.data.batchAt(step + 1) : undefined; // prefetch while this step computes
     const { stage, lr, frozen } = stageAt(c, step);
-    const r = trainStep(modelConfig, params, optimizers, batch, random.key(stepSeed(c.seed, step)), { frozen, lr, opt, tau: c.timeSampling });
-    const { loss, gradNorm } = r;
-    params = r.params;
-    optimizers = r.optimizers;
-    if (ema) {
-      ema = emaStep(ema, params, c.emaDecay);
-      await settle(ema.action.actionOut.w); // the average is one program: one output ready = all
-    }
-    await settle(gradNorm); // run this step's kernels now: jax-js is lazy, and 10 queued steps run ~3x slower
-    samplesSinceLog += c.batchSize;
     const last = step + 1 === c.steps;
-    if ((step + 1) % c.logEvery === 0 || last || step === start) {
-      const lossValue = (await loss.data())[0];
-      const normValue = (await gradNorm.data())[0];
-      if (!Number.isFinite(lossValue)) throw new UserError(`training diverged at step ${step + 1} (loss ${lossValue}); lower --lr or raise --clip-norm`);
+    const logged = (step + 1) % c.logEvery === 0 || last || step === start;
+    const { loss, gradNorm } = await stepper.step(batch, stepSeed(c.seed, step), { frozen, lr, read: logged });
+    samplesSinceLog += c.batchSize;
+    if (logged) {
+      if (!Number.isFinite(loss)) throw new UserError(`training diverged at step ${step + 1} (loss ${loss}); lower --lr or raise --clip-norm`);
       const now = performance.now();
-      const line: MetricsLine = { step: step + 1, loss: lossValue, lr, gradNorm: normValue, samplesPerSec: (samplesSinceLog * 1000) / Math.max(1, now - lastLog), stage, time: (now - t0) / 1000 };
+      const line: MetricsLine = { step: step + 1, loss, lr, gradNorm, samplesPerSec: (samplesSinceLog * 1000) / Math.max(1, now - lastLog), stage, time: (now - t0) / 1000 };
       run.appendMetrics(line);
       lastLog = now;
       samplesSinceLog = 0;
-      bar.update(step + 1, `loss ${lossValue.toFixed(4)} lr ${lr.toExponential(1)}`);
-    } else {
-      loss.dispose();
-      gradNorm.dispose();
+      bar.update(step + 1, `loss ${loss.toFixed(4)} lr ${lr.toExponential(1)}`);
     }
     if ((step + 1) % c.checkpointEvery === 0 || last) {
-      checkpointDir = await writeCheckpoint(run, step + 1, modelConfig, params, optimizers, { ...(ema ? { [EMA_FILE]: await encodeParams(modelConfig, ema) } : {}), ...opts.extras });
+      checkpointDir = await writeCheckpoint(run, step + 1, modelConfig, await stepper.snapshot(EMA_FILE), opts.extras ?? {});
     }
   }
   bar.done();
-  if (ema) tree.dispose(ema);
+  const params = stepper.params();
+  await stepper.release();
   const metrics = run.readMetrics();
   writeLossPlot(run, metrics);
   const tail = metrics.slice(-Math.max(1, Math.ceil(metrics.length / 10)));
@@ -205,6 +188,20 @@ export async function train(opts: {
   };
 }
 
+/** The trainable state saved in checkpoint `dir`: weights, both experts' moments and step counts, the EMA. */
+function restoreState(dir: string, c: ModelConfig, withEma: boolean): TrainState {
+  const read = (name: string) => decodeParams(c, readFileSync(join(dir, name)), join(dir, name));
+  const { optSteps } = JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')) as { optSteps: { semantic: number; action: number } };
+  const m = read('adam-m.safetensors');
+  const v = read('adam-v.safetensors');
+  if (withEma && !existsSync(join(dir, EMA_FILE))) throw new UserError(`${dir} has no ${EMA_FILE}: the run was trained without an EMA; resume it with the config it was started with`);
+  return {
+    params: read('model.safetensors'),
+    optimizers: { semantic: { step: optSteps.semantic, m: m.semantic, v: v.semantic }, action: { step: optSteps.action, m: m.action, v: v.action } },
+    ema: withEma ? read(EMA_FILE) : undefined,
+  };
+}
+
 /**
  * The weights a run's policy acts with, which a fine-tuning run starts from: those of its latest
  * checkpoint (RUN with latest.json) or of a checkpoint directory; the moving average when the run
@@ -216,15 +213,11 @@ export function policyWeightsFile(path: string): string {
   throw new UserError(`--init-from ${path}: neither a training run (no latest.json) nor a checkpoint (no model.safetensors); pass the --out of a \`vlalab train\` run`);
 }
 
-async function writeCheckpoint(run: RunDir, step: number, modelConfig: ModelConfig, params: Params, o: Optimizers, extras: CheckpointExtras): Promise<string> {
-  const m = { semantic: o.semantic.m, action: o.action.m };
-  const v = { semantic: o.semantic.v, action: o.action.v };
+async function writeCheckpoint(run: RunDir, step: number, modelConfig: ModelConfig, snap: Snapshot, extras: CheckpointExtras): Promise<string> {
   return run.writeCheckpoint(step, {
-    'model.safetensors': await encodeParams(modelConfig, params),
-    'adam-m.safetensors': await encodeParams(modelConfig, m),
-    'adam-v.safetensors': await encodeParams(modelConfig, v),
+    ...snap.files,
     'config.json': JSON.stringify(modelConfig, null, 2),
-    'trainer.json': JSON.stringify({ step, optSteps: { semantic: o.semantic.step, action: o.action.step } }),
+    'trainer.json': JSON.stringify({ step, optSteps: snap.optSteps }),
     ...extras,
   });
 }

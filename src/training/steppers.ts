@@ -1,0 +1,194 @@
+/**
+ * Training engines behind one interface: `jax` runs each step as jax-js's jitted programs on its
+ * wasm backend; `ort` traces the whole step once (step-program.ts), lowers it to ONNX and runs it on
+ * ONNX Runtime's native kernels, keeping parameters, moments and the EMA as ORT values between
+ * steps. Both draw a step's noise from the same key and compute the same math, so a run is a pure
+ * function of (seed, step) on either, and their checkpoints are the same files.
+ */
+import { numpy as np, random, tree } from '@jax-js/jax';
+import {
+  type ActionParams, type Batch, buildParams, drawNoise, encodeParamData, encodeParams, type ModelConfig, namedLeaves,
+  type Params, type SemanticParams, settle, type TauDistribution,
+} from '../model/index.ts';
+import { type EngineName, type OrtValue, ProgramSession, traceProgram } from '../engine/index.ts';
+import { type AdamWConfig, type AdamWState } from './optimizer.ts';
+import { emaStep } from './ema.ts';
+import { BATCH_INPUTS, type Group, type StepKind, stepFunction, stepGroups, stepScalars } from './step-program.ts';
+
+type Arr = np.Array;
+
+
+/** Both experts' AdamW states. */
+export type Optimizers = { semantic: AdamWState<SemanticParams>; action: AdamWState<ActionParams> };
+
+/** A run's trainable state as jax-js trees (what init and restore produce; the stepper takes ownership). */
+export type TrainState = { params: Params; optimizers: Optimizers; ema?: Params };
+
+/** The state as checkpoint files and the optimizer step counts. */
+export type Snapshot = { files: Record<string, Uint8Array>; optSteps: { semantic: number; action: number } };
+
+/** What the training loop needs from an engine. */
+export type Stepper = {
+  readonly engine: EngineName;
+  /** One optimizer step with noise from `seed`; loss and pre-clipping gradient norm are read when `read` (else NaN). */
+  step(batch: Batch, seed: number, o: { frozen: boolean; lr: number; read: boolean }): Promise<{ loss: number; gradNorm: number }>;
+  /** model.safetensors, adam-m.safetensors, adam-v.safetensors (and the EMA file) of the current state. */
+  snapshot(emaFile: string): Promise<Snapshot>;
+  /** The current parameters as new jax-js arrays (the caller owns them). */
+  params(): Params;
+  release(): Promise<void>;
+};
+
+/** Step options shared by both engines. */
+export type StepperOptions = { config: ModelConfig; opt: AdamWConfig; tau: TauDistribution; emaDecay: number };
+
+/** The jax-js engine: `trainStep` plus the EMA, settled once per step. */
+export function jaxStepper(o: StepperOptions, state: TrainState, trainStep: JaxTrainStep): Stepper {
+  let { params, optimizers, ema } = state;
+  return {
+    engine: 'jax',
+    async step(batch, seed, s) {
+      const r = trainStep(o.config, params, optimizers, batch, random.key(seed), { frozen: s.frozen, lr: s.lr, opt: o.opt, tau: o.tau });
+      params = r.params;
+      optimizers = r.optimizers;
+      if (ema) {
+        ema = emaStep(ema, params, o.emaDecay);
+        await settle(ema.action.actionOut.w); // the average is one program: one output ready = all
+      }
+      await settle(r.gradNorm); // run this step's kernels now: jax-js is lazy, and 10 queued steps run ~3x slower
+      if (!s.read) {
+        tree.dispose([r.loss, r.gradNorm]);
+        return { loss: NaN, gradNorm: NaN };
+      }
+      return { loss: (await r.loss.data())[0], gradNorm: (await r.gradNorm.data())[0] };
+    },
+    async snapshot(emaFile) {
+      const c = o.config;
+      const files: Record<string, Uint8Array> = {
+        'model.safetensors': await encodeParams(c, params),
+        'adam-m.safetensors': await encodeParams(c, { semantic: optimizers.semantic.m, action: optimizers.action.m }),
+        'adam-v.safetensors': await encodeParams(c, { semantic: optimizers.semantic.v, action: optimizers.action.v }),
+      };
+      if (ema) files[emaFile] = await encodeParams(c, ema);
+      return { files, optSteps: { semantic: optimizers.semantic.step, action: optimizers.action.step } };
+    },
+    params: () => tree.ref(params),
+    async release() {
+      tree.dispose([params, optimizers.semantic.m, optimizers.semantic.v, optimizers.action.m, optimizers.action.v, ...(ema ? [ema] : [])]);
+    },
+  };
+}
+
+/** The signature of `trainStep` (trainer.ts), passed in to keep the import graph one-way. */
+export type JaxTrainStep = (
+  c: ModelConfig, params: Params, optimizers: Optimizers, batch: Batch, key: Arr,
+  o: { frozen: boolean; lr: number; opt: AdamWConfig; tau?: TauDistribution },
+) => { params: Params; optimizers: Optimizers; loss: Arr; gradNorm: Arr };
+
+/** Host copies of a tree's leaves in `tree.flatten` order. */
+async function hostLeaves(t: object): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const x of tree.flatten(t)[0] as Arr[]) out.push((await x.ref.data()) as Float32Array);
+  return out;
+}
+
+/**
+ * The ONNX Runtime engine. Takes ownership of `state` (copied to the host and released); the step
+ * programs (frozen, full) are traced and their sessions created on first use.
+ */
+export async function ortStepper(o: StepperOptions, state: TrainState, threads?: number): Promise<Stepper> {
+  const c = o.config;
+  const { params, optimizers, ema } = state;
+  const [, defS] = tree.flatten(params.semantic);
+  const [, defA] = tree.flatten(params.action);
+  const nameOf = new Map(namedLeaves(params).map(([n, a]) => [a, n]));
+  const names = { S: (tree.flatten(params.semantic)[0] as Arr[]).map((a) => nameOf.get(a)!), A: (tree.flatten(params.action)[0] as Arr[]).map((a) => nameOf.get(a)!) };
+  const shapes = { S: (tree.flatten(params.semantic)[0] as Arr[]).map((a) => a.shape), A: (tree.flatten(params.action)[0] as Arr[]).map((a) => a.shape) };
+  const host: Partial<Record<Group, (Float32Array | OrtValue)[]>> = {
+    pS: await hostLeaves(params.semantic), pA: await hostLeaves(params.action),
+    mS: await hostLeaves(optimizers.semantic.m), mA: await hostLeaves(optimizers.action.m),
+    vS: await hostLeaves(optimizers.semantic.v), vA: await hostLeaves(optimizers.action.v),
+    ...(ema ? { eS: await hostLeaves(ema.semantic), eA: await hostLeaves(ema.action) } : {}),
+  };
+  const optSteps = { semantic: optimizers.semantic.step, action: optimizers.action.step };
+  const sessions = new Map<string, Promise<ProgramSession>>();
+
+  const program = (k: StepKind, batch: Batch): Promise<ProgramSession> => {
+    const key = `${k.frozen}:${k.ema}:${batch.images.shape}`;
+    let s = sessions.get(key);
+    if (!s) {
+      s = (async () => {
+        const zeros = (shape: number[], dtype?: 'int32') => np.zeros(shape, dtype ? { dtype: np.int32 } : undefined);
+        const b = batch.images.shape[0];
+        const groupArgs = stepGroups(k).inputs.map((gname) => (gname.endsWith('S') ? shapes.S : shapes.A).map((sh) => zeros(sh)));
+        const batchArgs = BATCH_INPUTS.map((f) => {
+          if (f === 'x0') return zeros([b, c.actionHorizon, c.actionDim]);
+          if (f === 'tau') return zeros([b]);
+          return zeros(batch[f].shape, f === 'tokens' ? 'int32' : undefined);
+        });
+        const scalarArgs = stepScalars(k).map(() => zeros([]));
+        const fn = stepFunction(c, o.opt, k, { semantic: defS, action: defA });
+        const p = await traceProgram(fn, [groupArgs, batchArgs, scalarArgs], { name: `train-step-${k.frozen ? 'frozen' : 'full'}` });
+        return ProgramSession.create(p.model, p.inputs, p.outputs, { threads });
+      })();
+      sessions.set(key, s);
+    }
+    return s;
+  };
+
+  const snapshotGroup = (gS: Group, gA: Group): Uint8Array => {
+    const data = new Map<string, Float32Array>();
+    const put = (g: Group, ns: string[]) => host[g]!.forEach((v, i) => data.set(ns[i], (v instanceof Float32Array ? v : v.data) as Float32Array));
+    put(gS, names.S);
+    put(gA, names.A);
+    return encodeParamData(c, data);
+  };
+  tree.dispose([params, optimizers.semantic.m, optimizers.semantic.v, optimizers.action.m, optimizers.action.v, ...(ema ? [ema] : [])]);
+
+  return {
+    engine: 'ort',
+    async step(batch, seed, s) {
+      const k: StepKind = { frozen: s.frozen, ema: host.eS !== undefined };
+      const session = await program(k, batch);
+      const b = batch.images.shape[0];
+      const { x0, tau } = await drawNoise(c, b, o.tau, random.key(seed));
+      const tS = optSteps.semantic + 1;
+      const tA = optSteps.action + 1;
+      const scalar: Record<string, number> = {
+        lr: s.lr, bc1S: 1 - o.opt.beta1 ** tS, bc2S: 1 - o.opt.beta2 ** tS, bc1A: 1 - o.opt.beta1 ** tA, bc2A: 1 - o.opt.beta2 ** tA, emaDecay: o.emaDecay,
+      };
+      const { inputs, outputs } = stepGroups(k);
+      const values: OrtValue[] = [];
+      const add = (v: Float32Array | Int32Array | OrtValue) => values.push(v instanceof Float32Array || v instanceof Int32Array ? session.value(values.length, v) : v);
+      for (const g of inputs) for (const v of host[g]!) add(v);
+      for (const f of BATCH_INPUTS) add(f === 'x0' ? x0 : f === 'tau' ? tau : batch[f].data);
+      for (const name of stepScalars(k)) add(Float32Array.of(scalar[name]));
+      const outs = await session.run(values);
+      let j = 0;
+      for (const g of outputs) host[g] = host[g]!.map(() => outs[j++]);
+      if (!s.frozen) optSteps.semantic = tS;
+      optSteps.action = tA;
+      return s.read ? { loss: (outs[j].data as Float32Array)[0], gradNorm: (outs[j + 1].data as Float32Array)[0] } : { loss: NaN, gradNorm: NaN };
+    },
+    async snapshot(emaFile) {
+      const files: Record<string, Uint8Array> = {
+        'model.safetensors': snapshotGroup('pS', 'pA'),
+        'adam-m.safetensors': snapshotGroup('mS', 'mA'),
+        'adam-v.safetensors': snapshotGroup('vS', 'vA'),
+      };
+      if (host.eS) files[emaFile] = snapshotGroup('eS', 'eA');
+      return { files, optSteps: { ...optSteps } };
+    },
+    params() {
+      const data = new Map<string, Float32Array<ArrayBuffer>>();
+      const put = (g: Group, ns: string[]) => host[g]!.forEach((v, i) => data.set(ns[i], Float32Array.from((v instanceof Float32Array ? v : v.data) as Float32Array)));
+      put('pS', names.S);
+      put('pA', names.A);
+      return buildParams(c, (n) => data.get(n)!);
+    },
+    async release() {
+      for (const s of sessions.values()) await (await s).release();
+      sessions.clear();
+    },
+  };
+}
