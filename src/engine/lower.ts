@@ -45,6 +45,8 @@ export type LowerOptions = {
 };
 
 const isLit = (a: Atom): a is JLit => 'value' in a;
+/** An equation as one line of jaxpr text (for error messages). */
+const eqnText = (e: { toString(): string }) => e.toString().replace(/\s+/g, ' ').trim();
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 /** The ONNX element type of a jax-js dtype. */
@@ -69,6 +71,12 @@ const BINARY: Record<string, string> = { add: 'Add', mul: 'Mul', min: 'Min', max
 const REDUCE: Record<string, string> = { Add: 'ReduceSum', Max: 'ReduceMax', Min: 'ReduceMin', Mul: 'ReduceProd' };
 const COMPARE: Record<string, string> = { less: 'Less', less_equal: 'LessOrEqual', equal: 'Equal', greater: 'Greater', greater_equal: 'GreaterOrEqual' };
 const HOST_ONLY = new Set(['random_bits', 'bitcast', 'bit_combine', 'bit_shift', 'bit_count']);
+
+/** Every jax-js primitive with an ONNX lowering (the tests exercise each one). */
+export const LOWERED_PRIMITIVES: readonly string[] = Object.freeze([
+  ...Object.keys(UNARY), ...Object.keys(BINARY), 'dot', 'mod', 'erfc', 'cast', 'reduce', 'compare', 'where', 'concatenate', 'split',
+  'transpose', 'reshape', 'broadcast', 'shrink', 'pad', 'flip', 'gather',
+]);
 
 /** Builds one graph: nodes, cached constants, and where each node came from. */
 class GraphBuilder {
@@ -198,7 +206,7 @@ export function lowerJaxpr(jaxpr: FlatJaxpr, consts: { dtype: string; data: Arra
     const k = isLit(a) ? b.aval.shape.at(-1)! : a.aval.shape.at(-1)!;
     const elements = prod(out.aval.shape) * k;
     if (elements > limit) {
-      throw new EngineError(`equation #${g.current} (${e.toString().trim()}): this dot's operands are not views of two tensors, so lowering it would materialize a ${elements.toLocaleString('en-US')}-element broadcast product (a graph slower than jax-js); write it as np.matmul of plain tensors`);
+      throw new EngineError(`equation #${g.current} (${eqnText(e)}): this dot's operands are not views of two tensors, so lowering it would materialize a ${elements.toLocaleString('en-US')}-element broadcast product (a graph slower than jax-js); write it as np.matmul of plain tensors`);
     }
     const dt = out.aval.dtype;
     g.emit('ReduceSum', [g.emit('Mul', [atom(a, dt), atom(b, dt)]), g.ints([-1])], [name(out)], [{ name: 'keepdims', i: 0 }]);
@@ -291,13 +299,13 @@ function lowerEquation(g: GraphBuilder, e: JEqn, { atom, name, lowerDot }: Ctx):
     g.emit('Slice', [atom(x), g.ints(ax.map(() => -1)), g.ints(ax.map(() => -(2 ** 62))), g.ints(ax), g.ints(ax.map(() => -1))], o);
   } else if (prim === 'gather') {
     if (p.axis.length !== 1 || p.outDim !== p.axis[0] || e.inputs.length !== 2) {
-      throw new EngineError(`equation #${g.current} (${e.toString().trim()}): only single-axis gathers (np.take) have a lowering`);
+      throw new EngineError(`equation #${g.current} (${eqnText(e)}): only single-axis gathers (np.take) have a lowering`);
     }
     g.emit('Gather', [atom(x), atom(y)], o, [{ name: 'axis', i: p.axis[0] }]);
   } else if (HOST_ONLY.has(prim)) {
     throw new EngineError(`equation #${g.current}: ${prim} (random-number bits) has no ONNX lowering; draw the noise on the host and pass it to the program as an input`);
   } else {
-    throw new EngineError(`equation #${g.current} (${e.toString().trim().slice(0, 120)}): primitive ${prim} has no ONNX lowering yet`);
+    throw new EngineError(`equation #${g.current} (${eqnText(e).slice(0, 160)}): primitive ${prim} has no ONNX lowering yet`);
   }
 }
 
@@ -330,7 +338,7 @@ function refuseMaterializedMatMuls(nodes: OnnxNode[], origin: Map<string, number
       const elements = prod(shapeOf.get(n.outputs[0]) ?? []);
       if (elements <= limit) continue;
       const eqn = origin.get(n.outputs[0]) ?? -1;
-      const text = jaxpr.eqns[eqn]?.toString().trim() ?? n.outputs[0];
+      const text = jaxpr.eqns[eqn] ? eqnText(jaxpr.eqns[eqn]) : n.outputs[0];
       throw new EngineError(`equation #${eqn} (${text}) materializes a ${elements.toLocaleString('en-US')}-element broadcast that feeds a MatMul (a graph slower than jax-js); its view chain could not be folded into the dot`);
     }
   }
