@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tree } from '@jax-js/jax';
-import { decodeParams, encodeParams, getConfig, initParams, namedLeaves, syntheticBatch } from '../model/index.ts';
+import { decodeParams, decodeSafetensors, encodeParams, getConfig, initParams, namedLeaves, syntheticBatch } from '../model/index.ts';
 import { resolveTrainConfig } from './presets.ts';
 import { RunDir } from './run-dir.ts';
 import { policyWeightsFile, stageAt, train, type BatchSource } from './trainer.ts';
@@ -18,16 +18,16 @@ function tmp(): string {
 }
 
 describe('trainer', () => {
-  it('resume after a kill reproduces the uninterrupted loss curve exactly', async () => {
+  for (const engine of ['ort', 'jax'] as const) it(`resume after a kill reproduces the uninterrupted loss curve exactly (${engine} engine)`, async () => {
     const cfg = resolveTrainConfig('debug', { steps: 8, batchSize: 4, checkpointEvery: 2, logEvery: 1 });
     const a = tmp();
     const b = tmp();
     try {
-      const full = await train({ config: cfg, data, run: new RunDir(a), quiet: true });
+      const full = await train({ config: cfg, data, run: new RunDir(a), quiet: true, engine });
       tree.dispose(full.params);
-      const killed = await train({ config: cfg, data, run: new RunDir(b), quiet: true, stopAt: 5 }); // last checkpoint at 4
+      const killed = await train({ config: cfg, data, run: new RunDir(b), quiet: true, stopAt: 5, engine }); // last checkpoint at 4
       tree.dispose(killed.params);
-      const resumed = await train({ config: cfg, data, run: new RunDir(b), quiet: true, resume: true });
+      const resumed = await train({ config: cfg, data, run: new RunDir(b), quiet: true, resume: true, engine });
       tree.dispose(resumed.params);
       const la = new RunDir(a).readMetrics().map((m) => [m.step, m.loss, m.gradNorm]);
       const lb = new RunDir(b).readMetrics().map((m) => [m.step, m.loss, m.gradNorm]);
@@ -38,6 +38,26 @@ describe('trainer', () => {
       assert.ok(wa.equals(wb), 'final weights differ');
       assert.ok(existsSync(join(a, 'loss.svg')));
       await assert.rejects(train({ config: cfg, data, run: new RunDir(a), quiet: true }), /already holds a run.*--resume/);
+    } finally {
+      rmSync(a, { recursive: true, force: true });
+      rmSync(b, { recursive: true, force: true });
+    }
+  });
+
+  it('a checkpoint written by one engine resumes on the other (the same files)', async () => {
+    const cfg = resolveTrainConfig('debug', { steps: 6, batchSize: 4, checkpointEvery: 3, logEvery: 1 });
+    const a = tmp();
+    const b = tmp();
+    try {
+      tree.dispose((await train({ config: cfg, data, run: new RunDir(a), quiet: true, engine: 'ort' })).params);
+      tree.dispose((await train({ config: cfg, data, run: new RunDir(b), quiet: true, stopAt: 3, engine: 'ort' })).params);
+      tree.dispose((await train({ config: cfg, data, run: new RunDir(b), quiet: true, resume: true, engine: 'jax' })).params);
+      const la = new RunDir(a).readMetrics();
+      const lb = new RunDir(b).readMetrics();
+      assert.equal(lb.length, 6);
+      for (let i = 0; i < 6; i++) assert.ok(Math.abs(la[i].loss - lb[i].loss) <= 1e-3 * la[i].loss, `step ${i + 1}: ${la[i].loss} vs ${lb[i].loss}`);
+      const names = (dir: string) => [...decodeSafetensors(readFileSync(join(new RunDir(dir).latest()!.dir, 'model.safetensors')), dir).tensors.keys()];
+      assert.deepEqual(names(b), names(a), 'the same tensors in the same order');
     } finally {
       rmSync(a, { recursive: true, force: true });
       rmSync(b, { recursive: true, force: true });
