@@ -81,7 +81,7 @@ describe('jaxpr -> ONNX lowering', () => {
     assert.ok(stats.dots >= 3, `expected the forward and two backward dots, got ${stats.dots}`);
     assert.equal(stats.dotsAsMatMul, stats.dots, 'every dot becomes a MatMul');
     // with no materialized broadcast allowed at all, the graph still lowers: no Expand feeds a MatMul
-    await traceProgram(fn, inputs.map(dev), { materializeLimit: 0 });
+    await traceProgram(fn, inputs.map(dev) as [Arr, Arr, Arr], { materializeLimit: 0 });
   });
 
   it('refuses, naming the equation, a graph where a large materialized broadcast would feed a dot', async () => {
