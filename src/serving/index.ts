@@ -48,4 +48,4 @@ export {
 export { type ClientOptions, type InferReply, PolicyClient, remotePolicy, ServerError } from './client.ts';
 export { ActionChunkBroker, type ChunkSource } from './chunk-broker.ts';
 export { type ModelPolicyParts, chunkToNative, makeModelPolicy, observationToBatch, resizeToModel } from './model-policy.ts';
-export { type ChunkSampler, createSampler, POLICY_INPUTS, requestNoise, tracePolicyProgram } from './sampler.ts';
+export { type ChunkSampler, createSampler, POLICY_INPUTS, policySignature, requestNoise, tracePolicyProgram } from './sampler.ts';

@@ -10,7 +10,7 @@
  *   -> actions [B, H, A] f32 (normalized unified; masked dims 0)
  */
 import { numpy as np, random, tree } from '@jax-js/jax';
-import { chooseEngine, type EngineName, type Program, ProgramSession, traceProgram } from '../engine/index.ts';
+import { chooseEngine, type EngineName, type Program, ProgramSession, traceProgram, type ValueInfo } from '../engine/index.ts';
 import { eulerCached, type ModelConfig, type Observation, type Params, sampleActions, validateObservation } from '../model/index.ts';
 
 type Arr = np.Array;
@@ -18,6 +18,16 @@ type Arr = np.Array;
 /** Input names of the policy program, in order (the Observation fields, then the noise). */
 export const POLICY_INPUTS = ['images', 'image_mask', 'tokens', 'token_mask', 'state', 'state_mask', 'action_mask', 'noise'] as const;
 const OBS_FIELDS = ['images', 'imageMask', 'tokens', 'tokenMask', 'state', 'stateMask', 'actionMask'] as const;
+
+/** The policy program's inputs and output with their dtypes and static shapes, for batch size `batch`. */
+export function policySignature(c: ModelConfig, batch: number): ValueInfo[] {
+  const [b, v, s, l, h, a] = [batch, c.maxViews, c.imageSize, c.maxTokens, c.actionHorizon, c.actionDim];
+  const f = (name: string, dims: number[]): ValueInfo => ({ name, dtype: 'float32', dims });
+  return [
+    f('images', [b, v, s, s, 3]), f('image_mask', [b, v]), { name: 'tokens', dtype: 'int32', dims: [b, l] }, f('token_mask', [b, l]),
+    f('state', [b, a]), f('state_mask', [b, a]), f('action_mask', [b, a]), f('noise', [b, h, a]), f('actions', [b, h, a]),
+  ];
+}
 
 /** Samples normalized unified chunks [B, H, A] (flattened) for a batch of observations, with noise from `seed`. */
 export type ChunkSampler = {
