@@ -5,3 +5,4 @@ export { type TrainConfig, PRESETS, getPreset, resolveTrainConfig, trainConfigSc
 export { type MetricsLine, RunDir } from './run-dir.ts';
 export { type BatchSource, type CheckpointExtras, type Optimizers, type TrainResult, initOptimizers, policyWeightsFile, stageAt, train, trainStep, writeLossPlot } from './trainer.ts';
 export { type PolicyMeta, type PolicyParts, POLICY_FILE, checkpointDir, loadPolicyParts, policyMeta, readPolicyMeta } from './policy.ts';
+export { jaxStepper, ortStepper, type Snapshot, type Stepper, type StepperOptions, type TrainState } from './steppers.ts';

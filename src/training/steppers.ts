@@ -30,8 +30,11 @@ export type Snapshot = { files: Record<string, Uint8Array>; optSteps: { semantic
 /** What the training loop needs from an engine. */
 export type Stepper = {
   readonly engine: EngineName;
-  /** One optimizer step with noise from `seed`; loss and pre-clipping gradient norm are read when `read` (else NaN). */
-  step(batch: Batch, seed: number, o: { frozen: boolean; lr: number; read: boolean }): Promise<{ loss: number; gradNorm: number }>;
+  /**
+   * One optimizer step with noise from `seed`; loss and pre-clipping gradient norm are read when
+   * `read` (else NaN). `nextSeed`, when known, lets an engine draw the next step's noise meanwhile.
+   */
+  step(batch: Batch, seed: number, o: { frozen: boolean; lr: number; read: boolean; nextSeed?: number }): Promise<{ loss: number; gradNorm: number }>;
   /** model.safetensors, adam-m.safetensors, adam-v.safetensors (and the EMA file) of the current state. */
   snapshot(emaFile: string): Promise<Snapshot>;
   /** The current parameters as new jax-js arrays (the caller owns them). */
@@ -112,6 +115,9 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
   };
   const optSteps = { semantic: optimizers.semantic.step, action: optimizers.action.step };
   const sessions = new Map<string, Promise<ProgramSession>>();
+  // the next step's noise, drawn (by jax-js) while ORT runs this step
+  let pending: { seed: number; batch: number; noise: ReturnType<typeof drawNoise> } | undefined;
+  const noise = (seed: number, b: number) => (pending?.seed === seed && pending.batch === b ? pending.noise : drawNoise(c, b, o.tau, random.key(seed)));
 
   const program = (k: StepKind, batch: Batch): Promise<ProgramSession> => {
     const key = `${k.frozen}:${k.ema}:${batch.images.shape}`;
@@ -151,7 +157,7 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
       const k: StepKind = { frozen: s.frozen, ema: host.eS !== undefined };
       const session = await program(k, batch);
       const b = batch.images.shape[0];
-      const { x0, tau } = await drawNoise(c, b, o.tau, random.key(seed));
+      const { x0, tau } = await noise(seed, b);
       const tS = optSteps.semantic + 1;
       const tA = optSteps.action + 1;
       const scalar: Record<string, number> = {
@@ -163,7 +169,9 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
       for (const g of inputs) for (const v of host[g]!) add(v);
       for (const f of BATCH_INPUTS) add(f === 'x0' ? x0 : f === 'tau' ? tau : batch[f].data);
       for (const name of stepScalars(k)) add(Float32Array.of(scalar[name]));
-      const outs = await session.run(values);
+      const run = session.run(values);
+      pending = s.nextSeed === undefined ? undefined : { seed: s.nextSeed, batch: b, noise: drawNoise(c, b, o.tau, random.key(s.nextSeed)) };
+      const outs = await run;
       let j = 0;
       for (const g of outputs) host[g] = host[g]!.map(() => outs[j++]);
       if (!s.frozen) optSteps.semantic = tS;

@@ -156,7 +156,7 @@ export async function train(opts: {
     const { stage, lr, frozen } = stageAt(c, step);
     const last = step + 1 === c.steps;
     const logged = (step + 1) % c.logEvery === 0 || last || step === start;
-    const { loss, gradNorm } = await stepper.step(batch, stepSeed(c.seed, step), { frozen, lr, read: logged });
+    const { loss, gradNorm } = await stepper.step(batch, stepSeed(c.seed, step), { frozen, lr, read: logged, nextSeed: step + 1 < end ? stepSeed(c.seed, step + 1) : undefined });
     samplesSinceLog += c.batchSize;
     if (logged) {
       if (!Number.isFinite(loss)) throw new UserError(`training diverged at step ${step + 1} (loss ${loss}); lower --lr or raise --clip-norm`);
