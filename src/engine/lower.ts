@@ -45,6 +45,7 @@ export type LowerOptions = {
 };
 
 const isLit = (a: Atom): a is JLit => 'value' in a;
+const sameShape = (a: number[] | undefined, b: number[]) => a !== undefined && a.length === b.length && a.every((d, i) => d === b[i]);
 /** An equation as one line of jaxpr text (for error messages). */
 const eqnText = (e: { toString(): string }) => e.toString().replace(/\s+/g, ' ').trim();
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -117,12 +118,22 @@ class GraphBuilder {
     return this.constant(`${dtype}:${Object.is(value, -0) ? '-0' : value}`, (name) => ({ name, dtype, dims: [], raw: scalarBytes(value, dtype) }));
   }
 
+  /** Static shapes of the tensors named so far (so that no-op reshapes are not emitted). */
+  readonly shapes = new Map<string, number[]>();
+
   reshape(x: string, shape: number[]): string {
-    return this.emit('Reshape', [x, this.ints(shape)]);
+    if (sameShape(this.shapes.get(x), shape)) return x;
+    const y = this.emit('Reshape', [x, this.ints(shape)]);
+    this.shapes.set(y, shape);
+    return y;
   }
 
   transpose(x: string, perm: number[]): string {
-    return perm.every((p, i) => p === i) ? x : this.emit('Transpose', [x], [this.fresh()], [{ name: 'perm', ints: perm }]);
+    if (perm.every((p, i) => p === i)) return x;
+    const y = this.emit('Transpose', [x], [this.fresh()], [{ name: 'perm', ints: perm }]);
+    const s = this.shapes.get(x);
+    if (s) this.shapes.set(y, perm.map((p) => s[p]));
+    return y;
   }
 }
 
@@ -143,11 +154,13 @@ export function lowerJaxpr(jaxpr: FlatJaxpr, consts: { dtype: string; data: Arra
     if (i < consts.length) {
       const c = consts[i];
       g.initializers.push({ name: name(v), dtype: onnxDType(c.dtype), dims: v.aval.shape, raw: new Uint8Array(c.data.buffer, c.data.byteOffset, c.data.byteLength) });
+      g.shapes.set(name(v), v.aval.shape);
       return;
     }
     const k = i - consts.length;
     const n = opts.inputNames?.[k] ?? `in${k}`;
     names.set(v, n);
+    g.shapes.set(n, v.aval.shape);
     inputs.push({ name: n, dtype: onnxDType(v.aval.dtype), dims: v.aval.shape });
   });
 
@@ -185,19 +198,26 @@ export function lowerJaxpr(jaxpr: FlatJaxpr, consts: { dtype: string; data: Arra
     sourced.set(key, t);
     return t;
   };
-  /** An operand as [batch?, rows, cols] from its source; a plain transpose of the last two axes is emitted last (ORT fuses it into the MatMul). */
+  /**
+   * An operand as [batch?, rows, cols] from its source. When each of the three groups is a run of
+   * consecutive source axes, the source is reshaped to the groups first and only the (at most three)
+   * groups are transposed: a swap of the last two is then fused into the MatMul by ORT (FusedMatMul).
+   */
   const operand = (vw: View<JVar>, batch: number[], rows: number[], cols: number[], dims: [number, number, number]): string => {
-    const want = sourceOrder(vw, [...batch, ...rows, ...cols]);
-    const swapped = sourceOrder(vw, [...batch, ...cols, ...rows]);
-    const real = vw.sourceShape.flatMap((d, i) => (d > 1 ? [i] : []));
-    const inOrder = (o: number[]) => o.every((ax, i) => real[i] === ax);
     const [bt, r, c] = dims;
-    const shape3 = (x: number, y: number) => (batch.length ? [bt, x, y] : [x, y]);
-    if (!inOrder(want) && inOrder(swapped)) {
-      const t = g.reshape(fromSource(vw, swapped), shape3(c, r));
-      return g.transpose(t, batch.length ? [0, 2, 1] : [1, 0]);
-    }
-    return g.reshape(fromSource(vw, want), shape3(r, c));
+    const out = batch.length ? [bt, r, c] : [r, c];
+    const real = vw.sourceShape.flatMap((d, i) => (d > 1 ? [i] : []));
+    const groups = [batch, rows, cols].map((axes) => sourceOrder(vw, axes)).filter((grp) => grp.length > 0);
+    const runs = groups.every((grp) => grp.every((ax, i) => i === 0 || real.indexOf(ax) === real.indexOf(grp[i - 1]) + 1));
+    if (!runs) return g.reshape(fromSource(vw, groups.flat()), out);
+    const size = (grp: number[]) => prod(grp.map((ax) => vw.sourceShape[ax]));
+    const same = (x: number[], y: number[]) => x.length === y.length && x.every((d, i) => d === y[i]);
+    const bySource = [...groups].sort((x, y) => x[0] - y[0]);
+    const mergedShape = bySource.map(size);
+    const merged = same(mergedShape, vw.sourceShape) ? name(vw.source) : g.reshape(name(vw.source), mergedShape);
+    const t = g.transpose(merged, groups.map((grp) => bySource.indexOf(grp)));
+    // no Reshape between a last-two-axes Transpose and the MatMul, so that ORT can fuse them
+    return same(groups.map(size), out) ? t : g.reshape(t, out);
   };
 
   const naiveDot = (e: JEqn) => {
@@ -230,15 +250,20 @@ export function lowerJaxpr(jaxpr: FlatJaxpr, consts: { dtype: string; data: Arra
     const a3 = operand(va, batch, m, [r - 1], [bt, size(m), kSize]);
     const b3 = operand(vb, batch, [r - 1], n, [bt, kSize, size(n)]);
     let y = g.emit('MatMul', [a3, b3]); // [Bt, M, N]
+    g.shapes.set(y, batch.length ? [bt, size(m), size(n)] : [size(m), size(n)]);
     const groups = [...batch, ...m, ...n];
     const perm = [...groups].sort((x, z) => x - z).map((ax) => groups.indexOf(ax));
     if (perm.some((p, i) => p !== i)) y = g.transpose(g.reshape(y, groups.map((i) => outShape[i])), perm);
-    g.emit('Reshape', [y, g.ints(outShape)], [name(e.outBinders[0])]);
+    names.set(e.outBinders[0], g.reshape(y, outShape));
   };
 
   jaxpr.eqns.forEach((e, index) => {
     g.current = index;
-    lowerEquation(g, e, { atom, name, lowerDot });
+    const x = e.inputs[0];
+    // a reshape to the shape it already has is the same tensor
+    if (e.primitive === 'reshape' && x && !isLit(x) && sameShape(x.aval.shape, e.params.shape)) names.set(e.outBinders[0], name(x));
+    else lowerEquation(g, e, { atom, name, lowerDot });
+    for (const o of e.outBinders) g.shapes.set(name(o), o.aval.shape);
   });
 
   const outputs: ValueInfo[] = jaxpr.outs.map((a, i) => {
