@@ -28,7 +28,7 @@ export class EngineError extends Error {
 }
 
 /** What the lowering did, for tests and benchmarks. */
-export type LowerStats = { equations: number; nodes: number; dots: number; dotsAsMatMul: number; ops: Record<string, number> };
+export type LowerStats = { equations: number; nodes: number; dots: number; dotsAsMatMul: number; matmulFlops: number; ops: Record<string, number> };
 
 /** Options of `lowerJaxpr`. */
 export type LowerOptions = {
@@ -147,7 +147,7 @@ export function lowerJaxpr(jaxpr: FlatJaxpr, consts: { dtype: string; data: Arra
   const names = new Map<JVar, string>();
   const name = (v: JVar) => names.get(v) ?? `v${v.id}`;
   const atom = (a: Atom, dtype?: string) => (isLit(a) ? g.scalar(a.value, onnxDType(dtype ?? a.aval.dtype)) : name(a));
-  const stats: LowerStats = { equations: jaxpr.eqns.length, nodes: 0, dots: 0, dotsAsMatMul: 0, ops: {} };
+  const stats: LowerStats = { equations: jaxpr.eqns.length, nodes: 0, dots: 0, dotsAsMatMul: 0, matmulFlops: 0, ops: {} };
 
   const inputs: ValueInfo[] = [];
   jaxpr.inBinders.forEach((v, i) => {
@@ -247,6 +247,7 @@ export function lowerJaxpr(jaxpr: FlatJaxpr, consts: { dtype: string; data: Arra
     const size = (ax: number[]) => prod(ax.map((i) => outShape[i]));
     const kSize = va.axes[r - 1].size;
     const bt = size(batch);
+    stats.matmulFlops += 2 * bt * size(m) * size(n) * kSize;
     const a3 = operand(va, batch, m, [r - 1], [bt, size(m), kSize]);
     const b3 = operand(vb, batch, [r - 1], n, [bt, kSize, size(n)]);
     let y = g.emit('MatMul', [a3, b3]); // [Bt, M, N]
