@@ -72,6 +72,24 @@ describe('jaxpr -> ONNX lowering', () => {
     assert.deepEqual(LOWERED_PRIMITIVES.filter((p) => !covered.has(p)), []);
   });
 
+  it('fuses softmax, RMSNorm and SiLU chains of a forward program into single ops, with the same numbers', async () => {
+    // RMSNorm exactly as model/layers.ts writes it
+    const rms = (x: Arr, scale: Arr) => x.ref.mul(np.reciprocal(np.sqrt(np.mean(np.square(x), -1, { keepdims: true }).add(1e-6)))).mul(scale);
+    const fn = (x: Arr, scale: Arr) => [nn.softmax(rms(x.ref, scale), -1), nn.silu(x)];
+    const stats = await agree(fn, [rand([2, 5, 8]), rand([8], { positive: true })]);
+    assert.deepEqual(stats.fused, { 'rms-norm': 1, softmax: 1, silu: 1 });
+    assert.equal(stats.ops.SimplifiedLayerNormalization, 1);
+    assert.equal(stats.ops.Softmax, 1);
+    assert.equal(stats.ops.Sigmoid, 1);
+    assert.equal(stats.ops.Exp ?? 0, 0, 'no exp left unfused');
+  });
+
+  it('leaves a chain unfused when the backward pass reads its intermediates', async () => {
+    const fn = (x: Arr) => [grad((y: Arr) => nn.softmax(nn.silu(y), -1).mul(np.arange(5).astype(np.float32)).sum())(x)];
+    const stats = await agree(fn, [rand([3, 5])], 1e-4);
+    assert.deepEqual(stats.fused, {});
+  });
+
   it('folds every weight gradient (broadcast and transposed views) into one MatMul', async () => {
     // the gradient of a linear layer wrt its weight and input: dots over reshape(transpose(broadcast(.)))
     const loss = (w: Arr, x: Arr, y: Arr) => np.square(np.matmul(x, w).sub(y)).sum();

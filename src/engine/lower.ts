@@ -9,6 +9,7 @@
  * graph runs slower than jax-js itself.
  */
 import { type Attr, type DType, type Initializer, type OnnxGraph, type OnnxNode, ONNX_DTYPES, type ValueInfo } from './onnx.ts';
+import { findFusions, type Fusion } from './fuse.ts';
 import { broadcastView, classifyDot, identityView, padView, reshapeView, sourceOrder, transposeView, type View } from './views.ts';
 
 /** An abstract value: shape and jax-js dtype name. */
@@ -28,7 +29,7 @@ export class EngineError extends Error {
 }
 
 /** What the lowering did, for tests and benchmarks. */
-export type LowerStats = { equations: number; nodes: number; dots: number; dotsAsMatMul: number; matmulFlops: number; ops: Record<string, number> };
+export type LowerStats = { equations: number; nodes: number; dots: number; dotsAsMatMul: number; matmulFlops: number; fused: Record<string, number>; ops: Record<string, number> };
 
 /** Options of `lowerJaxpr`. */
 export type LowerOptions = {
@@ -42,6 +43,8 @@ export type LowerOptions = {
   foldViews?: boolean;
   /** largest materialized broadcast (elements) allowed to feed a MatMul or an unfolded dot (default 2^20) */
   materializeLimit?: number;
+  /** emit softmax, RMSNorm and SiLU chains as fused ops where their intermediates are private (default true; fuse.ts) */
+  fuse?: boolean;
 };
 
 const isLit = (a: Atom): a is JLit => 'value' in a;
@@ -147,7 +150,7 @@ export function lowerJaxpr(jaxpr: FlatJaxpr, consts: { dtype: string; data: Arra
   const names = new Map<JVar, string>();
   const name = (v: JVar) => names.get(v) ?? `v${v.id}`;
   const atom = (a: Atom, dtype?: string) => (isLit(a) ? g.scalar(a.value, onnxDType(dtype ?? a.aval.dtype)) : name(a));
-  const stats: LowerStats = { equations: jaxpr.eqns.length, nodes: 0, dots: 0, dotsAsMatMul: 0, matmulFlops: 0, ops: {} };
+  const stats: LowerStats = { equations: jaxpr.eqns.length, nodes: 0, dots: 0, dotsAsMatMul: 0, matmulFlops: 0, fused: {}, ops: {} };
 
   const inputs: ValueInfo[] = [];
   jaxpr.inBinders.forEach((v, i) => {
@@ -258,11 +261,21 @@ export function lowerJaxpr(jaxpr: FlatJaxpr, consts: { dtype: string; data: Arra
     names.set(e.outBinders[0], g.reshape(y, outShape));
   };
 
+  const fusions: Map<JEqn, Fusion> = opts.fuse === false ? new Map() : findFusions(jaxpr.eqns, jaxpr.outs);
   jaxpr.eqns.forEach((e, index) => {
     g.current = index;
     const x = e.inputs[0];
-    // a reshape to the shape it already has is the same tensor
-    if (e.primitive === 'reshape' && x && !isLit(x) && sameShape(x.aval.shape, e.params.shape)) names.set(e.outBinders[0], name(x));
+    const fusion = fusions.get(e);
+    if (fusion?.root === e) {
+      stats.fused[fusion.kind] = (stats.fused[fusion.kind] ?? 0) + 1;
+      const made: string[] = [];
+      fusion.nodes.forEach((nd, k) => {
+        const ins = nd.inputs.map((a) => ('ref' in a ? made[a.ref] : atom(a)));
+        made.push(g.emit(nd.op, ins, [k === fusion.nodes.length - 1 ? name(e.outBinders[0]) : g.fresh()], nd.attrs));
+      });
+    } else if (fusion) {
+      // an intermediate of a fused chain: nothing to emit
+    } else if (e.primitive === 'reshape' && x && !isLit(x) && sameShape(x.aval.shape, e.params.shape)) names.set(e.outBinders[0], name(x)); // the same tensor
     else lowerEquation(g, e, { atom, name, lowerDot });
     for (const o of e.outBinders) g.shapes.set(name(o), o.aval.shape);
   });
