@@ -6,21 +6,21 @@
  * Resume is exact because nothing in a step depends on hidden state: the batch of step s is a
  * pure function of (seed, s) (the BatchSource contract) and the noise key of step s is derived
  * from (seed, s); the parameters and both experts' AdamW moments are restored from the checkpoint.
+ * The step itself runs on an engine (steppers.ts): ONNX Runtime by default, or jax-js; both compute
+ * the same math from the same noise and write the same checkpoint files.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { numpy as np, random, tree } from '@jax-js/jax';
+import { numpy as np, tree } from '@jax-js/jax';
 import {
   type Batch,
   decodeParams,
-  encodeParams,
   getConfig,
   initParams,
   lossAndGrad,
   type ModelConfig,
   type Params,
   type TauDistribution,
-  settle,
 } from '../model/index.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { UserError } from '../util/errors.ts';
