@@ -258,9 +258,19 @@ export function lowerJaxpr(jaxpr: FlatJaxpr, consts: { dtype: string; data: Arra
     const groups = [...batch, ...m, ...n];
     const perm = [...groups].sort((x, z) => x - z).map((ax) => groups.indexOf(ax));
     if (perm.some((p, i) => p !== i)) y = g.transpose(g.reshape(y, groups.map((i) => outShape[i])), perm);
-    names.set(e.outBinders[0], g.reshape(y, outShape));
+    const out = e.outBinders[0];
+    if (sameShape(g.shapes.get(y), outShape)) names.set(out, y);
+    else g.emit('Reshape', [y, g.ints(outShape)], [name(out)]);
   };
 
+  // outputs computed by an equation are written under their output name directly (no Identity copy)
+  const outName = (i: number) => opts.outputNames?.[i] ?? `out${i}`;
+  const claimed = new Set<JVar>();
+  jaxpr.outs.forEach((a, i) => {
+    if (isLit(a) || claimed.has(a) || !producer.has(a)) return;
+    claimed.add(a);
+    names.set(a, outName(i));
+  });
   const fusions: Map<JEqn, Fusion> = opts.fuse === false ? new Map() : findFusions(jaxpr.eqns, jaxpr.outs);
   jaxpr.eqns.forEach((e, index) => {
     g.current = index;
@@ -275,14 +285,15 @@ export function lowerJaxpr(jaxpr: FlatJaxpr, consts: { dtype: string; data: Arra
       });
     } else if (fusion) {
       // an intermediate of a fused chain: nothing to emit
-    } else if (e.primitive === 'reshape' && x && !isLit(x) && sameShape(x.aval.shape, e.params.shape)) names.set(e.outBinders[0], name(x)); // the same tensor
-    else lowerEquation(g, e, { atom, name, lowerDot });
+    } else if (['reshape', 'stop_gradient'].includes(e.primitive) && x && !isLit(x) && sameShape(x.aval.shape, e.outBinders[0].aval.shape) && !claimed.has(e.outBinders[0])) {
+      names.set(e.outBinders[0], name(x)); // the same tensor
+    } else lowerEquation(g, e, { atom, name, lowerDot });
     for (const o of e.outBinders) g.shapes.set(name(o), o.aval.shape);
   });
 
   const outputs: ValueInfo[] = jaxpr.outs.map((a, i) => {
-    const n = opts.outputNames?.[i] ?? `out${i}`;
-    g.emit('Identity', [atom(a)], [n]);
+    const n = outName(i);
+    if (atom(a) !== n) g.emit('Identity', [atom(a)], [n]);
     return { name: n, dtype: onnxDType(a.aval.dtype), dims: a.aval.shape };
   });
   const nodes = liveNodes(g.nodes, outputs.map((o) => o.name));
