@@ -211,7 +211,7 @@ export function register(program: Command): void {
     .command('shards')
     .argument('<mixture|dirs>', 'mixture JSON file, or dataset directories separated by commas (as `vlalab train --data`)')
     .description('write the exact training batches of a preset as raw-array shards, one set of files per data-parallel rank')
-    .option('--preset <name>', 'training preset: debug, quickstart, laptop, paper', 'quickstart')
+    .requiredOption('--preset <name>', 'training preset: debug, quickstart, laptop, paper (its steps x batch samples are written: ~25 KB each with two 64x64 views)')
     .requiredOption('--out <dir>', 'shard directory (index.json, config.json, policy.json, norm.json, rank-RRRRR/)')
     .option('--ranks <n>', 'data-parallel ranks N (divides the batch size)', '1')
     .option('--steps <n>', 'optimizer steps to write (default: the preset\'s)')
@@ -230,7 +230,8 @@ export function register(program: Command): void {
         getConfig(config.model);
         const r = await writeShards(config, await openTrainingData(spec), o.out, intOption('--ranks', o.ranks, 1));
         if (o.json) return printJson(r);
-        process.stdout.write(`wrote ${r.steps} steps x ${config.batchSize} samples for ${r.ranks} rank(s) to ${r.dir}: ${(r.bytes / 1e6).toFixed(1)} MB in ${r.seconds.toFixed(1)} s (${r.samplesPerSec.toFixed(0)} samples/s, ${r.mbPerSec.toFixed(1)} MB/s)\n`);
+        process.stdout.write(`wrote ${r.steps} steps x ${config.batchSize} samples for ${r.ranks} rank(s) to ${r.dir}: ${(r.bytes / 1e6).toFixed(1)} MB in ${r.seconds.toFixed(1)} s (${r.samplesPerSec.toFixed(0)} samples/s, ${r.mbPerSec.toFixed(1)} MB/s)\n`
+          + `train: PYTHONPATH=python torchrun --standalone --nproc_per_node ${r.ranks} -m vlalab_torch.train --shards ${r.dir} --out RUN (README: Training on a cluster)\n`);
       }),
     );
 }
