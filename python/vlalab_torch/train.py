@@ -7,8 +7,8 @@ Follows the recipe of the shards' resolved training config exactly as `vlalab tr
 batches (rank r reads its b = B / N rows of each step's global batch), the flow-matching loss normalized
 by the global mask count (so N ranks' mean gradient is that of the whole batch), AdamW per expert with
 global-norm clipping, the cosine schedule and the two-stage curriculum, the weights' moving average.
-Rank 0 writes RUN in vlalab's layout (run_dir.py): `vlalab eval --checkpoint RUN`, `vlalab serve RUN`,
-`vlalab export` and `vlalab train --resume` read it as their own. The noise x0 and flow times tau come
+Rank 0 writes RUN in vlalab's layout (run_dir.py): `vlalab eval --checkpoint RUN`, `vlalab serve
+--checkpoint RUN` and `vlalab train --resume` read it as their own. The noise x0 and flow times tau come
 from torch's generator (seeded by seed, step and rank), not jax-js's.
 """
 import argparse
