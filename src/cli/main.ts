@@ -17,6 +17,7 @@ import { register as registerCorpus } from './corpus.ts';
 import { register as registerBlind } from './blind.ts';
 import { register as registerModel } from './model.ts';
 import { register as registerExport } from './export.ts';
+import { register as registerShards } from './shards.ts';
 
 const COMMANDS: ((program: Command) => void)[] = [
   registerEmbodiments,
@@ -32,6 +33,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerBlind,
   registerModel,
   registerExport,
+  registerShards, // adds `data shards`: after registerData
 ];
 
 export function buildProgram(): Command {
