@@ -4,8 +4,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { numpy as np, random } from '@jax-js/jax';
-import { type ModelConfig, sampleTau, type TauDistribution } from '../../src/model/index.ts';
+import { random } from '@jax-js/jax';
+import { drawNoise, type ModelConfig, type TauDistribution } from '../../src/model/index.ts';
 
 /** Debian's interpreter (python3 on PATH may be another one without torch). */
 export const PYTHON = '/usr/bin/python3';
@@ -27,14 +27,7 @@ export function pythonEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv
   return { ...process.env, PYTHONPATH: PYTHON_DIR, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', OMP_WAIT_POLICY: 'PASSIVE', ...extra };
 }
 
-/**
- * The noise x0 [B, H, A] and flow times tau [B] that `lossAndGrad(c, params, batch, random.key(seed))`
- * draws: the same key split and draws as src/model/flow.ts (jax-js's threefry gives the same bits
- * eagerly as inside its jitted program).
- */
+/** The noise x0 [B, H, A] and flow times tau [B] that `lossAndGrad(c, params, batch, random.key(seed))` draws. */
 export async function flowDraws(c: ModelConfig, batch: number, seed: number, dist: TauDistribution = c.tauDistribution): Promise<{ x0: Float32Array; tau: Float32Array }> {
-  const [kNoise, kTau] = random.split(random.key(seed), 2);
-  const x0 = random.normal(kNoise, [batch, c.actionHorizon, c.actionDim]) as np.Array;
-  const tau = sampleTau(kTau, batch, dist);
-  return { x0: (await x0.data()) as Float32Array, tau: (await tau.data()) as Float32Array };
+  return drawNoise(c, batch, dist, random.key(seed));
 }
