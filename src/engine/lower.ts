@@ -251,10 +251,14 @@ export function lowerJaxpr(jaxpr: FlatJaxpr, consts: { dtype: string; data: Arra
     const kSize = va.axes[r - 1].size;
     const bt = size(batch);
     stats.matmulFlops += 2 * bt * size(m) * size(n) * kSize;
-    const a3 = operand(va, batch, m, [r - 1], [bt, size(m), kSize]);
+    // x [..., K] @ w [K, N] as it is: ONNX MatMul broadcasts a 2-D right operand over leading axes
+    const aSource = sourceOrder(va, [...m, r - 1]);
+    const aReal = va.sourceShape.flatMap((d, i) => (d > 1 ? [i] : []));
+    const aPlain = batch.length === 0 && aSource.length === aReal.length && aSource.every((ax, i) => ax === aReal[i]) && aReal.at(-1) === va.sourceShape.length - 1;
+    const a3 = aPlain ? name(va.source) : operand(va, batch, m, [r - 1], [bt, size(m), kSize]);
     const b3 = operand(vb, batch, [r - 1], n, [bt, kSize, size(n)]);
-    let y = g.emit('MatMul', [a3, b3]); // [Bt, M, N]
-    g.shapes.set(y, batch.length ? [bt, size(m), size(n)] : [size(m), size(n)]);
+    let y = g.emit('MatMul', [a3, b3]); // [Bt, M, N] (or [...M, N])
+    g.shapes.set(y, aPlain ? [...va.sourceShape.slice(0, -1), size(n)] : batch.length ? [bt, size(m), size(n)] : [size(m), size(n)]);
     const groups = [...batch, ...m, ...n];
     const perm = [...groups].sort((x, z) => x - z).map((ax) => groups.indexOf(ax));
     if (perm.some((p, i) => p !== i)) y = g.transpose(g.reshape(y, groups.map((i) => outShape[i])), perm);
