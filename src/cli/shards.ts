@@ -22,12 +22,12 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { BYTE_TOKENIZER, buildWordTokenizer, createLoader, type SampleBatch } from '../data/index.ts';
-import { getConfig, type ModelConfig } from '../model/index.ts';
-import { policyMeta, resolveTrainConfig, type TrainConfig } from '../training/index.ts';
+import type { SampleBatch } from '../data/index.ts';
+import { getConfig } from '../model/index.ts';
+import { resolveTrainConfig, type TrainConfig } from '../training/index.ts';
 import { UserError, writeFileAtomic } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson, readJsonFile } from './run.ts';
-import { openTrainingData, type TrainingData } from './train.ts';
+import { openTrainingData, type TrainingData, trainingLoader } from './train.ts';
 
 /** Version of the shard format written here. */
 export const SHARD_FORMAT_VERSION = 1;
@@ -57,27 +57,6 @@ export type ShardIndex = z.infer<typeof indexSchema>;
 
 /** [-1, 1] value of each byte, as the loader computes it. */
 const PIXEL = Float32Array.from({ length: 256 }, (_, v) => v / 127.5 - 1);
-
-/**
- * The model config, loader and policy metadata `vlalab train` builds for `config` on `data` (the same
- * steps as trainOnDatasets in train.ts, without a pretrained run's tokenizer).
- */
-function trainingLoader(config: TrainConfig, data: TrainingData) {
-  const { datasets } = data;
-  const tokenizer = config.tokenizer === 'words' ? buildWordTokenizer(datasets.flatMap((d) => d.tasks)) : BYTE_TOKENIZER;
-  const model: ModelConfig = { ...getConfig(config.model), vocabSize: tokenizer.vocabSize };
-  const loader = createLoader(datasets, {
-    frameStep: data.frameStep, weights: data.weights,
-    horizon: model.actionHorizon, mode: config.eefMode, normMode: config.normMode, batchSize: config.batchSize, seed: config.seed,
-    maxViews: model.maxViews, imageSize: model.imageSize, maxTokens: model.maxTokens, tokenizer, pState: config.pState, pView: config.pView,
-  });
-  const first = datasets[0];
-  const meta = policyMeta({
-    embodiment: first.embodiment.name, parameterization: config.eefMode, normMode: config.normMode, cameras: first.cameras,
-    executeSteps: config.executeSteps, norm: loader.norm[0], instruction: first.tasks[0], tokenizer: tokenizer.json,
-  });
-  return { model, loader, meta };
-}
 
 /** Bytes of one sample's pixels as u8; throws if a value is not a loader pixel (or 0 in an absent view). */
 function imagesToU8(images: Float32Array, imageMask: Float32Array, perView: number): Uint8Array {

@@ -27,8 +27,11 @@ export async function openTrainingData(spec: string): Promise<TrainingData> {
   return { datasets, frameStep: datasets.map(() => 1), weights: datasets.map(() => 1) };
 }
 
-/** Trains `config` on `datasets` into run directory `out`; the checkpoints can act (policy.json). */
-export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; quiet?: boolean; initFrom?: string; engine?: EngineName } = {}): Promise<TrainResult> {
+/**
+ * The model config (with the tokenizer's vocabulary), the loader and the policy metadata a run of
+ * `config` on `data` trains with; a fine-tuning run (`initFrom`) keeps the pretrained run's tokenizer.
+ */
+export function trainingLoader(config: TrainConfig, data: TrainingData, opts: { initFrom?: string } = {}) {
   const datasets = data.datasets;
   // fine-tuning keeps the pretrained run's tokenizer (its embeddings were learnt for those ids); else
   // the word list comes from the data, so a resumed run rebuilds the same one
@@ -45,6 +48,12 @@ export async function trainOnDatasets(config: TrainConfig, data: TrainingData, o
     embodiment: first.embodiment.name, parameterization: config.eefMode, normMode: config.normMode, cameras: first.cameras,
     executeSteps: config.executeSteps, norm: loader.norm[0], instruction: first.tasks[0], tokenizer: tokenizer.json,
   });
+  return { model, loader, meta };
+}
+
+/** Trains `config` on `datasets` into run directory `out`; the checkpoints can act (policy.json). */
+export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; quiet?: boolean; initFrom?: string; engine?: EngineName } = {}): Promise<TrainResult> {
+  const { model, loader, meta } = trainingLoader(config, data, opts);
   ensureDir(out);
   return train({
     config, data: loader, run: new RunDir(out), resume: opts.resume, quiet: opts.quiet, initFrom: opts.initFrom, modelConfig: model, engine: opts.engine,
