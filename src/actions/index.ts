@@ -25,6 +25,7 @@ export {
   stateToUnified,
 } from './embodiment.ts';
 export { embodimentForRobotType, embodimentNames, getEmbodiment } from './registry.ts';
+export { isEmbodimentFile, loadEmbodimentFile, resolveEmbodiment } from './spec-file.ts';
 export {
   type EefMode,
   EEF_MODES,

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { checkMixturePaths, computeStats, type DatasetInfo, MixtureIndex, openDataset, parseMixture } from '../data/index.ts';
+import { checkMixturePaths, computeStats, type DatasetInfo, inspectDataset, MixtureIndex, openDataset, parseMixture } from '../data/index.ts';
+import { datasetInfo, formatInfo } from './data-info.ts';
 import { barChartSvg, UserError, writeFileAtomic } from '../util/index.ts';
 import { action, printJson, readJsonFile } from './run.ts';
 
@@ -29,31 +30,32 @@ export function register(program: Command): void {
   data
     .command('info')
     .argument('<dir>', 'dataset directory')
-    .description('summary of a dataset: version, embodiment, episodes, frames, tasks, cameras')
-    .option('--embodiment <name>', 'embodiment when robot_type is not registered')
+    .description('describe any LeRobot dataset (v3.0, v2.1): version, robot_type, episodes, frames, tasks, features, cameras, problems')
+    .option('--embodiment <name|file.json>', 'also check the mapping of a registered embodiment or a spec file')
     .option('--json', 'print JSON')
     .action(
       action(async (dir: string, o: { embodiment?: string; json?: boolean }) => {
-        const ds = await openDataset(dir, { embodiment: o.embodiment });
-        const lengths = ds.episodes.map((e) => e.length);
-        const out = {
-          dir, codebase_version: ds.info.codebase_version, robot_type: ds.info.robot_type, embodiment: ds.embodiment.name, fps: ds.info.fps,
-          episodes: ds.episodes.length, frames: ds.numFrames, tasks: ds.tasks, cameras: ds.cameras, image_size: ds.imageSize,
-          episode_length: { min: Math.min(...lengths), mean: lengths.reduce((a, b) => a + b, 0) / lengths.length, max: Math.max(...lengths) },
-          state_names: ds.embodiment.stateNames, action_names: ds.embodiment.actionNames,
-          features: Object.fromEntries(Object.entries(ds.info.features).map(([k, f]) => {
-            const codec = (f as { info?: Record<string, unknown> }).info?.['video.codec'];
-            return [k, { dtype: f.dtype, shape: f.shape, ...(typeof codec === 'string' ? { codec } : {}) }];
-          })),
-        };
+        const out = await datasetInfo(dir, o.embodiment);
         if (o.json) return printJson(out);
-        process.stdout.write([
-          `${dir}: LeRobot ${out.codebase_version}, robot_type ${out.robot_type} -> embodiment ${out.embodiment}, ${out.fps} fps`,
-          `  ${out.episodes} episodes, ${out.frames} frames (episode length ${out.episode_length.min}..${out.episode_length.max}, mean ${out.episode_length.mean.toFixed(1)})`,
-          `  cameras: ${out.cameras.join(', ')} (${out.image_size}x${out.image_size})`,
-          `  tasks (${out.tasks.length}): ${out.tasks.slice(0, 5).map((t) => `"${t}"`).join(', ')}${out.tasks.length > 5 ? ', ...' : ''}`,
-          `  features: ${Object.entries(out.features).map(([k, f]) => `${k} ${f.dtype}[${f.shape.join(', ')}]${'codec' in f ? ` (${f.codec})` : ''}`).join('; ')}`,
-        ].join('\n') + '\n');
+        process.stdout.write(formatInfo(out));
+      }),
+    );
+
+  data
+    .command('validate')
+    .argument('<dir>', 'dataset directory')
+    .description('list every problem of a dataset with its file (missing files, totals that disagree, misplaced videos); exits 1 when there is one')
+    .option('--json', 'print JSON {"problems": [{"file", "message"}]}')
+    .action(
+      action(async (dir: string, o: { json?: boolean }) => {
+        const r = await inspectDataset(dir);
+        if (o.json) printJson({ dir, codebase_version: r.codebase_version, problems: r.problems });
+        else if (r.problems.length) process.stdout.write(r.problems.map((p) => `${p.file}: ${p.message}\n`).join(''));
+        else process.stdout.write(`${dir}: no problems (LeRobot ${r.codebase_version}, ${r.episodes.length} episodes, ${r.frames} frames)\n`);
+        if (r.problems.length) {
+          process.stderr.write(`vlalab: ${dir}: ${r.problems.length} problem${r.problems.length > 1 ? 's' : ''}\n`);
+          process.exitCode = 1;
+        }
       }),
     );
 
@@ -61,7 +63,7 @@ export function register(program: Command): void {
     .command('stats')
     .argument('<dir>', 'dataset directory')
     .description('per-dimension statistics of state and action (recomputed from the frames)')
-    .option('--embodiment <name>', 'embodiment when robot_type is not registered')
+    .option('--embodiment <name|file.json>', 'embodiment (a name or a spec file) when robot_type is not registered')
     .option('--write', 'also write them to meta/stats.json')
     .option('--json', 'print JSON')
     .action(
