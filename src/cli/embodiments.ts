@@ -1,6 +1,7 @@
 /** `vlalab embodiments`: the registered robots, their slot maps and masks. */
 import type { Command } from 'commander';
-import { type Embodiment, embodimentNames, getEmbodiment, SLOTS, slot, UNIFIED_DIM } from '../actions/index.ts';
+import { type Embodiment, embodimentNames, getEmbodiment, resolveEmbodiment, SLOTS, slot, UNIFIED_DIM } from '../actions/index.ts';
+import { checkEmbodiment, type EmbodimentCheck, type SlotCheck } from '../data/index.ts';
 import { action, printJson } from './run.ts';
 
 function describe(e: Embodiment) {
@@ -24,8 +25,41 @@ function maskRow(mask: Float32Array): string {
   return SLOTS.map((s) => Array.from(mask.subarray(s.offset, s.offset + s.dims), (m) => (m ? '#' : '.')).join('')).join('|');
 }
 
+/** "state[0..6]" for consecutive columns of one feature, else the columns listed. */
+function columnsText(cols: string[]): string {
+  const parsed = cols.map((c) => /^(.*)\[(\d+)\]$/.exec(c)!);
+  const same = parsed.every((m) => m[1] === parsed[0][1]);
+  const run = same && parsed.every((m, i) => Number(m[2]) === Number(parsed[0][2]) + i);
+  if (run && cols.length > 1) return `${parsed[0][1]}[${parsed[0][2]}..${parsed[parsed.length - 1][2]}]`;
+  return same ? `${parsed[0][1]}[${parsed.map((m) => m[2]).join(',')}]` : cols.join(' ');
+}
+
+/** The text report of `vlalab embodiments check`. */
+export function formatCheck(c: EmbodimentCheck): string {
+  const lines = [`${c.embodiment}${c.file ? ` (${c.file})` : ''} on ${c.dataset}: ${c.episodes} episodes, ${c.frames} frames`];
+  const table = (which: 'state' | 'action', rows: SlotCheck[], mask: number[]) => {
+    lines.push(`${which}:`, `  ${'slot'.padEnd(18)} ${'unified'.padEnd(8)} ${'<- dataset'.padEnd(22)} ${'names'.padEnd(40)} ${'control'.padEnd(16)} ${'min'.padStart(9)} ${'max'.padStart(9)}`);
+    for (const r of rows) {
+      const s = slot(r.slot);
+      const part = r.unified[1] - r.unified[0] < s.dims || r.unified[0] > s.offset ? `${r.slot}[${r.unified[0] - s.offset}:${r.unified[1] - s.offset}]` : r.slot;
+      const names = r.names.length > 2 ? `${r.names[0]} .. ${r.names[r.names.length - 1]}` : r.names.join(', ');
+      lines.push(`  ${part.padEnd(18)} ${`${r.unified[0]}..${r.unified[1] - 1}`.padEnd(8)} ${columnsText(r.columns).padEnd(22)} ${names.padEnd(40)} ${r.control.padEnd(16)} ${Math.min(...r.min).toFixed(4).padStart(9)} ${Math.max(...r.max).toFixed(4).padStart(9)}`);
+    }
+    lines.push(`  mask ${maskRow(Float32Array.from(mask))}  (${mask.reduce((a, b) => a + b, 0)} of ${UNIFIED_DIM} dims)`);
+  };
+  table('state', c.state, c.stateMask);
+  table('action', c.action, c.actionMask);
+  lines.push(`cameras: ${c.cameras.map((x) => `${x.name} <- ${x.feature} (${x.dtype} ${x.width}x${x.height})`).join(', ') || 'none'}; each is resized to the model's image size`);
+  for (const which of ['state', 'action'] as const) {
+    const u = c.unmapped[which];
+    if (u.length) lines.push(`${which} dims read by no slot (${u.length}): ${u.slice(0, 6).join(', ')}${u.length > 6 ? ', ...' : ''}`);
+  }
+  for (const w of c.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n') + '\n';
+}
+
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('embodiments')
     .description('list the registered embodiments with their slot maps and masks')
     .option('--json', 'print JSON instead of a table')
@@ -45,6 +79,19 @@ export function register(program: Command): void {
           lines.push('');
         }
         process.stdout.write(`${lines.join('\n')}`);
+      }),
+    );
+  cmd
+    .command('check')
+    .argument('<spec>', 'embodiment spec file (JSON, the registry\'s schema) or a registered name')
+    .argument('<dir>', 'LeRobot dataset directory')
+    .description('apply an embodiment to a dataset: the slot map, masks, per-slot value ranges and what looks wrong')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (spec: string, dir: string, o: { json?: boolean }) => {
+        const c = await checkEmbodiment(resolveEmbodiment(spec), dir);
+        if (o.json) return printJson(c);
+        process.stdout.write(formatCheck(c));
       }),
     );
 }

@@ -10,3 +10,4 @@ export {
   BYTE_TOKENIZER, buildWordTokenizer, detokenize, padTokens, tokenize, tokenizePadded, TOKENIZER_JSON, tokenizerFromJson, TOKENS, type Tokenizer, wordTokenizer,
 } from './tokenizer.ts';
 export { type IndexedDataset, type Mixture, type MixtureDraw, type MixtureEntry, MixtureIndex, checkMixturePaths, mixtureSchema, parseMixture } from './mixture.ts';
+export { checkEmbodiment, type EmbodimentCheck, type SlotCheck } from './embodiment-check.ts';
