@@ -73,6 +73,11 @@ export function resolveFeatureMap(e: Embodiment, features: Record<string, Featur
     const dimNames = featureDimNames(f);
     // without dims, names that are all dim names of the feature are looked up by name
     const byName = !b.dims && dimNames !== null && b.names.every((n) => dimNames.includes(n));
+    // some names but not all: a typo, not a positional mapping
+    const stray = !b.dims && dimNames !== null && !byName && b.names.some((n) => dimNames.includes(n)) ? b.names.findIndex((n) => !dimNames.includes(n)) : -1;
+    if (stray >= 0) {
+      throw new UserError(`${src}: field "${field}.names.${stray}": "${b.names[stray]}" is not a dim name of feature "${key}" while the binding's other names are; fix it, or give "dims" (indices or dim names)`);
+    }
     b.names.forEach((name, k) => {
       let dim: number;
       const d = b.dims?.[k];
