@@ -88,9 +88,10 @@ export function register(program: Command): void {
     .description('apply an embodiment to a dataset: the slot map, masks, per-slot value ranges and what looks wrong')
     .option('--json', 'print JSON')
     .action(
-      action(async (spec: string, dir: string, o: { json?: boolean }) => {
+      action(async (spec: string, dir: string, o: { json?: boolean }, self: Command) => {
         const c = await checkEmbodiment(resolveEmbodiment(spec), dir);
-        if (o.json) return printJson(c);
+        // `embodiments` has a --json of its own, which takes the flag first
+        if (o.json || self.parent?.opts().json) return printJson(c);
         process.stdout.write(formatCheck(c));
       }),
     );

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runCli } from '../helpers/cli.ts';
+
+const FIX = join(import.meta.dirname, '..', '..', 'src', 'data', 'fixtures');
+const V30 = join(FIX, 'community-v30');
+const V21 = join(FIX, 'community-v21');
+const SPEC = join(FIX, 'acme-dexbot.json');
+const hasFfmpeg = !spawnSync(process.env.VLALAB_FFMPEG || 'ffmpeg', ['-version'], { stdio: 'ignore' }).error;
+
+describe('vlalab with a community dataset (bring your own robot)', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'vlalab-cli-community-'));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('data info describes it with no embodiment; with the spec file it shows the mapping', () => {
+    const r = runCli(['data', 'info', V30, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const i = JSON.parse(r.stdout);
+    assert.equal(i.embodiment, null);
+    assert.deepEqual([i.codebase_version, i.robot_type, i.fps, i.episodes, i.frames], ['v3.0', 'acme_dexbot', 15, 3, 18]);
+    assert.deepEqual(i.cameras, ['cam_high', 'cam_left_wrist']);
+    assert.equal(i.features.actions.names.length, 34);
+    assert.equal(i.features['observation.images.cam_high'].codec, 'h264');
+    assert.equal(i.missing_videos.length, 1);
+    const text = runCli(['data', 'info', V30]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /robot_type acme_dexbot -> no embodiment \(map it with --embodiment FILE\.json/);
+    assert.match(text.stdout, /cam_left_wrist +video 32x24 .*3 mp4 files, 1 missing, 2 outside video_path's folder/);
+    const mapped = JSON.parse(runCli(['data', 'info', V21, '--embodiment', SPEC, '--json']).stdout);
+    assert.equal(mapped.embodiment, 'acme_dexbot');
+    assert.equal(mapped.state_columns[17], 'state[17]');
+  });
+
+  it('data validate lists each problem with its file and exits 1; a sound dataset exits 0', () => {
+    const r = runCli(['data', 'validate', V21]);
+    assert.equal(r.status, 1);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 6);
+    assert.ok(lines.some((l) => l.startsWith(join(V21, 'videos/chunk-000/observation.images.cam_left_wrist/episode_000001.mp4: is missing'))), r.stdout);
+    assert.match(r.stderr, /6 problems/);
+    const ok = runCli(['data', 'validate', join(FIX, 'v21-so100')]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /no problems \(LeRobot v2\.1, 2 episodes, 9 frames\)/);
+  });
+
+  it('embodiments check prints the slot map, masks and value ranges; a bad spec names the field', () => {
+    const r = runCli(['embodiments', 'check', SPEC, V30]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /joint\.right +12\.\.18 +state\[17\.\.23\] +right_arm_joint_0 \.\. right_arm_joint_6 +joint-position +0\.1700 +2\.8300/);
+    assert.match(r.stdout, /mask \.\.\.\.\.\.\|\.\.\.\.\.\.\|#######\|#######\|\.\|\.\|##########\.\.\|##########\.\.\|\.\.\.\.\.\.\.\. +\(34 of 60 dims\)/);
+    const json = JSON.parse(runCli(['embodiments', 'check', SPEC, V30, '--json']).stdout);
+    assert.equal(json.action.length, 4);
+    const bad = runCli(['embodiments', 'check', join(FIX, 'v21-so100', 'meta', 'info.json'), V30]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^vlalab: error: embodiment spec .*info\.json: field "name": /);
+  });
+
+  it('train --preset debug on it: one-line error naming the missing file, then a few steps with --skip-missing', { skip: hasFfmpeg ? false : 'ffmpeg is not installed' }, () => {
+    const out = join(tmp, 'run');
+    const args = ['train', '--preset', 'debug', '--data', V30, '--embodiment', SPEC, '--out', out, '--steps', '2', '--json'];
+    const refused = runCli(args);
+    assert.equal(refused.status, 1);
+    assert.equal(refused.stderr.trim().split('\n').length, 1);
+    assert.match(refused.stderr, /videos\/observation\.images\.cam_left_wrist\/chunk-000\/file-001\.mp4 missing \(episode 1\).*--skip-missing/);
+    const r = runCli([...args, '--skip-missing'], { timeoutMs: 180_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr.match(/skipping 1 episode whose video is missing: 1 /g)?.length, 1, r.stderr);
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.steps, 2);
+    assert.ok(Number.isFinite(summary.final_loss));
+    const policy = JSON.parse(readFileSync(join(summary.checkpoint, 'policy.json'), 'utf8'));
+    assert.equal(policy.embodiment, 'acme_dexbot');
+    assert.deepEqual(policy.cameras, ['cam_high', 'cam_left_wrist']);
+    assert.equal(policy.embodimentSpec.stateFeature, 'state', 'the spec travels with the checkpoint');
+    assert.ok(existsSync(join(out, 'metrics.jsonl')));
+  });
+});
