@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { checkMixturePaths, computeStats, type DatasetInfo, inspectDataset, MixtureIndex, openDataset, parseMixture } from '../data/index.ts';
+import { checkMixturePaths, computeStats, convertToV30, type DatasetInfo, inspectDataset, MixtureIndex, openDataset, parseMixture } from '../data/index.ts';
 import { datasetInfo, formatInfo } from './data-info.ts';
 import { barChartSvg, UserError, writeFileAtomic } from '../util/index.ts';
 import { action, printJson, readJsonFile } from './run.ts';
@@ -56,6 +56,23 @@ export function register(program: Command): void {
           process.stderr.write(`vlalab: ${dir}: ${r.problems.length} problem${r.problems.length > 1 ? 's' : ''}\n`);
           process.exitCode = 1;
         }
+      }),
+    );
+
+  data
+    .command('convert')
+    .argument('<dir>', 'LeRobot v2.1 dataset directory')
+    .description('convert a LeRobot v2.1 dataset to v3.0 (same frames, tasks, stats and videos)')
+    .requiredOption('--to <version>', 'target version: v3.0')
+    .requiredOption('--out <dir>', 'directory of the new dataset')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (dir: string, o: { to: string; out: string; json?: boolean }) => {
+        if (o.to !== 'v3.0') throw new UserError(`--to ${o.to}: vlalab converts to v3.0 only (from v2.1)`);
+        const r = await convertToV30(dir, o.out);
+        if (o.json) return printJson(r);
+        process.stdout.write(`${o.out}: LeRobot v3.0, ${r.episodes} episodes, ${r.frames} frames in ${r.dataFiles} data file${r.dataFiles > 1 ? 's' : ''}, ${r.videos} videos copied, stats ${r.stats}\n`);
+        if (r.missingVideos.length) process.stderr.write(`vlalab: ${r.missingVideos.length} video file${r.missingVideos.length > 1 ? 's were' : ' was'} missing in ${dir} and not copied: ${r.missingVideos.slice(0, 3).join(', ')}${r.missingVideos.length > 3 ? ', ...' : ''}\n`);
       }),
     );
 

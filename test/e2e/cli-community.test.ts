@@ -59,6 +59,18 @@ describe('vlalab with a community dataset (bring your own robot)', () => {
     assert.match(bad.stderr, /^vlalab: error: embodiment spec .*info\.json: field "name": /);
   });
 
+  it('data convert --to v3.0 writes a v3.0 twin and says which mp4 it could not copy', () => {
+    const out = join(tmp, 'converted');
+    const r = runCli(['data', 'convert', V21, '--to', 'v3.0', '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /LeRobot v3\.0, 3 episodes, 18 frames in 1 data file, 5 videos copied, stats computed/);
+    assert.match(r.stderr, /1 video file was missing in .* and not copied: videos\/chunk-000\/observation\.images\.cam_left_wrist\/episode_000001\.mp4/);
+    assert.equal(JSON.parse(runCli(['data', 'info', out, '--json']).stdout).codebase_version, 'v3.0');
+    const bad = runCli(['data', 'convert', V21, '--to', 'v2.1', '--out', join(tmp, 'x')]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--to v2\.1: vlalab converts to v3\.0 only/);
+  });
+
   it('train --preset debug on it: one-line error naming the missing file, then a few steps with --skip-missing', { skip: hasFfmpeg ? false : 'ffmpeg is not installed' }, () => {
     const out = join(tmp, 'run');
     const args = ['train', '--preset', 'debug', '--data', V30, '--embodiment', SPEC, '--out', out, '--steps', '2', '--json'];
