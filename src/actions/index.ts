@@ -44,3 +44,5 @@ export {
   featureStatsSchema,
   makeNormalizer,
 } from './normalization.ts';
+export { type ExternalLayout, type ExternalLayoutName, type MaskedVector, EXTERNAL_LAYOUTS, convertChunk, externalLayout, fromExternal, toExternal } from './external-layouts.ts';
+export { type Modality, type SpecFromModality, embodimentFromModality, modalityFromEmbodiment, modalitySchema, parseModality } from './gr00t.ts';

@@ -1,8 +1,13 @@
 /** `vlalab embodiments`: the registered robots, their slot maps and masks. */
 import type { Command } from 'commander';
-import { type Embodiment, embodimentNames, getEmbodiment, resolveEmbodiment, SLOTS, slot, UNIFIED_DIM } from '../actions/index.ts';
-import { checkEmbodiment, type EmbodimentCheck, type SlotCheck } from '../data/index.ts';
-import { action, printJson } from './run.ts';
+import { join } from 'node:path';
+import {
+  defineEmbodiment, type Embodiment, embodimentFromModality, embodimentNames, getEmbodiment, modalityFromEmbodiment, parseModality, resolveEmbodiment, SLOTS, slot,
+  UNIFIED_DIM,
+} from '../actions/index.ts';
+import { checkEmbodiment, type DatasetInfo, type EmbodimentCheck, resolveFeatureMap, type SlotCheck } from '../data/index.ts';
+import { writeFileAtomic } from '../util/index.ts';
+import { action, printJson, readJsonFile } from './run.ts';
 
 function describe(e: Embodiment) {
   const bindings = (which: 'state' | 'action') =>
@@ -93,6 +98,45 @@ export function register(program: Command): void {
         // `embodiments` has a --json of its own, which takes the flag first
         if (o.json || self.parent?.opts().json) return printJson(c);
         process.stdout.write(formatCheck(c));
+      }),
+    );
+  cmd
+    .command('to-gr00t')
+    .argument('<spec>', 'embodiment spec file or registered name')
+    .description('write the GR00T meta/modality.json of an embodiment (slices of observation.state and action, video keys)')
+    .option('--data <dir>', 'a dataset the spec reads, for the positions of its own columns')
+    .option('--out <file>', 'write it here instead of printing it')
+    .action(
+      action((spec: string, o: { data?: string; out?: string }) => {
+        const e = resolveEmbodiment(spec);
+        let columns;
+        if (o.data) {
+          const infoFile = join(o.data, 'meta', 'info.json');
+          const info = readJsonFile(infoFile) as DatasetInfo;
+          columns = { state: resolveFeatureMap(e, info.features ?? {}, 'state', infoFile), action: resolveFeatureMap(e, info.features ?? {}, 'action', infoFile) };
+        }
+        const text = JSON.stringify(modalityFromEmbodiment(e, columns), null, 4) + '\n';
+        if (o.out) writeFileAtomic(o.out, text);
+        else process.stdout.write(text);
+      }),
+    );
+  cmd
+    .command('from-gr00t')
+    .argument('<modality>', "a GR00T dataset's meta/modality.json")
+    .description('an embodiment spec file from a GR00T modality.json (slots placed by slice names; check it with `embodiments check`)')
+    .requiredOption('--name <name>', 'name of the new embodiment (a-z, 0-9, _ and -)')
+    .option('--robot-type <type>', 'its LeRobot robot_type (default: the name)')
+    .option('--fps <n>', 'control rate in Hz', '30')
+    .requiredOption('--out <file>', 'spec file to write')
+    .action(
+      action((file: string, o: { name: string; robotType?: string; fps: string; out: string }) => {
+        const r = embodimentFromModality(parseModality(readJsonFile(file), file), { name: o.name, robotType: o.robotType, fps: Number(o.fps) });
+        defineEmbodiment(r.spec, `the spec made from ${file}`); // refuse to write one that would not load
+        writeFileAtomic(o.out, JSON.stringify(r.spec, null, 2) + '\n');
+        const e = defineEmbodiment(r.spec);
+        process.stdout.write(`${o.out}: embodiment ${o.name}, state ${e.stateNames.length} dims in ${e.spec.state.map((b) => b.slot).join(', ')}; action ${e.actionNames.length} dims in ${e.spec.action.map((b) => b.slot).join(', ')}\n`);
+        for (const u of r.unmapped) process.stdout.write(`not placed: ${u}\n`);
+        for (const w of r.warnings) process.stdout.write(`warning: ${w}\n`);
       }),
     );
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -69,6 +69,34 @@ describe('vlalab with a community dataset (bring your own robot)', () => {
     const bad = runCli(['data', 'convert', V21, '--to', 'v2.1', '--out', join(tmp, 'x')]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /--to v2\.1: vlalab converts to v3\.0 only/);
+  });
+
+  it('actions convert moves a chunk and its mask between layouts; embodiments to-gr00t / from-gr00t round-trip the spec', () => {
+    const v = new Array(60).fill(0);
+    const m = new Array(60).fill(0);
+    [0.1, 0.2, 0.3, 0, 0, Math.PI / 2].forEach((x, i) => { v[i] = x; m[i] = 1; });
+    const input = join(tmp, 'chunk.json');
+    writeFileSync(input, JSON.stringify({ chunk: [v, v], mask: m }));
+    const r = runCli(['actions', 'convert', '--from', 'vlalab', '--to', 'rdt128', '--input', input, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.chunk.length, 2);
+    assert.deepEqual(out.chunk[0].slice(30, 39).map((x: number) => Math.round(x * 1e9) / 1e9), [0.1, 0.2, 0.3, 0, 1, 0, -1, 0, 0]);
+    const text = runCli(['actions', 'convert', '--from', 'vlalab', '--to', 'rdt128', '--input', input]);
+    assert.match(text.stdout, /rdt128 chunk \[2 x 128\], dims used: 30-38/);
+    const bad = runCli(['actions', 'convert', '--from', 'rdt128', '--to', 'vlalab', '--input', input]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /rdt128 vector has 60 values; it needs 128/);
+    const modality = join(tmp, 'modality.json');
+    assert.equal(runCli(['embodiments', 'to-gr00t', SPEC, '--data', V30, '--out', modality]).status, 0);
+    assert.deepEqual(JSON.parse(readFileSync(modality, 'utf8')).state.joint_right, { start: 17, end: 24, original_key: 'state' });
+    const back = runCli(['embodiments', 'from-gr00t', modality, '--name', 'acme2', '--fps', '15', '--out', join(tmp, 'acme2.json')]);
+    assert.equal(back.status, 0, back.stderr);
+    assert.match(back.stdout, /state 34 dims in joint\.left, hand\.left, joint\.right, hand\.right/);
+    const check = JSON.parse(runCli(['embodiments', 'check', join(tmp, 'acme2.json'), V30, '--json']).stdout);
+    const orig = JSON.parse(runCli(['embodiments', 'check', SPEC, V30, '--json']).stdout);
+    assert.deepEqual(check.state.map((x: { columns: string[] }) => x.columns), orig.state.map((x: { columns: string[] }) => x.columns));
+    assert.deepEqual(check.actionMask, orig.actionMask);
   });
 
   it('train --preset debug on it: one-line error naming the missing file, then a few steps with --skip-missing', { skip: hasFfmpeg ? false : 'ffmpeg is not installed' }, () => {
