@@ -1,8 +1,8 @@
 /** `vlalab data ...`: inspect LeRobot datasets and dataset mixtures. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { checkMixturePaths, computeStats, convertToV30, type DatasetInfo, inspectDataset, MixtureIndex, openDataset, parseMixture } from '../data/index.ts';
+import { checkMixturePaths, computeStats, convertToV30, type DatasetInfo, type FullStats, inspectDataset, MixtureIndex, openDataset, parseMixture, resolveFeatureMap } from '../data/index.ts';
 import { datasetInfo, formatInfo } from './data-info.ts';
 import { barChartSvg, UserError, writeFileAtomic } from '../util/index.ts';
 import { action, printJson, readJsonFile } from './run.ts';
@@ -85,23 +85,34 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (dir: string, o: { embodiment?: string; write?: boolean; json?: boolean }) => {
-        const ds = await openDataset(dir, { embodiment: o.embodiment });
+        const ds = await openDataset(dir, { embodiment: o.embodiment, images: false });
         const e = ds.embodiment;
-        const stats = {
-          'observation.state': computeStats(ds.state, ds.numFrames, e.stateNames.length),
-          action: computeStats(ds.action, ds.numFrames, e.actionNames.length),
+        // each vector is stored under its dataset feature when the embodiment reads that feature whole, in order
+        const keyOf = (which: 'state' | 'action') => {
+          const map = resolveFeatureMap(e, ds.info.features, which, dir);
+          const f = map[0].feature;
+          return map.every((m, i) => m.feature === f && m.dim === i) && ds.info.features[f].shape[0] === map.length ? f : undefined;
+        };
+        const keys = { state: keyOf('state'), action: keyOf('action') };
+        const stateKey = keys.state ?? 'state (in the embodiment\'s order)';
+        const actionKey = keys.action ?? 'action (in the embodiment\'s order)';
+        const stats: Record<string, FullStats> = {
+          [stateKey]: computeStats(ds.state, ds.numFrames, e.stateNames.length),
+          [actionKey]: computeStats(ds.action, ds.numFrames, e.actionNames.length),
         };
         if (o.write) {
+          if (!keys.state || !keys.action) throw new UserError(`${dir}: --write stores stats per dataset feature, but embodiment ${e.name} picks dims from ${!keys.state ? 'the state' : 'the action'} feature(s); drop --write, or compute them with a spec that reads each feature whole`);
           const file = join(dir, 'meta', 'stats.json');
-          const old = JSON.parse(readFileSync(file, 'utf8').trim() || '{}') as Record<string, unknown>;
+          const old = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8').trim() || '{}') as Record<string, unknown> : {};
           writeFileAtomic(file, JSON.stringify({ ...old, ...stats }, null, 2) + '\n');
         }
         if (o.json) return printJson(stats);
         const lines: string[] = [];
-        for (const [feature, names] of [['observation.state', e.stateNames], ['action', e.actionNames]] as const) {
+        for (const [feature, names] of [[stateKey, e.stateNames], [actionKey, e.actionNames]] as const) {
           const s = stats[feature];
-          lines.push(`${feature} (${ds.numFrames} frames)`, `  ${'dim'.padEnd(16)} ${['mean', 'std', 'q01', 'q50', 'q99'].map((h) => h.padStart(9)).join(' ')}`);
-          names.forEach((n, i) => lines.push(`  ${n.padEnd(16)} ${[s.mean[i], s.std[i], s.q01[i], s.q50[i], s.q99[i]].map((v) => v.toFixed(4).padStart(9)).join(' ')}`));
+          const w = Math.max(16, ...names.map((n) => n.length));
+          lines.push(`${feature} (${ds.numFrames} frames)`, `  ${'dim'.padEnd(w)} ${['mean', 'std', 'q01', 'q50', 'q99'].map((h) => h.padStart(9)).join(' ')}`);
+          names.forEach((n, i) => lines.push(`  ${n.padEnd(w)} ${[s.mean[i], s.std[i], s.q01[i], s.q50[i], s.q99[i]].map((v) => v.toFixed(4).padStart(9)).join(' ')}`));
         }
         process.stdout.write(lines.join('\n') + '\n');
       }),
