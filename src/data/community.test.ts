@@ -9,7 +9,7 @@ import { UserError } from '../util/index.ts';
 import {
   COMMUNITY_CAMERAS, COMMUNITY_EPISODE_TASK, COMMUNITY_LENGTHS, COMMUNITY_NAMES, COMMUNITY_RGB, COMMUNITY_TASKS, communityState,
 } from './fixtures/make-community.ts';
-import { checkEmbodiment, createLoader, inspectDataset, locateVideo, openDataset, resolveFeatureMap } from './index.ts';
+import { checkEmbodiment, createLoader, inspectDataset, locateVideo, openDataset, parseMixture, resolveFeatureMap } from './index.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 const V30 = join(FIX, 'community-v30');
@@ -161,6 +161,13 @@ describe('embodiment spec files', () => {
     await rejectsWith(openDataset(V30, { embodiment: join(tmp, 'absent.json') }), /embodiment spec .*absent\.json cannot be read \(no such file\)/);
     writeFileSync(join(tmp, 'bad.json'), '{"name": ');
     await rejectsWith(openDataset(V30, { embodiment: join(tmp, 'bad.json') }), /embodiment spec .*bad\.json is not valid JSON/);
+  });
+
+  it('a mixture entry\'s embodiment may be a spec file, relative to the mixture', async () => {
+    const m = parseMixture({ datasets: [{ path: 'community-v30', embodiment: 'acme-dexbot.json' }, { path: 'v21-so100', embodiment: 'so5' }] }, join(FIX, 'mix.json'));
+    assert.deepEqual(m.datasets.map((d) => d.embodiment), [SPEC_FILE, 'so5']);
+    const ds = await openDataset(m.datasets[0].path, { embodiment: m.datasets[0].embodiment, images: false });
+    assert.equal(ds.embodiment.name, 'acme_dexbot');
   });
 
   it('without an embodiment, an unknown robot_type says how to map it', async () => {
