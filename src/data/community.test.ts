@@ -106,6 +106,34 @@ describe('data info without an embodiment (community fixture)', () => {
     assert.deepEqual(none.problems, [{ file: join(tmp, 'nowhere', 'meta/info.json'), message: 'is missing; is this a LeRobot dataset directory?' }]);
   });
 
+  it('names missing info.json fields, stats that do not fit, a camera whose mp4 differs from info.json, episodes with unknown tasks', async () => {
+    const dir = copy(V30, 'broken-fields');
+    const infoFile = join(dir, 'meta/info.json');
+    const info = JSON.parse(readFileSync(infoFile, 'utf8'));
+    delete info.robot_type;
+    info.features['observation.images.cam_high'].shape = [30, 44, 3];
+    info.features['observation.images.cam_left_wrist'].info['video.codec'] = 'hevc';
+    writeFileSync(infoFile, JSON.stringify(info));
+    const statsFile = join(dir, 'meta/stats.json');
+    const stats = JSON.parse(readFileSync(statsFile, 'utf8'));
+    stats.actions.mean = stats.actions.mean.slice(0, 30);
+    writeFileSync(statsFile, JSON.stringify(stats));
+    const r = await inspectDataset(dir);
+    const msgs = r.problems.map((p) => `${p.file.slice(dir.length + 1)}: ${p.message}`);
+    assert.ok(msgs.includes('meta/info.json: has no robot_type'), msgs.join('\n'));
+    assert.ok(msgs.includes('meta/stats.json: "actions" has 30 means but the feature has 34 dims'));
+    if (hasFfmpeg) {
+      assert.ok(msgs.includes('videos/chunk-000/observation.images.cam_high/file-000.mp4: is 40x30 but info.json says observation.images.cam_high is 44x30'), msgs.join('\n'));
+      assert.ok(msgs.some((m) => /cam_left_wrist\/file-000\.mp4: is (av1|h264) but info\.json says video\.codec hevc/.test(m)));
+    }
+    delete info.video_path;
+    info.codebase_version = 'v1.6';
+    writeFileSync(infoFile, JSON.stringify(info));
+    const old = (await inspectDataset(dir, { probe: false })).problems.map((p) => p.message);
+    assert.ok(old.includes('codebase_version "v1.6" is not supported (v3.0 or v2.1)'));
+    assert.ok(old.includes('feature "observation.images.cam_high" is a video but info.json has no video_path template'));
+  });
+
   it('v2.1: a data file shorter than episodes.jsonl says is reported with the file', async () => {
     const dir = copy(V21, 'broken-v21');
     const file = join(dir, 'meta/episodes.jsonl');
@@ -149,6 +177,7 @@ describe('embodiment spec files', () => {
       ['binding-feature', (s) => { s.action[2].feature = 'action'; }, /field "action\.2\.feature": the dataset has no feature "action"/],
       ['overlap', (s) => { s.action[2].dims = [0, 1, 2, 3, 4, 5, 6]; }, /field "action\.2": actions\[0\] is already read by action\.0 "left_arm_joint_0"; each dataset dim fills one slot/],
       ['positional', (s) => { s.state[3].names = s.state[3].names.map((_, i) => `r${i}`).concat(['r10', 'r11']); }, /field "state\.3\.names\.10": feature "state" has only 34 dims for the names so far; give "dims"/],
+      ['no-dim-names', (s) => { s.action[3] = { slot: 'aux', names: ['t'], dims: ['time'], feature: 'timestamp', control: 'aux-position' }; }, /field "action\.3\.dims\.0": feature "timestamp" has no dim names in info\.json; give dims by index \(0\.\.0\)/],
       ['camera', (s) => { s.cameras[1].name = 'cam_right_wrist'; }, /field "cameras\.1": the dataset has no camera feature "observation.images.cam_right_wrist" \(its cameras: observation.images.cam_high, observation.images.cam_left_wrist\)/],
       ['too-many', (s) => { s.state[3].names = [...(s.state[3].names), 'extra_0', 'extra_1']; }, /field "state\.3\.names\.10": "extra_0" is not a dim name of feature "state" while the binding's other names are/],
     ];
@@ -218,6 +247,11 @@ describe('reading and training on the community fixture', needsFfmpeg, () => {
         assert.equal(img.length, 30 * 30 * 3);
         const want = COMMUNITY_RGB(c, 2, 2);
         for (let k = 0; k < 3; k++) assert.ok(Math.abs(img[3 * 400 + k] - want[k]) <= 6, `${cam} channel ${k}: ${img[3 * 400 + k]} vs ${want[k]}`);
+      }
+      if (version === 'v2.1') {
+        const bare = copy(dir, 'no-videos');
+        rmSync(join(bare, 'videos'), { recursive: true });
+        await rejectsWith(openDataset(bare, { embodiment: SPEC_FILE, skipMissing: true }), /every episode misses a video file \(.*\); nothing is left to read/);
       }
       const loader = createLoader([ds], { horizon: 4, mode: 'absolute', normMode: 'quantile', batchSize: 4, seed: 0, maxViews: 2, imageSize: 16, maxTokens: 16 });
       const b = await loader.batchAt(0);

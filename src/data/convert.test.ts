@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -91,6 +91,14 @@ describe('data convert v2.1 -> v3.0', () => {
     for (let i = 0; i < a.numFrames; i++) assert.deepEqual(b.image('laptop', i), a.image('laptop', i));
     assert.deepEqual(b.state, a.state);
     assert.deepEqual((await inspectDataset(dst)).problems, []);
+  });
+
+  it('refuses a v2.1 source whose episode index and data files disagree, naming the file', async () => {
+    const src = join(tmp, 'bad-v21');
+    cpSync(join(FIX, 'community-v21'), src, { recursive: true });
+    const file = join(src, 'meta/episodes.jsonl');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"length":5', '"length":6'));
+    await assert.rejects(convertToV30(src, join(tmp, 'bad-out')), (e: Error) => e instanceof UserError && e.message.includes(join(src, 'data/chunk-000/episode_000001.parquet')) && /holds 5 frames but meta\/episodes\.jsonl says 6; fix the episode index first/.test(e.message));
   });
 
   it('refuses a v3.0 source and an output that already holds a dataset', async () => {
