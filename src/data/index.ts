@@ -2,7 +2,7 @@ export { type Dataset, type DatasetInfo, type EpisodeInfo, type FeatureInfo, IMA
 export { type OpenDatasetOptions, type SkippedEpisode, VIDEO_MAX_SIDE } from './lerobot.ts';
 export { type CameraSummary, type DatasetProblem, type DatasetReport, type EpisodeEntry, type FeatureSummary, inspectDataset, SUPPORTED_VERSIONS } from './inspect.ts';
 export { DEFAULT_FEATURE, type FeatureColumn, featureDimNames, resolveFeatureMap } from './feature-map.ts';
-export { listVideoFiles, locateVideo, probeVideo, type VideoLocation, type VideoProbe } from './video-files.ts';
+export { indexVideoFiles, listVideoFiles, locateVideo, probeVideo, type VideoFileIndex, type VideoLocation, type VideoProbe } from './video-files.ts';
 export { type DatasetWriter, type EpisodeFrame, createDatasetWriter } from './writer.ts';
 export { type ActionMode, type HostArray, type Loader, type LoaderOptions, type NormStats, type SampleBatch, createLoader, datasetNormStats, unifiedChunk } from './loader.ts';
 export { type FullStats, type ImageStats, addToHistogram, computeStats, imageStats, quantileSorted } from './stats.ts';

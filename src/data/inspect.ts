@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { featureDimNames } from './feature-map.ts';
 import { type DatasetInfo, formatPath } from './lerobot.ts';
-import { listVideoFiles, locateVideo, probeVideo, type VideoLocation, type VideoProbe } from './video-files.ts';
+import { indexVideoFiles, listVideoFiles, locateVideo, probeVideo, type VideoLocation, type VideoProbe } from './video-files.ts';
 
 /** Codebase versions the reader understands. */
 export const SUPPORTED_VERSIONS = ['v3.0', 'v2.1', 'v2.0'];
@@ -289,7 +289,7 @@ function checkStats(dir: string, v3: boolean, features: FeatureSummary[], proble
 
 function checkVideos(dir: string, info: DatasetInfo, report: DatasetReport, videoKeys: string[], problem: Report, probe: boolean): void {
   if (!videoKeys.length || typeof info.video_path !== 'string') return;
-  const files = listVideoFiles(dir);
+  const files = indexVideoFiles(listVideoFiles(dir));
   const v3 = report.codebase_version === 'v3.0';
   for (const key of videoKeys) {
     const f = report.features.find((x) => x.key === key)!;

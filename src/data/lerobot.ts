@@ -25,7 +25,7 @@ import { decodePng, UserError } from '../util/index.ts';
 import type { FullStats, ImageStats } from './stats.ts';
 import { resolveFeatureMap } from './feature-map.ts';
 import { decodeVideoFrames, requireFfmpeg } from './video.ts';
-import { listVideoFiles, locateVideo } from './video-files.ts';
+import { indexVideoFiles, listVideoFiles, locateVideo } from './video-files.ts';
 
 /** A feature of info.json. */
 export type FeatureInfo = { dtype: string; shape: number[]; names: string[] | Record<string, unknown> | null };
@@ -242,7 +242,7 @@ export async function openDataset(dir: string, opts: OpenDatasetOptions = {}): P
   // the mp4 of each episode and video camera: at video_path, or found elsewhere under videos/
   const skipped: SkippedEpisode[] = [];
   if (videoCameras.size) {
-    const files = listVideoFiles(dir);
+    const files = indexVideoFiles(listVideoFiles(dir));
     const missing = new Map<number, string[]>();
     for (const ep of episodes) {
       ep.videoFile = {};

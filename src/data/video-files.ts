@@ -28,19 +28,32 @@ export function listVideoFiles(dir: string): string[] {
 /** Where the templated video file `expected` (relative to the dataset) is found. */
 export type VideoLocation = { expected: string; found?: string; relocated: boolean };
 
+/** mp4 files by path and by file name, for looking up many episodes' videos quickly. */
+export type VideoFileIndex = { paths: ReadonlySet<string>; byName: ReadonlyMap<string, readonly string[]> };
+
+/** Indexes `files` (listVideoFiles) by path and by file name. */
+export function indexVideoFiles(files: readonly string[]): VideoFileIndex {
+  const byName = new Map<string, string[]>();
+  for (const f of files) {
+    const base = f.slice(f.lastIndexOf('/') + 1);
+    byName.set(base, [...(byName.get(base) ?? []), f]);
+  }
+  return { paths: new Set(files), byName };
+}
+
 /**
- * Locates the templated file `expected` of camera `videoKey` among `files` (listVideoFiles): itself
- * when it exists, else the single file of the same name under a folder named `videoKey` (and the
- * same chunk-NNN folder when `expected` has one).
+ * Locates the templated file `expected` of camera `videoKey` among `files` (listVideoFiles, or
+ * their index): itself when it exists, else the single file of the same name under a folder named
+ * `videoKey` (and the same chunk-NNN folder when `expected` has one).
  */
-export function locateVideo(expected: string, videoKey: string, files: readonly string[]): VideoLocation {
-  if (files.includes(expected)) return { expected, found: expected, relocated: false };
+export function locateVideo(expected: string, videoKey: string, files: readonly string[] | VideoFileIndex): VideoLocation {
+  const index = Array.isArray(files) ? indexVideoFiles(files) : (files as VideoFileIndex);
+  if (index.paths.has(expected)) return { expected, found: expected, relocated: false };
   const parts = expected.split('/');
-  const base = parts[parts.length - 1];
   const chunk = parts.find((p) => /^chunk-\d+$/.test(p));
-  const hits = files.filter((f) => {
+  const hits = (index.byName.get(parts[parts.length - 1]) ?? []).filter((f) => {
     const q = f.split('/');
-    return q[q.length - 1] === base && q.includes(videoKey) && (!chunk || q.includes(chunk));
+    return q.includes(videoKey) && (!chunk || q.includes(chunk));
   });
   return hits.length === 1 ? { expected, found: hits[0], relocated: true } : { expected, relocated: false };
 }
