@@ -8,8 +8,9 @@
  *   open 60, left eef position [80, 83) and 6D rotation [83, 89); velocities and the base are
  *   not vlalab slots. The 6D rotation is the first two columns of the rotation matrix, column by
  *   column (data/utils.py, rotation_matrix_to_ortho6d), which is geometry's rot6dFromMat.
- * - beingh200: Being-H0.5's 200-dim layout, BeingBeyond/Being-H Being-H05/docs/unified_action_space.md
- *   (UNIFIED_MAPPING slots): eef position/rotation (axis-angle) right [0, 6) and left [9, 15),
+ * - beingh200: Being-H0.5's 200-dim layout, unified_action_space.md of its docs (BeingBeyond/Being-H,
+ *   Being-H05/docs/, linked from data_configuration.md there; read from the mirror
+ *   Stars1233/Being-H0 docs/unified_action_space.md at 1bf651d), the UNIFIED_MAPPING slots: eef position/rotation (axis-angle) right [0, 6) and left [9, 15),
  *   grippers 18 (right) and 19 (left), dexterous hands right [20, 32) and left [32, 44) (6 joints
  *   plus the documented 6-joint extension each), arm joints right [50, 57) and left [57, 64).
  *
