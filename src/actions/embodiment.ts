@@ -21,6 +21,13 @@ const bindingSchema = z.object({
   offset: z.number().int().min(0).default(0),
   /** how the slot is commanded */
   control: z.enum(CONTROL_MODES),
+  /** dataset feature these dims are read from (default: the spec's stateFeature / actionFeature) */
+  feature: z.string().min(1).optional(),
+  /**
+   * which dims of that feature, one per name: an index, or a dim name from info.json's `names`
+   * (default: the names themselves when the feature's dim names hold them all, else consecutive dims)
+   */
+  dims: z.array(z.union([z.number().int().min(0), z.string().min(1)])).min(1).optional(),
 });
 
 const cameraSchema = z.object({
@@ -30,6 +37,8 @@ const cameraSchema = z.object({
   width: z.number().int().positive().default(64),
   /** image height in pixels */
   height: z.number().int().positive().default(64),
+  /** dataset feature of this camera (default observation.images.<name>) */
+  feature: z.string().min(1).optional(),
 });
 
 export const embodimentSpecSchema = z.object({
@@ -47,6 +56,10 @@ export const embodimentSpecSchema = z.object({
   state: z.array(bindingSchema).min(1),
   /** native action vector, as consecutive bindings */
   action: z.array(bindingSchema).min(1),
+  /** dataset feature holding the state (default observation.state), e.g. "state" in many hub datasets */
+  stateFeature: z.string().min(1).optional(),
+  /** dataset feature holding the action (default action), e.g. "actions" */
+  actionFeature: z.string().min(1).optional(),
 });
 
 /** An embodiment spec as written in JSON (defaults optional). */
@@ -74,6 +87,8 @@ export type Embodiment = {
   readonly stateMask: Float32Array;
   /** the eef slots this robot commands by pose (parameterized by an EEF mode) */
   readonly eefSlots: readonly SlotName[];
+  /** the spec file it was read from, when it is not a registered embodiment */
+  readonly file?: string;
 };
 
 /**
@@ -123,6 +138,9 @@ function layoutBindings(bindings: SlotBinding[], field: string, where: string) {
   const seen = new Set<string>();
   bindings.forEach((b, i) => {
     const s = slot(b.slot);
+    if (b.dims && b.dims.length !== b.names.length) {
+      throw new UserError(`${where}: field "${field}.${i}.dims": ${b.dims.length} dims for ${b.names.length} names; give one dim (index or dim name) per name`);
+    }
     if (b.offset + b.names.length > s.dims) {
       throw new UserError(`${where}: field "${field}.${i}": ${b.names.length} names from offset ${b.offset} run past slot ${b.slot}, which has ${s.dims} dims`);
     }

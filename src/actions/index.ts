@@ -25,6 +25,7 @@ export {
   stateToUnified,
 } from './embodiment.ts';
 export { embodimentForRobotType, embodimentNames, getEmbodiment } from './registry.ts';
+export { isEmbodimentFile, loadEmbodimentFile, resolveEmbodiment } from './spec-file.ts';
 export {
   type EefMode,
   EEF_MODES,
@@ -43,3 +44,5 @@ export {
   featureStatsSchema,
   makeNormalizer,
 } from './normalization.ts';
+export { type ExternalLayout, type ExternalLayoutName, type MaskedVector, EXTERNAL_LAYOUTS, convertChunk, externalLayout, fromExternal, toExternal } from './external-layouts.ts';
+export { type Modality, type SpecFromModality, embodimentFromModality, modalityFromEmbodiment, modalitySchema, parseModality } from './gr00t.ts';

@@ -1,7 +1,7 @@
 /** `vlalab actions encode|decode`: the EEF parameterizations of eq. 4 on a JSON chunk. */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { decodePoses, EEF_MODES, encodePoses, parseEefMode } from '../actions/index.ts';
+import { convertChunk, decodePoses, EEF_MODES, encodePoses, EXTERNAL_LAYOUTS, parseEefMode } from '../actions/index.ts';
 import { type PosAxisAngle, type Pose, poseFromPosQuat, posQuatFromPose, type PosQuat } from '../geometry/index.ts';
 import { UserError } from '../util/errors.ts';
 import { action, printJson, readJsonFile } from './run.ts';
@@ -12,6 +12,20 @@ const UNIT_TOLERANCE = 1e-6;
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const encodeInput = z.object({ start: z.array(finite), targets: z.array(z.array(finite)).min(1) }).strict();
 const decodeInput = z.object({ start: z.array(finite), actions: z.array(z.array(finite)).min(1) }).strict();
+const convertInput = z.object({ chunk: z.array(z.array(finite)).min(1), mask: z.array(finite) }).strict();
+
+/** "0-6, 10, 30-38": the used dims of a mask as ranges. */
+function usedDims(mask: ArrayLike<number>): string {
+  const out: string[] = [];
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    let j = i;
+    while (j + 1 < mask.length && mask[j + 1]) j++;
+    out.push(i === j ? `${i}` : `${i}-${j}`);
+    i = j;
+  }
+  return out.join(', ') || 'none';
+}
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, file: string): T {
   const r = schema.safeParse(value);
@@ -59,6 +73,24 @@ export function register(program: Command): void {
         const actions = encodePoses(mode, start, targets).map((a) => Array.from(a));
         if (opts.json) return printJson({ start: input.start, actions });
         process.stdout.write(`${mode} actions [dx dy dz rx ry rz]:\n${actions.map(fmt).join('\n')}\n`);
+      }),
+    );
+  const layouts = ['vlalab', ...EXTERNAL_LAYOUTS].join(', ');
+  cmd
+    .command('convert')
+    .description(`a chunk and its mask between unified layouts (${layouts}); input {"chunk": [[...], ...], "mask": [...]}`)
+    .requiredOption('--from <layout>', `layout of the input: ${layouts}`)
+    .requiredOption('--to <layout>', `layout of the output: ${layouts}`)
+    .requiredOption('--input <file>', 'JSON file with the chunk (rows of the --from width) and its mask')
+    .option('--json', 'print JSON {"from", "to", "chunk", "mask"} instead of a summary')
+    .action(
+      action((opts: { from: string; to: string; input: string; json?: boolean }) => {
+        const input = parse(convertInput, readJsonFile(opts.input), opts.input);
+        const r = convertChunk(opts.from, opts.to, input.chunk, input.mask);
+        const chunk = r.chunk.map((row) => Array.from(row));
+        if (opts.json) return printJson({ from: opts.from, to: opts.to, chunk, mask: Array.from(r.mask) });
+        const used = [...r.mask.keys()].filter((i) => r.mask[i]);
+        process.stdout.write(`${opts.to} chunk [${chunk.length} x ${r.mask.length}], dims used: ${usedDims(r.mask)}\n${chunk.map((row) => fmt(used.map((i) => row[i]))).join('\n')}\n`);
       }),
     );
   cmd

@@ -1,8 +1,9 @@
 /** `vlalab data ...`: inspect LeRobot datasets and dataset mixtures. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { checkMixturePaths, computeStats, type DatasetInfo, MixtureIndex, openDataset, parseMixture } from '../data/index.ts';
+import { checkMixturePaths, computeStats, convertToV30, type DatasetInfo, type FullStats, inspectDataset, MixtureIndex, openDataset, parseMixture, resolveFeatureMap } from '../data/index.ts';
+import { datasetInfo, formatInfo } from './data-info.ts';
 import { barChartSvg, UserError, writeFileAtomic } from '../util/index.ts';
 import { action, printJson, readJsonFile } from './run.ts';
 
@@ -29,31 +30,49 @@ export function register(program: Command): void {
   data
     .command('info')
     .argument('<dir>', 'dataset directory')
-    .description('summary of a dataset: version, embodiment, episodes, frames, tasks, cameras')
-    .option('--embodiment <name>', 'embodiment when robot_type is not registered')
+    .description('describe any LeRobot dataset (v3.0, v2.1): version, robot_type, episodes, frames, tasks, features, cameras, problems')
+    .option('--embodiment <name|file.json>', 'also check the mapping of a registered embodiment or a spec file')
     .option('--json', 'print JSON')
     .action(
       action(async (dir: string, o: { embodiment?: string; json?: boolean }) => {
-        const ds = await openDataset(dir, { embodiment: o.embodiment });
-        const lengths = ds.episodes.map((e) => e.length);
-        const out = {
-          dir, codebase_version: ds.info.codebase_version, robot_type: ds.info.robot_type, embodiment: ds.embodiment.name, fps: ds.info.fps,
-          episodes: ds.episodes.length, frames: ds.numFrames, tasks: ds.tasks, cameras: ds.cameras, image_size: ds.imageSize,
-          episode_length: { min: Math.min(...lengths), mean: lengths.reduce((a, b) => a + b, 0) / lengths.length, max: Math.max(...lengths) },
-          state_names: ds.embodiment.stateNames, action_names: ds.embodiment.actionNames,
-          features: Object.fromEntries(Object.entries(ds.info.features).map(([k, f]) => {
-            const codec = (f as { info?: Record<string, unknown> }).info?.['video.codec'];
-            return [k, { dtype: f.dtype, shape: f.shape, ...(typeof codec === 'string' ? { codec } : {}) }];
-          })),
-        };
+        const out = await datasetInfo(dir, o.embodiment);
         if (o.json) return printJson(out);
-        process.stdout.write([
-          `${dir}: LeRobot ${out.codebase_version}, robot_type ${out.robot_type} -> embodiment ${out.embodiment}, ${out.fps} fps`,
-          `  ${out.episodes} episodes, ${out.frames} frames (episode length ${out.episode_length.min}..${out.episode_length.max}, mean ${out.episode_length.mean.toFixed(1)})`,
-          `  cameras: ${out.cameras.join(', ')} (${out.image_size}x${out.image_size})`,
-          `  tasks (${out.tasks.length}): ${out.tasks.slice(0, 5).map((t) => `"${t}"`).join(', ')}${out.tasks.length > 5 ? ', ...' : ''}`,
-          `  features: ${Object.entries(out.features).map(([k, f]) => `${k} ${f.dtype}[${f.shape.join(', ')}]${'codec' in f ? ` (${f.codec})` : ''}`).join('; ')}`,
-        ].join('\n') + '\n');
+        process.stdout.write(formatInfo(out));
+      }),
+    );
+
+  data
+    .command('validate')
+    .argument('<dir>', 'dataset directory')
+    .description('list every problem of a dataset with its file (missing files, totals that disagree, misplaced videos); exits 1 when there is one')
+    .option('--json', 'print JSON {"problems": [{"file", "message"}]}')
+    .action(
+      action(async (dir: string, o: { json?: boolean }) => {
+        const r = await inspectDataset(dir);
+        if (o.json) printJson({ dir, codebase_version: r.codebase_version, problems: r.problems });
+        else if (r.problems.length) process.stdout.write(r.problems.map((p) => `${p.file}: ${p.message}\n`).join(''));
+        else process.stdout.write(`${dir}: no problems (LeRobot ${r.codebase_version}, ${r.episodes.length} episodes, ${r.frames} frames)\n`);
+        if (r.problems.length) {
+          process.stderr.write(`vlalab: ${dir}: ${r.problems.length} problem${r.problems.length > 1 ? 's' : ''}\n`);
+          process.exitCode = 1;
+        }
+      }),
+    );
+
+  data
+    .command('convert')
+    .argument('<dir>', 'LeRobot v2.1 dataset directory')
+    .description('convert a LeRobot v2.1 dataset to v3.0 (same frames, tasks, stats and videos)')
+    .requiredOption('--to <version>', 'target version: v3.0')
+    .requiredOption('--out <dir>', 'directory of the new dataset')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (dir: string, o: { to: string; out: string; json?: boolean }) => {
+        if (o.to !== 'v3.0') throw new UserError(`--to ${o.to}: vlalab converts to v3.0 only (from v2.1)`);
+        const r = await convertToV30(dir, o.out);
+        if (o.json) return printJson(r);
+        process.stdout.write(`${o.out}: LeRobot v3.0, ${r.episodes} episodes, ${r.frames} frames in ${r.dataFiles} data file${r.dataFiles > 1 ? 's' : ''}, ${r.videos} videos copied, stats ${r.stats}\n`);
+        if (r.missingVideos.length) process.stderr.write(`vlalab: ${r.missingVideos.length} video file${r.missingVideos.length > 1 ? 's were' : ' was'} missing in ${dir} and not copied: ${r.missingVideos.slice(0, 3).join(', ')}${r.missingVideos.length > 3 ? ', ...' : ''}\n`);
       }),
     );
 
@@ -61,28 +80,39 @@ export function register(program: Command): void {
     .command('stats')
     .argument('<dir>', 'dataset directory')
     .description('per-dimension statistics of state and action (recomputed from the frames)')
-    .option('--embodiment <name>', 'embodiment when robot_type is not registered')
+    .option('--embodiment <name|file.json>', 'embodiment (a name or a spec file) when robot_type is not registered')
     .option('--write', 'also write them to meta/stats.json')
     .option('--json', 'print JSON')
     .action(
       action(async (dir: string, o: { embodiment?: string; write?: boolean; json?: boolean }) => {
-        const ds = await openDataset(dir, { embodiment: o.embodiment });
+        const ds = await openDataset(dir, { embodiment: o.embodiment, images: false });
         const e = ds.embodiment;
-        const stats = {
-          'observation.state': computeStats(ds.state, ds.numFrames, e.stateNames.length),
-          action: computeStats(ds.action, ds.numFrames, e.actionNames.length),
+        // each vector is stored under its dataset feature when the embodiment reads that feature whole, in order
+        const keyOf = (which: 'state' | 'action') => {
+          const map = resolveFeatureMap(e, ds.info.features, which, dir);
+          const f = map[0].feature;
+          return map.every((m, i) => m.feature === f && m.dim === i) && ds.info.features[f].shape[0] === map.length ? f : undefined;
+        };
+        const keys = { state: keyOf('state'), action: keyOf('action') };
+        const stateKey = keys.state ?? 'state (in the embodiment\'s order)';
+        const actionKey = keys.action ?? 'action (in the embodiment\'s order)';
+        const stats: Record<string, FullStats> = {
+          [stateKey]: computeStats(ds.state, ds.numFrames, e.stateNames.length),
+          [actionKey]: computeStats(ds.action, ds.numFrames, e.actionNames.length),
         };
         if (o.write) {
+          if (!keys.state || !keys.action) throw new UserError(`${dir}: --write stores stats per dataset feature, but embodiment ${e.name} picks dims from ${!keys.state ? 'the state' : 'the action'} feature(s); drop --write, or compute them with a spec that reads each feature whole`);
           const file = join(dir, 'meta', 'stats.json');
-          const old = JSON.parse(readFileSync(file, 'utf8').trim() || '{}') as Record<string, unknown>;
+          const old = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8').trim() || '{}') as Record<string, unknown> : {};
           writeFileAtomic(file, JSON.stringify({ ...old, ...stats }, null, 2) + '\n');
         }
         if (o.json) return printJson(stats);
         const lines: string[] = [];
-        for (const [feature, names] of [['observation.state', e.stateNames], ['action', e.actionNames]] as const) {
+        for (const [feature, names] of [[stateKey, e.stateNames], [actionKey, e.actionNames]] as const) {
           const s = stats[feature];
-          lines.push(`${feature} (${ds.numFrames} frames)`, `  ${'dim'.padEnd(16)} ${['mean', 'std', 'q01', 'q50', 'q99'].map((h) => h.padStart(9)).join(' ')}`);
-          names.forEach((n, i) => lines.push(`  ${n.padEnd(16)} ${[s.mean[i], s.std[i], s.q01[i], s.q50[i], s.q99[i]].map((v) => v.toFixed(4).padStart(9)).join(' ')}`));
+          const w = Math.max(16, ...names.map((n) => n.length));
+          lines.push(`${feature} (${ds.numFrames} frames)`, `  ${'dim'.padEnd(w)} ${['mean', 'std', 'q01', 'q50', 'q99'].map((h) => h.padStart(9)).join(' ')}`);
+          names.forEach((n, i) => lines.push(`  ${n.padEnd(w)} ${[s.mean[i], s.std[i], s.q01[i], s.q50[i], s.q99[i]].map((v) => v.toFixed(4).padStart(9)).join(' ')}`));
         }
         process.stdout.write(lines.join('\n') + '\n');
       }),

@@ -97,6 +97,7 @@ export function register(program: Command): void {
         const { engine, note } = await chooseEngine(parseEngine(o.engine));
         if (note) process.stderr.write(`${note}\n`);
         const parts = loadPolicyParts(o.checkpoint!);
+        if (parts.meta.embodimentSpec) throw new UserError(`${parts.dir} acts for ${parts.embodiment.name}, an embodiment from a spec file, which the simulator has no robot for; run it on the robot with \`vlalab serve --checkpoint ${o.checkpoint}\``);
         const executeSteps = o.executeSteps ? intOption('--execute-steps', o.executeSteps, 1) : parts.meta.executeSteps;
         const rows = await evaluateInSim(localPolicy(parts, seed, engine), { robot: parts.embodiment.name, tasks, episodes, seed, executeSteps, recordDir: o.record, quiet: o.json });
         if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, ...evaluationJson(rows) });

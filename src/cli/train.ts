@@ -12,18 +12,21 @@ import { action, ensureDir, intOption, printJson, readJsonFile } from './run.ts'
 /** Datasets to train on, with their mixture step sizes and weights. */
 export type TrainingData = { datasets: Dataset[]; frameStep: number[]; weights: number[] };
 
-/** Reads `--data`: a mixture JSON file, or dataset directories separated by commas. */
-export async function openTrainingData(spec: string): Promise<TrainingData> {
+/**
+ * Reads `--data`: a mixture JSON file, or dataset directories separated by commas. `embodiment` (a
+ * name or a spec file) applies to directories; `skipMissing` leaves out episodes whose videos are missing.
+ */
+export async function openTrainingData(spec: string, opts: { embodiment?: string; skipMissing?: boolean } = {}): Promise<TrainingData> {
   if (spec.endsWith('.json')) {
     const m = parseMixture(readJsonFile(spec), spec);
     checkMixturePaths(m, spec);
-    const datasets = await Promise.all(m.datasets.map((d) => openDataset(d.path, { embodiment: d.embodiment })));
+    const datasets = await Promise.all(m.datasets.map((d) => openDataset(d.path, { embodiment: d.embodiment ?? opts.embodiment, skipMissing: opts.skipMissing })));
     return { datasets, frameStep: m.datasets.map((d) => d.frame_step_size), weights: m.datasets.map((d) => d.weight) };
   }
   const dirs = spec.split(',').map((s) => s.trim()).filter(Boolean);
   if (dirs.length === 0) throw new UserError('--data needs a mixture .json or at least one dataset directory');
   for (const d of dirs) if (!existsSync(d) || !statSync(d).isDirectory()) throw new UserError(`--data: ${d} is not a directory (or a mixture .json)`);
-  const datasets = await Promise.all(dirs.map((d) => openDataset(d)));
+  const datasets = await Promise.all(dirs.map((d) => openDataset(d, { embodiment: opts.embodiment, skipMissing: opts.skipMissing })));
   return { datasets, frameStep: datasets.map(() => 1), weights: datasets.map(() => 1) };
 }
 
@@ -45,7 +48,7 @@ export function trainingLoader(config: TrainConfig, data: TrainingData, opts: { 
   });
   const first = datasets[0];
   const meta = policyMeta({
-    embodiment: first.embodiment.name, parameterization: config.eefMode, normMode: config.normMode, cameras: first.cameras,
+    embodiment: first.embodiment.name, embodimentSpec: first.embodiment.file ? first.embodiment.spec : undefined, parameterization: config.eefMode, normMode: config.normMode, cameras: first.cameras,
     executeSteps: config.executeSteps, norm: loader.norm[0], instruction: first.tasks[0], tokenizer: tokenizer.json,
   });
   return { model, loader, meta };
@@ -63,7 +66,7 @@ export async function trainOnDatasets(config: TrainConfig, data: TrainingData, o
 
 type TrainFlags = {
   preset: string; data: string; out: string; resume?: boolean; config?: string; steps?: string; batchSize?: string; lr?: string;
-  model?: string; seed?: string; eefMode?: string; initFrom?: string; engine?: string; json?: boolean;
+  model?: string; seed?: string; eefMode?: string; initFrom?: string; engine?: string; json?: boolean; embodiment?: string; skipMissing?: boolean;
 };
 
 export function register(program: Command): void {
@@ -83,6 +86,8 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of init, data order and noise')
     .option('--init-from <dir>', 'fine-tune from a pretrained run (its latest checkpoint, EMA weights if kept) or a checkpoint directory')
     .option('--engine <name>', 'ort (ONNX Runtime, default) or jax (jax-js wasm); checkpoints are the same files either way')
+    .option('--embodiment <name|file.json>', 'embodiment of the --data directories (a registered name or a spec file) when robot_type is not registered')
+    .option('--skip-missing', 'leave out episodes whose video files are missing (listed once) instead of stopping')
     .option('--json', 'print a JSON summary')
     .action(
       action(async (o: TrainFlags) => {
@@ -102,8 +107,12 @@ export function register(program: Command): void {
         const backend = await initBackend();
         const { engine, note } = await chooseEngine(parseEngine(o.engine));
         if (note) process.stderr.write(`${note}\n`);
-        const data = await openTrainingData(o.data);
+        const data = await openTrainingData(o.data, { embodiment: o.embodiment, skipMissing: o.skipMissing });
         const datasets = data.datasets;
+        for (const d of datasets) {
+          const skipped = d.skipped ?? [];
+          if (skipped.length) process.stderr.write(`${d.dir}: skipping ${skipped.length} episode${skipped.length > 1 ? 's' : ''} whose video is missing: ${skipped.map((x) => x.episode).join(', ')} (${skipped[0].files[0]}${skipped.length > 1 || skipped[0].files.length > 1 ? ', ...' : ''})\n`);
+        }
         if (!o.json) process.stderr.write(`training ${config.model} for ${config.steps} steps (batch ${config.batchSize}) on ${datasets.map((d) => `${d.dir} (${d.numFrames} frames)`).join(', ')} [${engine === 'ort' ? `onnxruntime, ${ortThreads()} threads` : backend}]\n`);
         const r = await trainOnDatasets(config, data, o.out, { resume: o.resume, quiet: o.json, initFrom: o.initFrom, engine });
         const summary = { run: o.out, checkpoint: r.checkpointDir, steps: r.steps, first_loss: r.firstLoss, final_loss: r.finalLoss, train_seconds: r.seconds };

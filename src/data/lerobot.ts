@@ -20,10 +20,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { type Embodiment, embodimentForRobotType, getEmbodiment } from '../actions/index.ts';
+import { type Embodiment, embodimentForRobotType, resolveEmbodiment } from '../actions/index.ts';
 import { decodePng, UserError } from '../util/index.ts';
 import type { FullStats, ImageStats } from './stats.ts';
+import { resolveFeatureMap } from './feature-map.ts';
 import { decodeVideoFrames, requireFfmpeg } from './video.ts';
+import { indexVideoFiles, listVideoFiles, locateVideo } from './video-files.ts';
 
 /** A feature of info.json. */
 export type FeatureInfo = { dtype: string; shape: number[]; names: string[] | Record<string, unknown> | null };
@@ -76,6 +78,8 @@ export type Dataset = {
   stats?: Record<string, FullStats | ImageStats>;
   /** the decoded RGB image [S, S, 3] of `camera` at global frame `i` (cached within the budget; do not modify it) */
   image(camera: string, i: number): Uint8Array;
+  /** episodes left out because their mp4 files are missing (openDataset's skipMissing) */
+  skipped?: SkippedEpisode[];
 };
 
 async function readParquet(file: string, what: string): Promise<Record<string, unknown>[]> {
@@ -118,36 +122,66 @@ export const VIDEO_MAX_SIDE = 256;
 /** Default bytes of decoded RGB frames a dataset keeps in memory (1 GiB). */
 export const IMAGE_CACHE_BYTES = 1 << 30;
 
+/** Episodes left out of a dataset because files they need are missing (--skip-missing). */
+export type SkippedEpisode = { episode: number; files: string[] };
+
+/** Options of openDataset. */
+export type OpenDatasetOptions = {
+  /** a registered embodiment name, a spec file (ending in .json), or an embodiment; default: from robot_type */
+  embodiment?: string | Embodiment;
+  /** bytes of decoded frames kept in memory (default IMAGE_CACHE_BYTES) */
+  imageCacheBytes?: number;
+  /** leave out episodes whose mp4 files are missing (listed in `skipped`) instead of refusing the dataset */
+  skipMissing?: boolean;
+  /** false: read state, action and tasks only (no cameras, no ffmpeg needed) */
+  images?: boolean;
+};
+
 /**
  * Reads a LeRobot dataset (v3.0 or v2.1). The embodiment comes from info.json's robot_type unless
- * `embodiment` names one. Decoded images are cached up to `imageCacheBytes` (default
- * IMAGE_CACHE_BYTES); frame data (state, action, PNG bytes) is held in memory.
+ * `embodiment` names one or a spec file (whose features, dims and cameras then say where the
+ * native vectors are; see feature-map.ts). Decoded images are cached up to `imageCacheBytes`
+ * (default IMAGE_CACHE_BYTES); frame data (state, action, PNG bytes) is held in memory. mp4 files
+ * absent at video_path are looked for elsewhere under videos/ (video-files.ts); episodes whose
+ * files are still missing make it throw, naming them, unless `skipMissing`.
  */
-export async function openDataset(dir: string, opts: { embodiment?: string; imageCacheBytes?: number } = {}): Promise<Dataset> {
+export async function openDataset(dir: string, opts: OpenDatasetOptions = {}): Promise<Dataset> {
   const infoFile = join(dir, 'meta', 'info.json');
   const info = readJson(infoFile) as DatasetInfo;
   const version = String(info.codebase_version ?? '');
   if (!['v3.0', 'v2.1', 'v2.0'].includes(version)) throw new UserError(`${infoFile}: codebase_version "${version}" is not supported (v3.0 or v2.1)`);
-  const e = opts.embodiment ? getEmbodiment(opts.embodiment) : embodimentForRobotType(String(info.robot_type));
-  if (!e) throw new UserError(`${infoFile}: robot_type "${info.robot_type}" is not a registered embodiment; pass --embodiment NAME (see \`vlalab embodiments\`)`);
+  const e = typeof opts.embodiment === 'object' ? opts.embodiment : opts.embodiment ? resolveEmbodiment(opts.embodiment) : embodimentForRobotType(String(info.robot_type));
+  if (!e) throw new UserError(`${infoFile}: robot_type "${info.robot_type}" is not a registered embodiment; pass --embodiment NAME or a spec file --embodiment FILE.json (see \`vlalab embodiments\` and \`vlalab data info ${dir}\`)`);
   const features = info.features ?? {};
-  for (const key of ['observation.state', 'action']) {
-    if (!features[key]) throw new UserError(`${infoFile}: features has no "${key}"`);
+  const stateMap = resolveFeatureMap(e, features, 'state', infoFile);
+  const actionMap = resolveFeatureMap(e, features, 'action', infoFile);
+  const ds = stateMap.length;
+  const da = actionMap.length;
+  // cameras: a spec file's, in its order; else every observation.images.* feature of the dataset
+  const cameraKeys = new Map<string, string>();
+  if (opts.images === false) {
+    // state and action only
+  } else if (e.file) {
+    e.spec.cameras.forEach((c, i) => {
+      const key = c.feature ?? `observation.images.${c.name}`;
+      const f = features[key];
+      const all = Object.keys(features).filter((k) => features[k].dtype === 'video' || features[k].dtype === 'image');
+      if (!f || (f.dtype !== 'video' && f.dtype !== 'image')) throw new UserError(`embodiment spec ${e.file}: field "cameras.${i}": the dataset has no camera feature "${key}" (its cameras: ${all.join(', ') || 'none'})`);
+      cameraKeys.set(c.name, key);
+    });
+  } else {
+    for (const k of Object.keys(features)) if (k.startsWith('observation.images.')) cameraKeys.set(k.slice('observation.images.'.length), k);
   }
-  const ds = features['observation.state'].shape[0];
-  const da = features.action.shape[0];
-  if (ds !== e.stateNames.length || da !== e.actionNames.length) {
-    throw new UserError(`${infoFile}: state/action have ${ds}/${da} dims but embodiment ${e.name} has ${e.stateNames.length}/${e.actionNames.length}`);
-  }
-  const cameras = Object.keys(features).filter((k) => k.startsWith('observation.images.')).map((k) => k.slice('observation.images.'.length));
-  const videoCameras = new Set(cameras.filter((c) => features[`observation.images.${c}`].dtype === 'video'));
+  const cameras = [...cameraKeys.keys()];
+  const camKey = (c: string) => cameraKeys.get(c)!;
+  const videoCameras = new Set(cameras.filter((c) => features[camKey(c)].dtype === 'video'));
   if (videoCameras.size) {
     requireFfmpeg(`${dir}: camera "${[...videoCameras][0]}"`);
     if (typeof info.video_path !== 'string') throw new UserError(`${infoFile}: camera "${[...videoCameras][0]}" is a video feature but info.json has no video_path`);
   }
   // video frames are centre-cropped to a square of the shorter side, at most VIDEO_MAX_SIDE
   const sideOf = (c: string) => {
-    const [h, w] = features[`observation.images.${c}`].shape;
+    const [h, w] = features[camKey(c)].shape;
     return videoCameras.has(c) ? Math.min(h, w, VIDEO_MAX_SIDE) : h;
   };
   const imageSize = cameras.length ? sideOf(cameras[0]) : 0;
@@ -155,7 +189,8 @@ export async function openDataset(dir: string, opts: { embodiment?: string; imag
   // frames and episodes
   const rows: Record<string, unknown>[] = [];
   let tasks: string[];
-  const episodes: (EpisodeInfo & { chunk?: number; file?: number; video?: Record<string, { chunk: number; file: number; from: number }> })[] = [];
+  type Episode = EpisodeInfo & { chunk?: number; file?: number; video?: Record<string, { chunk: number; file: number; from: number }>; videoFile?: Record<string, string> };
+  let episodes: Episode[] = [];
   if (version === 'v3.0') {
     const taskRows = await readParquet(join(dir, 'meta/tasks.parquet'), 'task list');
     tasks = [];
@@ -170,7 +205,7 @@ export async function openDataset(dir: string, opts: { embodiment?: string; imag
           index: Number(r.episode_index), length: Number(r.length), from: Number(r.dataset_from_index), to: Number(r.dataset_to_index),
           task: Array.isArray(t) ? str(t[0]) : str(t), chunk: Number(r['data/chunk_index'] ?? 0), file: Number(r['data/file_index'] ?? 0),
           video: Object.fromEntries([...videoCameras].map((c) => {
-            const key = `videos/observation.images.${c}`;
+            const key = `videos/${camKey(c)}`;
             return [c, { chunk: Number(r[`${key}/chunk_index`] ?? 0), file: Number(r[`${key}/file_index`] ?? 0), from: Number(r[`${key}/from_timestamp`] ?? 0) }];
           })),
         });
@@ -203,23 +238,68 @@ export async function openDataset(dir: string, opts: { embodiment?: string; imag
       for (const x of part) rows.push(x);
     }
   }
+  if (episodes.reduce((s, x) => s + x.length, 0) !== rows.length) throw new UserError(`${dir}: the episode index lists ${episodes.reduce((s, x) => s + x.length, 0)} frames but the data files hold ${rows.length}`);
+  // the mp4 of each episode and video camera: at video_path, or found elsewhere under videos/
+  const skipped: SkippedEpisode[] = [];
+  if (videoCameras.size) {
+    const files = indexVideoFiles(listVideoFiles(dir));
+    const missing = new Map<number, string[]>();
+    for (const ep of episodes) {
+      ep.videoFile = {};
+      for (const c of videoCameras) {
+        const where = ep.video?.[c];
+        const expected = formatPath(String(info.video_path), where
+          ? { video_key: camKey(c), chunk_index: where.chunk, file_index: where.file }
+          : { video_key: camKey(c), episode_chunk: Math.floor(ep.index / (info.chunks_size || 1000)), episode_index: ep.index });
+        const found = locateVideo(expected, camKey(c), files).found;
+        if (found) ep.videoFile[c] = found;
+        else missing.set(ep.index, [...(missing.get(ep.index) ?? []), expected]);
+      }
+    }
+    if (missing.size) {
+      const all = [...new Set([...missing.values()].flat())];
+      const eps = [...missing.keys()];
+      const shown = `${all.slice(0, 4).join(', ')}${all.length > 4 ? `, ... (${all.length} files)` : ''}`;
+      if (!opts.skipMissing) throw new UserError(`${dir}: video file${all.length > 1 ? 's' : ''} ${shown} missing (episode${eps.length > 1 ? 's' : ''} ${eps.join(', ')}); re-download, or pass --skip-missing to leave ${eps.length > 1 ? 'those episodes' : 'that episode'} out`);
+      if (eps.length === episodes.length) throw new UserError(`${dir}: every episode misses a video file (${shown}); nothing is left to read`);
+      for (const [episode, f] of missing) skipped.push({ episode, files: f });
+    }
+  }
+  if (skipped.length) {
+    // drop the episodes and their frames; the others are renumbered into one contiguous index
+    const drop = new Set(skipped.map((x) => x.episode));
+    const kept: Episode[] = [];
+    const keptRows: Record<string, unknown>[] = [];
+    for (const ep of episodes) {
+      if (drop.has(ep.index)) continue;
+      kept.push({ ...ep, from: keptRows.length, to: keptRows.length + ep.length });
+      for (let i = ep.from; i < ep.to; i++) keptRows.push(rows[i]);
+    }
+    episodes = kept;
+    rows.length = 0;
+    for (const r of keptRows) rows.push(r);
+  }
   const n = rows.length;
-  if (episodes.reduce((s, x) => s + x.length, 0) !== n) throw new UserError(`${dir}: the episode index lists ${episodes.reduce((s, x) => s + x.length, 0)} frames but the data files hold ${n}`);
   const state = new Float32Array(n * ds);
   const action = new Float32Array(n * da);
   const taskIndex = new Int32Array(n);
   const png: Record<string, Uint8Array[]> = Object.fromEntries(cameras.map((c) => [c, []]));
+  const vectorFeatures = [...new Set([...stateMap, ...actionMap].map((m) => m.feature))];
+  const vectors: Record<string, ArrayLike<number>> = {};
   rows.forEach((r, i) => {
-    const s = r['observation.state'] as number[];
-    const a = r.action as number[];
-    if (!Array.isArray(s) || s.length !== ds) throw new UserError(`${dir}: frame ${i} has observation.state of length ${Array.isArray(s) ? s.length : 'none'} but info.json says ${ds}`);
-    if (!Array.isArray(a) || a.length !== da) throw new UserError(`${dir}: frame ${i} has action of length ${Array.isArray(a) ? a.length : 'none'} but info.json says ${da}`);
-    state.set(s, i * ds);
-    action.set(a, i * da);
+    for (const f of vectorFeatures) {
+      const want = features[f].shape[0];
+      const v = r[f];
+      const x = typeof v === 'number' && want === 1 ? [v] : v; // a one-dim feature may be stored as a scalar column
+      if (!Array.isArray(x) || x.length !== want) throw new UserError(`${dir}: frame ${i} has ${f} of length ${Array.isArray(x) ? x.length : 'none'} but info.json says ${want}`);
+      vectors[f] = x;
+    }
+    for (let k = 0; k < ds; k++) state[i * ds + k] = vectors[stateMap[k].feature][stateMap[k].dim];
+    for (let k = 0; k < da; k++) action[i * da + k] = vectors[actionMap[k].feature][actionMap[k].dim];
     taskIndex[i] = Number(r.task_index ?? 0);
     for (const c of cameras) {
       if (videoCameras.has(c)) continue;
-      const img = r[`observation.images.${c}`] as { bytes?: Uint8Array } | undefined;
+      const img = r[camKey(c)] as { bytes?: Uint8Array } | undefined;
       if (!img?.bytes) throw new UserError(`${dir}: frame ${i} has no image for camera "${c}"`);
       png[c].push(img.bytes);
     }
@@ -252,11 +332,8 @@ export async function openDataset(dir: string, opts: { embodiment?: string; imag
     const ep = episodes[k];
     const last = lastEpisode.get(camera);
     if (last?.from === ep.from) return last.frames[i - ep.from];
-    const key = `observation.images.${camera}`;
     const where = ep.video?.[camera];
-    const file = join(dir, formatPath(String(info.video_path), where
-      ? { video_key: key, chunk_index: where.chunk, file_index: where.file }
-      : { video_key: key, episode_chunk: Math.floor(ep.index / (info.chunks_size || 1000)), episode_index: ep.index }));
+    const file = join(dir, ep.videoFile![camera]);
     const frames = decodeVideoFrames(file, { fromSeconds: where?.from ?? 0, frames: ep.length, side: imageSize });
     let all = true;
     frames.forEach((f, t) => { all = keep(camera, ep.from + t, f) && all; });
@@ -264,7 +341,7 @@ export async function openDataset(dir: string, opts: { embodiment?: string; imag
     return frames[i - ep.from];
   };
   return {
-    dir, info, embodiment: e, cameras, imageSize, tasks, numFrames: n,
+    dir, info, embodiment: e, cameras, imageSize, tasks, numFrames: n, skipped,
     episodes: episodes.map(({ index, length, from, to, task }) => ({ index, length, from, to, task })), state, action, taskIndex, stats,
     image(camera, i) {
       let img = cache[camera]?.[i];

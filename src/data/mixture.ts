@@ -22,7 +22,7 @@ export const mixtureEntrySchema = z.object({
   weight: z.number().positive().default(1),
   /** category for reports (e.g. simulation, real single-arm, bimanual) */
   category: z.string().default('uncategorized'),
-  /** embodiment override when the dataset's robot_type is not registered */
+  /** embodiment override when the dataset's robot_type is not registered: a name or a spec file (.json, relative to the mixture) */
   embodiment: z.string().optional(),
 }).strict();
 
@@ -40,7 +40,9 @@ export function parseMixture(value: unknown, source: string): Mixture {
     throw new UserError(`${source}: ${i.path.join('.') || '(root)'}: ${i.message}`);
   }
   const base = dirname(source);
-  return { ...r.data, datasets: r.data.datasets.map((d) => ({ ...d, path: isAbsolute(d.path) ? d.path : join(base, d.path) })) };
+  const rel = (p: string) => (isAbsolute(p) ? p : join(base, p));
+  // an embodiment spec file (.json) resolves against the mixture's folder too
+  return { ...r.data, datasets: r.data.datasets.map((d) => ({ ...d, path: rel(d.path), ...(d.embodiment?.endsWith('.json') ? { embodiment: rel(d.embodiment) } : {}) })) };
 }
 
 /** Checks that every dataset of a mixture exists. */

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
-  EEF_MODES, type EefMode, featureStatsSchema, getEmbodiment, makeNormalizer, NORM_MODES, type NormMode,
+  defineEmbodiment, EEF_MODES, type EefMode, type EmbodimentSpecInput, featureStatsSchema, getEmbodiment, makeNormalizer, NORM_MODES, type NormMode,
 } from '../actions/index.ts';
 import { type NormStats, padTokens, TOKENIZER_JSON, tokenizerFromJson } from '../data/index.ts';
 import { tree } from '@jax-js/jax';
@@ -22,6 +22,8 @@ export const POLICY_FILE = 'policy.json';
 const policySchema = z.object({
   format: z.literal('vlalab-policy'),
   embodiment: z.string(),
+  /** the embodiment's spec when it came from a spec file rather than the registry */
+  embodimentSpec: z.unknown().optional(),
   parameterization: z.enum([...EEF_MODES, 'absolute']),
   normMode: z.enum(NORM_MODES),
   cameras: z.array(z.string()),
@@ -35,8 +37,9 @@ const policySchema = z.object({
 export type PolicyMeta = z.infer<typeof policySchema>;
 
 /** policy.json for a run trained on `embodiment` with these transforms (tokenizer: bytes unless given). */
-export function policyMeta(o: { embodiment: string; parameterization: EefMode | 'absolute'; normMode: NormMode; cameras: string[]; executeSteps: number; norm: NormStats; instruction?: string; tokenizer?: PolicyMeta['tokenizer'] }): PolicyMeta {
-  return { format: 'vlalab-policy', ...o, tokenizer: { ...(o.tokenizer ?? TOKENIZER_JSON) } };
+export function policyMeta(o: { embodiment: string; embodimentSpec?: unknown; parameterization: EefMode | 'absolute'; normMode: NormMode; cameras: string[]; executeSteps: number; norm: NormStats; instruction?: string; tokenizer?: PolicyMeta['tokenizer'] }): PolicyMeta {
+  const { embodimentSpec, ...rest } = o;
+  return { format: 'vlalab-policy', ...rest, ...(embodimentSpec ? { embodimentSpec } : {}), tokenizer: { ...(o.tokenizer ?? TOKENIZER_JSON) } };
 }
 
 /** A loaded policy: the model and its transforms, with the checkpoint it came from. */
@@ -89,7 +92,7 @@ export function loadPolicyParts(path: string): PolicyParts {
     tree.dispose(params);
     params = decodeParams(config, readFileSync(weights), weights);
   }
-  const embodiment = getEmbodiment(meta.embodiment);
+  const embodiment = meta.embodimentSpec ? defineEmbodiment(meta.embodimentSpec as EmbodimentSpecInput, metaFile) : getEmbodiment(meta.embodiment);
   const tokenizer = tokenizerFromJson(meta.tokenizer, metaFile);
   if (tokenizer.vocabSize > config.vocabSize) throw new UserError(`${metaFile}: its tokenizer has ${tokenizer.vocabSize} ids but the model embeds ${config.vocabSize}`);
   return {
