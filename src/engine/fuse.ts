@@ -8,13 +8,8 @@
  *   RMSNorm         x * 1/sqrt(sum(x*x)/D + eps) * scale                -> SimplifiedLayerNormalization
  *   SiLU            x * 1/(1 + exp(-x))                                -> Mul(x, Sigmoid(x))
  */
+import { type Atom, isLit, type JEqn, type JLit, type JVar } from './graph.ts';
 import type { Attr } from './onnx.ts';
-
-type Aval = { shape: number[]; dtype: string };
-type JVar = { id: number; aval: Aval };
-type JLit = { value: number; aval: Aval };
-type Atom = JVar | JLit;
-type JEqn = { primitive: string; inputs: Atom[]; params: Record<string, any>; outBinders: JVar[] };
 
 /** A fused chain: the equations it replaces, its root (whose output it produces) and the op to emit. */
 export type Fusion = {
@@ -25,7 +20,7 @@ export type Fusion = {
   nodes: { op: string; inputs: (Atom | { ref: number })[]; attrs?: Attr[] }[];
 };
 
-const isLit = (a: Atom | undefined): a is JLit => a !== undefined && 'value' in a;
+const lit = (a: Atom | undefined): a is JLit => a !== undefined && isLit(a);
 const lastAxis = (e: JEqn, x: Atom) => e.params.axis?.length === 1 && e.params.axis[0] === x.aval.shape.length - 1;
 
 /**
@@ -35,7 +30,7 @@ const lastAxis = (e: JEqn, x: Atom) => e.params.axis?.length === 1 && e.params.a
 export function findFusions(eqns: JEqn[], outs: Atom[]): Map<JEqn, Fusion> {
   const producer = new Map<JVar, JEqn>();
   const uses = new Map<JVar, number>();
-  const use = (a: Atom) => !isLit(a) && uses.set(a, (uses.get(a) ?? 0) + 1);
+  const use = (a: Atom) => !lit(a) && uses.set(a, (uses.get(a) ?? 0) + 1);
   for (const e of eqns) {
     for (const o of e.outBinders) producer.set(o, e);
     e.inputs.forEach(use);
@@ -43,7 +38,7 @@ export function findFusions(eqns: JEqn[], outs: Atom[]): Map<JEqn, Fusion> {
   outs.forEach(use);
   /** The equation producing `a` if it is `prim` (and `a` a variable). */
   const made = (a: Atom | undefined, prim: string): JEqn | undefined => {
-    if (a === undefined || isLit(a)) return undefined;
+    if (a === undefined || lit(a)) return undefined;
     const e = producer.get(a);
     return e?.primitive === prim ? e : undefined;
   };
@@ -52,7 +47,7 @@ export function findFusions(eqns: JEqn[], outs: Atom[]): Map<JEqn, Fusion> {
   /** True when each of `chain`'s outputs is used only by equations of the chain (the root excepted). */
   const private_ = (root: JEqn, chain: JEqn[]) => {
     const inside = new Map<JVar, number>();
-    for (const e of [root, ...chain]) for (const a of e.inputs) if (!isLit(a)) inside.set(a, (inside.get(a) ?? 0) + 1);
+    for (const e of [root, ...chain]) for (const a of e.inputs) if (!lit(a)) inside.set(a, (inside.get(a) ?? 0) + 1);
     return chain.every((e) => e.outBinders.every((o) => uses.get(o) === inside.get(o)));
   };
 
@@ -86,14 +81,14 @@ export function findFusions(eqns: JEqn[], outs: Atom[]): Map<JEqn, Fusion> {
     // RMSNorm: mul(mul(x, reciprocal(sqrt(add(mul(reshape(sum(mul(x, x))), 1/D), eps)))), scale)
     for (const [xn, scale] of [[p, q], [q, p]] as const) {
       const norm = made(xn, 'mul');
-      if (!norm || isLit(scale) || scale.aval.shape.length !== 1) continue;
+      if (!norm || lit(scale) || scale.aval.shape.length !== 1) continue;
       for (const [x, i] of [[norm.inputs[0], norm.inputs[1]], [norm.inputs[1], norm.inputs[0]]] as const) {
         const rcp = made(i, 'reciprocal');
         const sqrt = made(rcp?.inputs[0], 'sqrt');
         const addEps = made(sqrt?.inputs[0], 'add');
-        const eps = addEps?.inputs.find(isLit);
+        const eps = addEps?.inputs.find(lit);
         const mean = made(addEps && otherOf(addEps, eps!), 'mul');
-        const invD = mean?.inputs.find(isLit);
+        const invD = mean?.inputs.find(lit);
         const rs = made(mean && otherOf(mean, invD!), 'reshape');
         const sum = made(rs?.inputs[0], 'reduce');
         const sq = made(sum?.inputs[0], 'mul');
@@ -109,7 +104,7 @@ export function findFusions(eqns: JEqn[], outs: Atom[]): Map<JEqn, Fusion> {
     for (const [x, s] of [[p, q], [q, p]] as const) {
       const rcp = made(s, 'reciprocal');
       const add1 = made(rcp?.inputs[0], 'add');
-      const one = add1?.inputs.find(isLit);
+      const one = add1?.inputs.find(lit);
       const expE = made(add1 && otherOf(add1, one!), 'exp');
       const neg = made(expE?.inputs[0], 'neg');
       if (!rcp || !add1 || one?.value !== 1 || !expE || !neg || neg.inputs[0] !== x) continue;

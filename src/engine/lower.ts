@@ -1,32 +1,20 @@
 /**
  * Lowering of a flat jax-js jaxpr (after `.flatten().simplify()`) to an ONNX graph, one equation at
  * a time. Elementwise, movement and reduction primitives map 1:1 to ONNX ops; `dot` becomes one
- * MatMul of the operands' sources with their view chains folded (views.ts); random-number
- * primitives are refused (draw noise on the host and feed it as an input).
+ * MatMul of the operands' sources with their view chains folded (dot.ts); softmax, RMSNorm and SiLU
+ * chains become fused ops where they can (fuse.ts); random-number primitives are refused (draw
+ * noise on the host and feed it as an input).
  *
  * The performance guard: a MatMul fed by a large materialized broadcast, or a dot that could not be
  * folded and would materialize its broadcast product, is refused with the equation named: such a
  * graph runs slower than jax-js itself.
  */
-import { type Attr, type DType, type Initializer, type OnnxGraph, type OnnxNode, ONNX_DTYPES, type ValueInfo } from './onnx.ts';
+import { dotLowering } from './dot.ts';
 import { findFusions, type Fusion } from './fuse.ts';
-import { broadcastView, classifyDot, identityView, padView, reshapeView, sourceOrder, transposeView, type View } from './views.ts';
+import { type Atom, EngineError, eqnText, type FlatJaxpr, GraphBuilder, isLit, type JEqn, type JVar, onnxDType, prod, sameShape } from './graph.ts';
+import { type OnnxGraph, type OnnxNode, ONNX_DTYPES, type ValueInfo } from './onnx.ts';
 
-/** An abstract value: shape and jax-js dtype name. */
-type Aval = { shape: number[]; dtype: string };
-/** A jaxpr variable (identity by object) or a scalar literal. */
-export type JVar = { id: number; aval: Aval };
-type JLit = { value: number; aval: Aval };
-type Atom = JVar | JLit;
-/** One jaxpr equation, structurally (jax-js does not export the class). */
-export type JEqn = { primitive: string; inputs: Atom[]; params: Record<string, any>; outBinders: JVar[]; toString(): string };
-/** A flat jaxpr, structurally. */
-export type FlatJaxpr = { inBinders: JVar[]; eqns: JEqn[]; outs: Atom[] };
-
-/** A lowering failure that names the equation; the message says what to change. */
-export class EngineError extends Error {
-  override name = 'EngineError';
-}
+export { EngineError, type FlatJaxpr, type JEqn, type JVar, onnxDType } from './graph.ts';
 
 /** What the lowering did, for tests and benchmarks. */
 export type LowerStats = { equations: number; nodes: number; dots: number; dotsAsMatMul: number; matmulFlops: number; fused: Record<string, number>; ops: Record<string, number> };
@@ -47,26 +35,6 @@ export type LowerOptions = {
   fuse?: boolean;
 };
 
-const isLit = (a: Atom): a is JLit => 'value' in a;
-const sameShape = (a: number[] | undefined, b: number[]) => a !== undefined && a.length === b.length && a.every((d, i) => d === b[i]);
-/** An equation as one line of jaxpr text (for error messages). */
-const eqnText = (e: { toString(): string }) => e.toString().replace(/\s+/g, ' ').trim();
-const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
-
-/** The ONNX element type of a jax-js dtype. */
-export function onnxDType(d: string): DType {
-  if (d === 'float32' || d === 'int32' || d === 'uint32' || d === 'bool' || d === 'uint8') return d;
-  throw new EngineError(`dtype ${d} has no ONNX lowering here; keep programs in float32/int32/bool`);
-}
-
-function scalarBytes(value: number, dtype: DType): Uint8Array {
-  if (dtype === 'float32') return new Uint8Array(Float32Array.of(value).buffer);
-  if (dtype === 'int32') return new Uint8Array(Int32Array.of(value).buffer);
-  if (dtype === 'uint32') return new Uint8Array(Uint32Array.of(value).buffer);
-  if (dtype === 'int64') return new Uint8Array(BigInt64Array.of(BigInt(value)).buffer);
-  return Uint8Array.of(value ? 1 : 0);
-}
-
 const UNARY: Record<string, string> = {
   neg: 'Neg', reciprocal: 'Reciprocal', sqrt: 'Sqrt', exp: 'Exp', log: 'Log', sin: 'Sin', cos: 'Cos',
   asin: 'Asin', atan: 'Atan', floor: 'Floor', ceil: 'Ceil', erf: 'Erf', stop_gradient: 'Identity',
@@ -82,64 +50,6 @@ export const LOWERED_PRIMITIVES: readonly string[] = Object.freeze([
   'transpose', 'reshape', 'broadcast', 'shrink', 'pad', 'flip', 'gather',
 ]);
 
-/** Builds one graph: nodes, cached constants, and where each node came from. */
-class GraphBuilder {
-  readonly nodes: OnnxNode[] = [];
-  readonly initializers: Initializer[] = [];
-  /** output name -> index of the equation that emitted it */
-  readonly origin = new Map<string, number>();
-  current = -1;
-  private tmp = 0;
-  private consts = new Map<string, string>();
-
-  fresh(): string {
-    return `t${this.tmp++}`;
-  }
-
-  emit(op: string, inputs: string[], outputs: string[] = [this.fresh()], attrs?: Attr[]): string {
-    this.nodes.push({ op, inputs, outputs, attrs });
-    for (const o of outputs) this.origin.set(o, this.current);
-    return outputs[0];
-  }
-
-  private constant(key: string, make: (name: string) => Initializer): string {
-    let n = this.consts.get(key);
-    if (!n) {
-      n = `c${this.consts.size}`;
-      this.initializers.push(make(n));
-      this.consts.set(key, n);
-    }
-    return n;
-  }
-
-  /** An int64 vector constant (shapes, axes, slice bounds). */
-  ints(vals: number[]): string {
-    return this.constant(`i64:${vals.join(',')}`, (name) => ({ name, dtype: 'int64', dims: [vals.length], raw: new Uint8Array(BigInt64Array.from(vals.map(BigInt)).buffer) }));
-  }
-
-  scalar(value: number, dtype: DType): string {
-    return this.constant(`${dtype}:${Object.is(value, -0) ? '-0' : value}`, (name) => ({ name, dtype, dims: [], raw: scalarBytes(value, dtype) }));
-  }
-
-  /** Static shapes of the tensors named so far (so that no-op reshapes are not emitted). */
-  readonly shapes = new Map<string, number[]>();
-
-  reshape(x: string, shape: number[]): string {
-    if (sameShape(this.shapes.get(x), shape)) return x;
-    const y = this.emit('Reshape', [x, this.ints(shape)]);
-    this.shapes.set(y, shape);
-    return y;
-  }
-
-  transpose(x: string, perm: number[]): string {
-    if (perm.every((p, i) => p === i)) return x;
-    const y = this.emit('Transpose', [x], [this.fresh()], [{ name: 'perm', ints: perm }]);
-    const s = this.shapes.get(x);
-    if (s) this.shapes.set(y, perm.map((p) => s[p]));
-    return y;
-  }
-}
-
 /**
  * Lowers a flat jaxpr to an ONNX graph. The first `consts.length` input binders are the closed
  * jaxpr's constants (they become initializers); the rest are the graph inputs, in order.
@@ -147,9 +57,9 @@ class GraphBuilder {
 export function lowerJaxpr(jaxpr: FlatJaxpr, consts: { dtype: string; data: ArrayBufferView }[], opts: LowerOptions = {}): { graph: OnnxGraph; stats: LowerStats } {
   const g = new GraphBuilder();
   const limit = opts.materializeLimit ?? 2 ** 20;
-  const names = new Map<JVar, string>();
-  const name = (v: JVar) => names.get(v) ?? `v${v.id}`;
-  const atom = (a: Atom, dtype?: string) => (isLit(a) ? g.scalar(a.value, onnxDType(dtype ?? a.aval.dtype)) : name(a));
+  const names = g.names;
+  const name = (v: JVar) => g.name(v);
+  const atom = (a: Atom, dtype?: string) => g.atom(a, dtype);
   const stats: LowerStats = { equations: jaxpr.eqns.length, nodes: 0, dots: 0, dotsAsMatMul: 0, matmulFlops: 0, fused: {}, ops: {} };
 
   const inputs: ValueInfo[] = [];
@@ -169,103 +79,7 @@ export function lowerJaxpr(jaxpr: FlatJaxpr, consts: { dtype: string; data: Arra
 
   const producer = new Map<JVar, JEqn>();
   for (const e of jaxpr.eqns) for (const o of e.outBinders) producer.set(o, e);
-  const views = new Map<JVar, View<JVar>>();
-  /** The view of `v` over the source its movement chain starts from (identity when not foldable). */
-  const viewOf = (v: JVar): View<JVar> => {
-    const hit = views.get(v);
-    if (hit) return hit;
-    let out = identityView(v, v.aval.shape);
-    const e = producer.get(v);
-    const x = e?.inputs[0];
-    if (opts.foldViews !== false && e && x && !isLit(x)) {
-      const inner = ['transpose', 'broadcast', 'reshape'].includes(e.primitive) ? viewOf(x) : undefined;
-      const folded = inner && (e.primitive === 'transpose' ? transposeView(inner, e.params.perm)
-        : e.primitive === 'broadcast' ? broadcastView(inner, e.params.shape, e.params.axis)
-        : reshapeView(inner, e.params.shape));
-      if (folded) out = folded;
-    }
-    views.set(v, out);
-    return out;
-  };
-  /** The source of `vw` with its non-unit axes in `order`, as a tensor name (memoized). */
-  const sourced = new Map<string, string>();
-  const fromSource = (vw: View<JVar>, order: number[]): string => {
-    const key = `${vw.source.id}:${order.join(',')}`;
-    let t = sourced.get(key);
-    if (t !== undefined) return t;
-    const shape = vw.sourceShape;
-    const real = shape.flatMap((d, i) => (d > 1 ? [i] : []));
-    t = name(vw.source);
-    if (real.length !== shape.length) t = g.reshape(t, real.map((i) => shape[i]));
-    t = g.transpose(t, order.map((ax) => real.indexOf(ax)));
-    sourced.set(key, t);
-    return t;
-  };
-  /**
-   * An operand as [batch?, rows, cols] from its source. When each of the three groups is a run of
-   * consecutive source axes, the source is reshaped to the groups first and only the (at most three)
-   * groups are transposed: a swap of the last two is then fused into the MatMul by ORT (FusedMatMul).
-   */
-  const operand = (vw: View<JVar>, batch: number[], rows: number[], cols: number[], dims: [number, number, number]): string => {
-    const [bt, r, c] = dims;
-    const out = batch.length ? [bt, r, c] : [r, c];
-    const real = vw.sourceShape.flatMap((d, i) => (d > 1 ? [i] : []));
-    const groups = [batch, rows, cols].map((axes) => sourceOrder(vw, axes)).filter((grp) => grp.length > 0);
-    const runs = groups.every((grp) => grp.every((ax, i) => i === 0 || real.indexOf(ax) === real.indexOf(grp[i - 1]) + 1));
-    if (!runs) return g.reshape(fromSource(vw, groups.flat()), out);
-    const size = (grp: number[]) => prod(grp.map((ax) => vw.sourceShape[ax]));
-    const same = (x: number[], y: number[]) => x.length === y.length && x.every((d, i) => d === y[i]);
-    const bySource = [...groups].sort((x, y) => x[0] - y[0]);
-    const mergedShape = bySource.map(size);
-    const merged = same(mergedShape, vw.sourceShape) ? name(vw.source) : g.reshape(name(vw.source), mergedShape);
-    const t = g.transpose(merged, groups.map((grp) => bySource.indexOf(grp)));
-    // no Reshape between a last-two-axes Transpose and the MatMul, so that ORT can fuse them
-    return same(groups.map(size), out) ? t : g.reshape(t, out);
-  };
-
-  const naiveDot = (e: JEqn) => {
-    const [a, b] = e.inputs;
-    const out = e.outBinders[0];
-    const k = isLit(a) ? b.aval.shape.at(-1)! : a.aval.shape.at(-1)!;
-    const elements = prod(out.aval.shape) * k;
-    if (elements > limit) {
-      throw new EngineError(`equation #${g.current} (${eqnText(e)}): this dot's operands are not views of two tensors, so lowering it would materialize a ${elements.toLocaleString('en-US')}-element broadcast product (a graph slower than jax-js); write it as np.matmul of plain tensors`);
-    }
-    const dt = out.aval.dtype;
-    g.emit('ReduceSum', [g.emit('Mul', [atom(a, dt), atom(b, dt)]), g.ints([-1])], [name(out)], [{ name: 'keepdims', i: 0 }]);
-  };
-
-  const lowerDot = (e: JEqn) => {
-    stats.dots++;
-    const [a, b] = e.inputs;
-    if (isLit(a) || isLit(b)) return naiveDot(e);
-    const outShape = e.outBinders[0].aval.shape;
-    const r = Math.max(a.aval.shape.length, b.aval.shape.length);
-    const va = padView(viewOf(a), r);
-    const vb = padView(viewOf(b), r);
-    const axes = classifyDot(va, vb, outShape);
-    if (!axes) return naiveDot(e);
-    stats.dotsAsMatMul++;
-    const { batch, m, n } = axes;
-    const size = (ax: number[]) => prod(ax.map((i) => outShape[i]));
-    const kSize = va.axes[r - 1].size;
-    const bt = size(batch);
-    stats.matmulFlops += 2 * bt * size(m) * size(n) * kSize;
-    // x [..., K] @ w [K, N] as it is: ONNX MatMul broadcasts a 2-D right operand over leading axes
-    const aSource = sourceOrder(va, [...m, r - 1]);
-    const aReal = va.sourceShape.flatMap((d, i) => (d > 1 ? [i] : []));
-    const aPlain = batch.length === 0 && aSource.length === aReal.length && aSource.every((ax, i) => ax === aReal[i]) && aReal.at(-1) === va.sourceShape.length - 1;
-    const a3 = aPlain ? name(va.source) : operand(va, batch, m, [r - 1], [bt, size(m), kSize]);
-    const b3 = operand(vb, batch, [r - 1], n, [bt, kSize, size(n)]);
-    let y = g.emit('MatMul', [a3, b3]); // [Bt, M, N] (or [...M, N])
-    g.shapes.set(y, aPlain ? [...va.sourceShape.slice(0, -1), size(n)] : batch.length ? [bt, size(m), size(n)] : [size(m), size(n)]);
-    const groups = [...batch, ...m, ...n];
-    const perm = [...groups].sort((x, z) => x - z).map((ax) => groups.indexOf(ax));
-    if (perm.some((p, i) => p !== i)) y = g.transpose(g.reshape(y, groups.map((i) => outShape[i])), perm);
-    const out = e.outBinders[0];
-    if (sameShape(g.shapes.get(y), outShape)) names.set(out, y);
-    else g.emit('Reshape', [y, g.ints(outShape)], [name(out)]);
-  };
+  const lowerDot = dotLowering(g, jaxpr, stats, { foldViews: opts.foldViews !== false, limit });
 
   // outputs computed by an equation are written under their output name directly (no Identity copy)
   const outName = (i: number) => opts.outputNames?.[i] ?? `out${i}`;
