@@ -146,7 +146,7 @@ export async function train(opts: {
     params = pretrained ? decodeParams(modelConfig, readFileSync(pretrained), pretrained) : initParams(modelConfig, c.seed); // the optimizer starts fresh
     optimizers = initOptimizers(params);
     if (c.emaDecay > 0) ema = emaInit(params);
-    writeFileAtomic(run.path('config.json'), JSON.stringify({ train: c, model: modelConfig }, null, 2));
+    run.writeConfig(c, modelConfig);
   }
 
   const bar = new ProgressBar('train', c.steps, { quiet: opts.quiet });

@@ -7,3 +7,5 @@ export { type Bar, type BarSeries, type Series, barChartSvg, groupedBarChartSvg,
 export { escapeHtml, htmlPage, htmlTable, pngDataUri } from './html.ts';
 export { decodePng, encodePng } from './png.ts';
 export { areaResizeRgb, tileRgb, upscaleRgb } from './image.ts';
+export { closestName } from './suggest.ts';
+export { fieldsAt, schemaProblems } from './schema.ts';
