@@ -1,11 +1,11 @@
 /** `vlalab blind ...`: Grouped Blind Ensemble studies (create, serve the API and dispatcher, report, simulate). */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { BlindStore, type CellResult, parseStudy, SIM_TASKS, simulateStudy, startBlindApi, startDispatcher, summarize } from '../eval/index.ts';
-import { UserError } from '../util/index.ts';
-import { action, ensureDir, intOption, printJson, readJsonFile } from './run.ts';
+import { BlindStore, type CellResult, parseStudy, SIM_TASKS, STUDY_TEMPLATE, simulateStudy, startBlindApi, startDispatcher, summarize } from '../eval/index.ts';
+import { parseJsonc, UserError } from '../util/index.ts';
+import { action, ensureDir, intOption, printJson } from './run.ts';
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
@@ -19,6 +19,29 @@ function formatResults(s: { cells: CellResult[]; ranking: { model: string; meanS
   return lines.join('\n') + '\n';
 }
 
+/** Reads and checks a study file (JSON, comments allowed); problems end with a pointer to the template. */
+function readStudy(path: string) {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file (`vlalab blind template > study.json` writes an example)' : String(code ?? err)}`);
+  }
+  let value: unknown;
+  try {
+    value = parseJsonc(text);
+  } catch (err) {
+    throw new UserError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return parseStudy(value, path);
+  } catch (err) {
+    if (err instanceof UserError) err.message += '\n(`vlalab blind template` prints a commented example of every field)';
+    throw err;
+  }
+}
+
 function openStore(db: string, mustExist: boolean): BlindStore {
   if (mustExist && !existsSync(db)) throw new UserError(`${db} does not exist; create the study first with \`vlalab blind create\``);
   return new BlindStore(db);
@@ -28,15 +51,20 @@ export function register(program: Command): void {
   const blind = program.command('blind').description('Grouped Blind Ensemble evaluation studies (paper Algorithm 1)');
 
   blind
+    .command('template')
+    .description('print a commented example study file (every field, its meaning and default) that `blind create` accepts as is')
+    .action(action(() => void process.stdout.write(STUDY_TEMPLATE)));
+
+  blind
     .command('create')
-    .description('plan a study from its definition (models, tasks with rubrics, K, N, seed) and print the role tokens')
-    .requiredOption('--study <file>', 'study definition JSON')
+    .description('plan a study from its definition (models, tasks with rubrics, groupSize K, trialsPerModel N, scoring, restSeconds, seed; see `vlalab blind template`) and print the role tokens')
+    .requiredOption('--study <file>', 'study definition: JSON, comments allowed (`vlalab blind template > study.json` writes an example)')
     .requiredOption('--db <file>', 'new SQLite database for the study')
     .option('--json', 'print JSON')
     .action(
       action((o: { study: string; db: string; json?: boolean }) => {
         if (existsSync(o.db)) throw new UserError(`${o.db} already exists; choose another --db`);
-        const def = parseStudy(readJsonFile(o.study), o.study); // before the database file exists
+        const def = readStudy(o.study); // before the database file exists
         const store = openStore(o.db, false);
         try {
           const tokens = store.create(def);

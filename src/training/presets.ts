@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { EEF_MODES, NORM_MODES } from '../actions/index.ts';
 import { UserError } from '../util/errors.ts';
-import { schemaProblems } from '../util/schema.ts';
+import { problemsMessage, schemaProblems } from '../util/schema.ts';
 import { unknownNameMessage } from '../util/suggest.ts';
 
 export const trainConfigSchema = z
@@ -121,7 +121,7 @@ export function resolveTrainConfig(preset: string | Readonly<TrainConfig>, ...ov
   const merged: Record<string, unknown> = { ...(typeof preset === 'string' ? getPreset(preset) : preset) };
   for (const o of overrides) for (const [k, v] of Object.entries(o)) if (v !== undefined) merged[k] = v;
   const r = trainConfigSchema.safeParse(merged);
-  if (!r.success) throw new UserError(`training config: ${schemaProblems(trainConfigSchema, r.error).join('; ')}`);
+  if (!r.success) throw new UserError(problemsMessage('training config', schemaProblems(trainConfigSchema, r.error)));
   return Object.freeze(r.data);
 }
 

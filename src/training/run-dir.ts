@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
-import { schemaProblems } from '../util/schema.ts';
+import { problemsMessage, schemaProblems } from '../util/schema.ts';
 import { type TrainConfig, trainConfigSchema } from './presets.ts';
 
 const latestSchema = z.object({ step: z.number().int().min(0), dir: z.string() });
@@ -68,7 +68,7 @@ export class RunDir {
     const t = r.success ? trainConfigSchema.safeParse(r.data.train) : undefined;
     if (!r.success || !t?.success) {
       const problems = r.success ? schemaProblems(trainConfigSchema, t!.error!).map((m) => `train ${m}`) : schemaProblems(runConfigSchema, r.error);
-      throw new UserError(`${p} is not a vlalab run config: ${problems.join('; ')}`);
+      throw new UserError(problemsMessage(`${p} (not a vlalab run config)`, problems));
     }
     return { preset: r.data.preset, data: r.data.data, train: Object.freeze(t.data), model: r.data.model };
   }

@@ -8,4 +8,5 @@ export { escapeHtml, htmlPage, htmlTable, pngDataUri } from './html.ts';
 export { decodePng, encodePng } from './png.ts';
 export { areaResizeRgb, tileRgb, upscaleRgb } from './image.ts';
 export { closestName } from './suggest.ts';
-export { fieldsAt, schemaProblems } from './schema.ts';
+export { fieldsAt, problemsMessage, schemaProblems } from './schema.ts';
+export { parseJsonc, stripJsonComments } from './jsonc.ts';

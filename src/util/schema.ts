@@ -43,3 +43,11 @@ export function schemaProblems(schema: z.ZodType, error: z.ZodError): string[] {
   }
   return out;
 }
+
+/**
+ * One message for the problems of a file: `F: field "x": ...` for one, a count and one indented
+ * line each for several (so every problem can be fixed in one pass).
+ */
+export function problemsMessage(source: string, problems: readonly string[]): string {
+  return problems.length === 1 ? `${source}: ${problems[0]}` : `${source}: ${problems.length} problems:\n  ${problems.join('\n  ')}`;
+}

@@ -74,7 +74,7 @@ describe('vlalab train: resume, config files, progress in logs, Ctrl-C', () => {
     writeFileSync(cfg, JSON.stringify({ batchsize: 4, stpes: 3, lr: -1 }));
     r = runCli(['train', '--config', cfg, '--data', data, '--out', join(dir, 'typo')]);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /field "lr": .*; field "batchsize": unknown; did you mean "batchSize"\?; field "stpes": unknown; did you mean "steps"\?/);
+    assert.match(r.stderr, /training config: 3 problems:\n  field "lr": .*\n  field "batchsize": unknown; did you mean "batchSize"\?\n  field "stpes": unknown; did you mean "steps"\?\n/);
     r = runCli(['train', '--out', join(dir, 'x')]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /train needs --data/);
