@@ -3,8 +3,8 @@
  * report opens anywhere without scripts.
  */
 
-/** One line of a line chart. */
-export type Series = { name: string; x: readonly number[]; y: readonly number[]; color?: string };
+/** One line of a line chart; `opacity` and `strokeWidth` let a faint raw curve sit under its smoothed one. */
+export type Series = { name: string; x: readonly number[]; y: readonly number[]; color?: string; opacity?: number; strokeWidth?: number };
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
 
@@ -15,10 +15,71 @@ function ticks(lo: number, hi: number, count = 5): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+  // the 1-2-5 step whose tick count is closest to count + 1 (ties: the larger step)
+  const countOf = (s: number) => Math.floor(hi / s + 1e-9) - Math.ceil(lo / s - 1e-9) + 1;
+  const step = [10, 5, 2, 1].map((m) => m * mag).reduce((best, s) => (Math.abs(countOf(s) - count - 1) < Math.abs(countOf(best) - count - 1) ? s : best));
   const out: number[] = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
   return out;
+}
+
+/** A tick value as a short label: 0.5, 2, 1500, 1e-4. */
+export function formatTick(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e5 || a < 1e-3) return v.toExponential(0).replace('e+', 'e');
+  return String(Number(v.toPrecision(3)));
+}
+
+/**
+ * Ticks of a log10 axis spanning [lo, hi] (in log10 units), as values: whole decades when the range
+ * is wide, else 1-2-5 (or 1..9) steps inside each decade, so a loss from 0.3 to 2.1 reads 0.3, 0.5, 1, 2.
+ */
+export function logTicks(lo: number, hi: number): number[] {
+  const decades = hi - lo;
+  const mantissas = decades > 3 ? [1] : decades > 1 ? [1, 2, 5] : decades > 0.3 ? [1, 2, 3, 5] : [1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9];
+  const out: number[] = [];
+  for (let k = Math.floor(lo) - 1; k <= Math.ceil(hi); k++) {
+    for (const m of mantissas) {
+      const v = Number((m * 10 ** k).toPrecision(6));
+      const l = Math.log10(v);
+      if (l >= lo - 1e-9 && l <= hi + 1e-9) out.push(v);
+    }
+  }
+  if (decades > 6) return out.filter((_, i) => i % Math.ceil(out.length / 7) === 0);
+  return out.length >= 2 ? out : [10 ** lo, 10 ** hi].map((v) => Number(v.toPrecision(2)));
+}
+
+/**
+ * Centered moving average over `window` points (odd; shrinks at the ends): the trend of a noisy
+ * curve without the lag of an exponential average.
+ */
+export function movingAverage(values: readonly number[], window: number): number[] {
+  const half = Math.max(0, Math.floor(window / 2));
+  const prefix = [0];
+  for (const v of values) prefix.push(prefix[prefix.length - 1] + v);
+  return values.map((_, i) => {
+    const a = Math.max(0, i - half);
+    const b = Math.min(values.length, i + half + 1);
+    return (prefix[b] - prefix[a]) / (b - a);
+  });
+}
+
+/**
+ * A training-loss chart: the raw logged losses faint, their moving average (over about 1/25 of the
+ * points, in log space when the axis is logarithmic) on top; a log10 y axis when the losses span
+ * more than a factor of 10.
+ */
+export function lossChartSvg(steps: readonly number[], losses: readonly number[], options: { title?: string; name?: string } = {}): string {
+  const finite = losses.filter((v) => Number.isFinite(v) && v > 0);
+  const logY = finite.length > 0 && Math.max(...finite) / Math.min(...finite) > 10;
+  const window = 2 * Math.floor(losses.length / 50) + 1;
+  const f = logY ? (v: number) => Math.log10(Math.max(v, 1e-30)) : (v: number) => v;
+  const smooth = movingAverage(losses.map(f), window).map((v) => (logY ? 10 ** v : v));
+  const name = options.name ?? 'loss';
+  const series: Series[] = [{ name: `${name} (raw)`, x: steps, y: losses, color: '#1f77b4', opacity: window > 1 ? 0.3 : 1, strokeWidth: 1 }];
+  if (window > 1) series.push({ name: `${name} (${window}-point mean)`, x: steps, y: smooth, color: '#1f77b4', strokeWidth: 2 });
+  return lineChartSvg(series, { title: options.title ?? 'training loss', xLabel: 'step', yLabel: logY ? 'loss (log scale)' : 'loss', logY });
 }
 
 /**
@@ -47,15 +108,16 @@ export function lineChartSvg(
     `<rect width="${width}" height="${height}" fill="white"/>`,
   ];
   if (options.title) parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="13">${esc(options.title)}</text>`);
-  const yTicks = options.logY ? ticks(Math.floor(y0), Math.ceil(y1), Math.max(1, Math.ceil(y1) - Math.floor(y0))).filter((t) => t >= y0 - 1e-9 && t <= y1 + 1e-9) : ticks(y0, y1);
+  const yTicks = options.logY ? logTicks(y0, y1) : ticks(y0, y1);
   for (const t of yTicks) {
-    const y = options.logY ? sy(10 ** t) : sy(t);
+    const y = sy(t);
     parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#eee"/>`);
-    parts.push(`<text x="${m.left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${options.logY ? `1e${t}` : t}</text>`);
+    parts.push(`<text class="y-tick" x="${m.left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${formatTick(t)}</text>`);
   }
   for (const t of ticks(x0, x1)) {
     const x = sx(t);
-    parts.push(`<text x="${x.toFixed(1)}" y="${height - m.bottom + 16}" text-anchor="middle">${t}</text>`);
+    parts.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${height - m.bottom}" y2="${height - m.bottom + 4}" stroke="#999"/>`);
+    parts.push(`<text class="x-tick" x="${x.toFixed(1)}" y="${height - m.bottom + 16}" text-anchor="middle">${formatTick(t)}</text>`);
   }
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${width - m.left - m.right}" height="${height - m.top - m.bottom}" fill="none" stroke="#999"/>`);
   if (options.xLabel) parts.push(`<text x="${(m.left + width - m.right) / 2}" y="${height - 8}" text-anchor="middle">${esc(options.xLabel)}</text>`);
@@ -63,7 +125,7 @@ export function lineChartSvg(
   series.forEach((s, k) => {
     const color = s.color ?? PALETTE[k % PALETTE.length];
     const d = pts[k].map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
-    if (d) parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.5"/>`);
+    if (d) parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="${s.strokeWidth ?? 1.5}"${s.opacity !== undefined ? ` stroke-opacity="${s.opacity}"` : ''}/>`);
     parts.push(`<text x="${width - m.right - 4}" y="${m.top + 14 + 14 * k}" text-anchor="end" fill="${color}">${esc(s.name)}</text>`);
   });
   parts.push('</svg>');
