@@ -1,6 +1,6 @@
 /** `vlalab data ...`: inspect LeRobot datasets and dataset mixtures. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { checkMixturePaths, computeStats, type DatasetInfo, MixtureIndex, openDataset, parseMixture } from '../data/index.ts';
 import { barChartSvg, UserError, writeFileAtomic } from '../util/index.ts';
@@ -23,6 +23,23 @@ export function mixtureTable(file: string): { name: string; rows: { category: st
   };
 }
 
+/** A dataset path for a table column of `width`: relative to the working directory when shorter, else whole trailing folders after ".../". */
+export function shortPath(path: string, width: number): string {
+  const rel = relative(process.cwd(), path);
+  const p = rel && rel.length < path.length ? rel : path;
+  if (p.length <= width) return p;
+  const parts = p.split(sep);
+  let tail = parts.pop()!;
+  while (parts.length && `...${sep}${parts[parts.length - 1]}${sep}${tail}`.length <= width) tail = `${parts.pop()}${sep}${tail}`;
+  return `...${sep}${tail}`;
+}
+
+/** Refuses a corpus folder (datasets + mixture.json) where one dataset is expected, pointing to the mixture. */
+function checkNotCorpus(dir: string): void {
+  if (existsSync(join(dir, 'meta', 'info.json')) || !existsSync(join(dir, 'mixture.json'))) return;
+  throw new UserError(`${dir} is a corpus (several datasets and ${join(dir, 'mixture.json')}), not one dataset: see it with \`vlalab data mix ${join(dir, 'mixture.json')}\`, or pass one of its dataset folders`);
+}
+
 export function register(program: Command): void {
   const data = program.command('data').description('inspect LeRobot datasets (v3.0, v2.1) and mixtures');
 
@@ -34,11 +51,15 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (dir: string, o: { embodiment?: string; json?: boolean }) => {
+        checkNotCorpus(dir);
         const ds = await openDataset(dir, { embodiment: o.embodiment });
         const lengths = ds.episodes.map((e) => e.length);
+        const perTask: Record<string, number> = Object.fromEntries(ds.tasks.map((t) => [t, 0]));
+        for (const e of ds.episodes) perTask[e.task] = (perTask[e.task] ?? 0) + 1;
+        const counts = Object.values(perTask);
         const out = {
           dir, codebase_version: ds.info.codebase_version, robot_type: ds.info.robot_type, embodiment: ds.embodiment.name, fps: ds.info.fps,
-          episodes: ds.episodes.length, frames: ds.numFrames, tasks: ds.tasks, cameras: ds.cameras, image_size: ds.imageSize,
+          episodes: ds.episodes.length, frames: ds.numFrames, tasks: ds.tasks, episodes_per_task: perTask, cameras: ds.cameras, image_size: ds.imageSize,
           episode_length: { min: Math.min(...lengths), mean: lengths.reduce((a, b) => a + b, 0) / lengths.length, max: Math.max(...lengths) },
           state_names: ds.embodiment.stateNames, action_names: ds.embodiment.actionNames,
           features: Object.fromEntries(Object.entries(ds.info.features).map(([k, f]) => {
@@ -51,7 +72,8 @@ export function register(program: Command): void {
           `${dir}: LeRobot ${out.codebase_version}, robot_type ${out.robot_type} -> embodiment ${out.embodiment}, ${out.fps} fps`,
           `  ${out.episodes} episodes, ${out.frames} frames (episode length ${out.episode_length.min}..${out.episode_length.max}, mean ${out.episode_length.mean.toFixed(1)})`,
           `  cameras: ${out.cameras.join(', ')} (${out.image_size}x${out.image_size})`,
-          `  tasks (${out.tasks.length}): ${out.tasks.slice(0, 5).map((t) => `"${t}"`).join(', ')}${out.tasks.length > 5 ? ', ...' : ''}`,
+          `  tasks (${out.tasks.length}, episodes each${Math.min(...counts) === Math.max(...counts) ? `: ${counts[0]}` : `: ${Math.min(...counts)}..${Math.max(...counts)}, uneven`}):`,
+          ...Object.entries(perTask).map(([t, n]) => `    ${String(n).padStart(5)}  "${t}"`),
           `  features: ${Object.entries(out.features).map(([k, f]) => `${k} ${f.dtype}[${f.shape.join(', ')}]${'codec' in f ? ` (${f.codec})` : ''}`).join('; ')}`,
         ].join('\n') + '\n');
       }),
@@ -66,6 +88,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (dir: string, o: { embodiment?: string; write?: boolean; json?: boolean }) => {
+        checkNotCorpus(dir);
         const ds = await openDataset(dir, { embodiment: o.embodiment });
         const e = ds.embodiment;
         const stats = {
@@ -103,9 +126,11 @@ export function register(program: Command): void {
         if (o.json) return printJson(t);
         if (t.rows.length === 0) throw new UserError(`${file} lists no datasets`);
         const cw = Math.max(8, ...t.rows.map((r) => r.category.length));
-        const lines = [`${t.name}`, `${'category'.padEnd(cw)} ${'dataset'.padEnd(32)} ${'S'.padStart(3)} ${'N_raw'.padStart(12)} ${'N_eff'.padStart(12)} ${'share'.padStart(7)}`];
-        for (const r of t.rows) {
-          lines.push(`${r.category.padEnd(cw)} ${r.dataset.slice(-32).padEnd(32)} ${String(r.frame_step_size).padStart(3)} ${String(r.n_raw).padStart(12)} ${String(r.n_eff).padStart(12)} ${`${(100 * r.share).toFixed(1)}%`.padStart(7)}`);
+        const names = t.rows.map((r) => shortPath(r.dataset, 48));
+        const dw = Math.max(7, ...names.map((n) => n.length));
+        const lines = [`${t.name}`, `${'category'.padEnd(cw)} ${'dataset'.padEnd(dw)} ${'S'.padStart(3)} ${'N_raw'.padStart(12)} ${'N_eff'.padStart(12)} ${'share'.padStart(7)}`];
+        for (const [i, r] of t.rows.entries()) {
+          lines.push(`${r.category.padEnd(cw)} ${names[i].padEnd(dw)} ${String(r.frame_step_size).padStart(3)} ${String(r.n_raw).padStart(12)} ${String(r.n_eff).padStart(12)} ${`${(100 * r.share).toFixed(1)}%`.padStart(7)}`);
         }
         process.stdout.write(lines.join('\n') + '\n' + (o.svg ? `chart: ${o.svg}\n` : ''));
       }),

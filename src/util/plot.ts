@@ -8,6 +8,9 @@ export type Series = { name: string; x: readonly number[]; y: readonly number[];
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
 
+/** Estimated width of one character of an 11 px sans-serif label. */
+const LABEL_CHAR_PX = 6.2;
+
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Round tick values covering [lo, hi]. */
@@ -158,10 +161,14 @@ export type Bar = { label: string; value: number; lo?: number; hi?: number; colo
 /** A vertical bar chart with optional error bars, values in [0, max] (default max 1). */
 export function barChartSvg(bars: readonly Bar[], options: { title?: string; yLabel?: string; max?: number; width?: number; height?: number; percent?: boolean } = {}): string {
   const width = options.width ?? Math.max(320, 80 + bars.length * 72);
-  const height = options.height ?? 300;
-  const m = { left: 56, right: 16, top: 32, bottom: 56 };
+  // labels wider than their bar's slot (about 6.2 px per character at 11 px) are drawn slanted, with room below
+  const slot = (width - 72) / Math.max(1, bars.length);
+  const longest = Math.max(0, ...bars.map((b) => b.label.length)) * LABEL_CHAR_PX;
+  const slant = longest > slot * 0.95;
+  const below = slant ? Math.min(160, Math.ceil(longest * Math.SQRT1_2) + 24) : 56;
+  const height = (options.height ?? 300) + (below - 56);
+  const m = { left: 56, right: 16, top: 32, bottom: below };
   const { parts, sy, fmt } = barFrame(width, height, m, options);
-  const slot = (width - m.left - m.right) / Math.max(1, bars.length);
   bars.forEach((b, i) => {
     const x = m.left + i * slot + slot * 0.2;
     const w = slot * 0.6;
@@ -172,7 +179,10 @@ export function barChartSvg(bars: readonly Bar[], options: { title?: string; yLa
       parts.push(`<path d="M${cx.toFixed(1)},${sy(b.lo).toFixed(1)}V${sy(b.hi).toFixed(1)}M${(cx - 5).toFixed(1)},${sy(b.lo).toFixed(1)}h10M${(cx - 5).toFixed(1)},${sy(b.hi).toFixed(1)}h10" stroke="#333"/>`);
     }
     parts.push(`<text x="${(x + w / 2).toFixed(1)}" y="${(sy(b.value) - 4).toFixed(1)}" text-anchor="middle">${fmt(b.value)}</text>`);
-    parts.push(`<text x="${(x + w / 2).toFixed(1)}" y="${height - m.bottom + 16}" text-anchor="middle">${esc(b.label)}</text>`);
+    const lx = (x + w / 2).toFixed(1);
+    const ly = height - m.bottom + 16;
+    parts.push(slant ? `<text class="x-label" transform="translate(${lx} ${ly - 4}) rotate(-45)" text-anchor="end">${esc(b.label)}</text>`
+      : `<text class="x-label" x="${lx}" y="${ly}" text-anchor="middle">${esc(b.label)}</text>`);
   });
   parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${height - m.bottom}" y2="${height - m.bottom}" stroke="#999"/>`);
   parts.push('</svg>');
