@@ -143,19 +143,28 @@ export function register(program: Command): void {
         if (o.scoring !== 'operator' && o.scoring !== 'judge') throw new UserError(`--scoring must be "operator" or "judge", got "${o.scoring}"`);
         const tasks = o.tasks.split(',').map((t) => t.trim()).filter(Boolean);
         if (tasks.length === 0) throw new UserError('--tasks names no task; see `vlalab sim tasks`');
+        const models = intOption('--models', o.models, 1, 5);
+        const trials = intOption('--trials', o.trials, 1, 50);
+        const seed = intOption('--seed', o.seed);
+        const latencyFloorMs = intOption('--latency-floor-ms', o.latencyFloorMs, 0, 10_000);
+        // without --out the study lives in a temporary folder, removed at the end
         const out = o.out ?? mkdtempSync(join(tmpdir(), 'vlalab-blind-sim-'));
-        ensureDir(out);
-        if (existsSync(join(out, 'study.db'))) throw new UserError(`${join(out, 'study.db')} already exists; choose another --out`);
-        const r = await simulateStudy({
-          out, models: intOption('--models', o.models, 1, 5), trials: intOption('--trials', o.trials, 1, 50), tasks, scoring: o.scoring,
-          seed: intOption('--seed', o.seed), latencyFloorMs: intOption('--latency-floor-ms', o.latencyFloorMs, 0, 10_000),
-          onTrial: o.json ? undefined : (trial, points) => void process.stderr.write(`trial ${trial}: ${points} points\n`),
-        });
-        if (o.json) {
-          const cells = r.results.cells.map((c) => ({ model: c.model, task: c.task, trials: c.trials, meanScorePct: 100 * c.meanScore, scoreCi95Pct: c.scoreCi95.map((x) => 100 * x), successRate: c.successRate, successCi95: c.successCi95 }));
-          return printJson({ db: r.db, progress: r.progress, cells, ranking: r.results.ranking, pairwise: r.results.pairwise });
+        try {
+          ensureDir(out);
+          if (o.out && existsSync(join(out, 'study.db'))) throw new UserError(`${join(out, 'study.db')} already exists; choose another --out`);
+          const r = await simulateStudy({
+            out, models, trials, tasks, scoring: o.scoring, seed, latencyFloorMs,
+            onTrial: o.json ? undefined : (trial, points, seen) => void process.stderr.write(`trial ${trial} of ${seen.of} (${seen.task}): ${points} of ${seen.maxPoints} points\n`),
+          });
+          const db = o.out ? r.db : null;
+          if (o.json) {
+            const cells = r.results.cells.map((c) => ({ model: c.model, task: c.task, trials: c.trials, meanScorePct: 100 * c.meanScore, scoreCi95Pct: c.scoreCi95.map((x) => 100 * x), successRate: c.successRate, successCi95: c.successCi95 }));
+            return printJson({ db, progress: r.progress, cells, ranking: r.results.ranking, pairwise: r.results.pairwise });
+          }
+          process.stdout.write(`${db ? `simulated study in ${db}` : 'simulated study (pass --out DIR to keep its database and trial records)'}\n${formatResults(r.results)}`);
+        } finally {
+          if (!o.out) rmSync(out, { recursive: true, force: true });
         }
-        process.stdout.write(`simulated study in ${r.db}\n${formatResults(r.results)}`);
       }),
     );
 }

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { checkMixturePaths, computeStats, type DatasetInfo, MixtureIndex, openDataset, parseMixture } from '../data/index.ts';
-import { barChartSvg, UserError, writeFileAtomic } from '../util/index.ts';
+import { barChartSvg, count, UserError, writeFileAtomic } from '../util/index.ts';
 import { action, printJson, readJsonFile } from './run.ts';
 
 /** meta/info.json of a dataset directory, with a clear error when it is not one. */
@@ -70,7 +70,7 @@ export function register(program: Command): void {
         if (o.json) return printJson(out);
         process.stdout.write([
           `${dir}: LeRobot ${out.codebase_version}, robot_type ${out.robot_type} -> embodiment ${out.embodiment}, ${out.fps} fps`,
-          `  ${out.episodes} episodes, ${out.frames} frames (episode length ${out.episode_length.min}..${out.episode_length.max}, mean ${out.episode_length.mean.toFixed(1)})`,
+          `  ${count(out.episodes, 'episode')}, ${count(out.frames, 'frame')} (episode length ${out.episode_length.min}..${out.episode_length.max}, mean ${out.episode_length.mean.toFixed(1)})`,
           `  cameras: ${out.cameras.join(', ')} (${out.image_size}x${out.image_size})`,
           `  tasks (${out.tasks.length}, episodes each${Math.min(...counts) === Math.max(...counts) ? `: ${counts[0]}` : `: ${Math.min(...counts)}..${Math.max(...counts)}, uneven`}):`,
           ...Object.entries(perTask).map(([t, n]) => `    ${String(n).padStart(5)}  "${t}"`),

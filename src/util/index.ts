@@ -8,6 +8,6 @@ export { formatTick, logTicks, lossChartSvg, movingAverage } from './plot.ts';
 export { escapeHtml, htmlPage, htmlTable, pngDataUri } from './html.ts';
 export { decodePng, encodePng } from './png.ts';
 export { areaResizeRgb, tileRgb, upscaleRgb } from './image.ts';
-export { closestName } from './suggest.ts';
+export { closestName, count } from './suggest.ts';
 export { fieldsAt, problemsMessage, schemaProblems } from './schema.ts';
 export { parseJsonc, stripJsonComments } from './jsonc.ts';

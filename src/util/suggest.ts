@@ -35,3 +35,8 @@ export function closestName(name: string, choices: readonly string[]): string | 
   }
   return bestDist <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
+
+/** `n` and the noun, plural unless n is 1: "1 episode", "3 episodes" (`plural` for irregular nouns). */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}

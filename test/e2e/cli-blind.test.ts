@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BlindStore } from '../../src/eval/index.ts';
-import { runCli } from '../helpers/cli.ts';
+import { BIN, runCli } from '../helpers/cli.ts';
 
 describe('vlalab blind', () => {
   it('creates a study, refuses to overwrite it, and reports recorded outcomes', () => {
@@ -67,6 +68,20 @@ describe('vlalab blind', () => {
       assert.match(bad.stderr, /`vlalab blind template` prints a commented example/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('simulate without --out labels each trial and leaves no temporary folder behind', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'vlalab-blind-tmp-'));
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'blind', 'simulate', '--models', '2', '--trials', '1', '--tasks', 'water-plant'], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, TMPDIR: tmp } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /^trial 1 of 2 \(water-plant\): \d of 3 points$/m);
+      assert.match(r.stderr, /^trial 2 of 2 \(water-plant\): \d of 3 points$/m);
+      assert.match(r.stdout, /pass --out DIR to keep/);
+      assert.deepEqual(readdirSync(tmp), [], 'the temporary study folder was removed');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 
