@@ -16,6 +16,7 @@ import { register as registerData } from './data.ts';
 import { register as registerCorpus } from './corpus.ts';
 import { register as registerBlind } from './blind.ts';
 import { register as registerModel } from './model.ts';
+import { register as registerRobot } from './robot.ts';
 
 const COMMANDS: ((program: Command) => void)[] = [
   registerEmbodiments,
@@ -30,6 +31,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerCorpus,
   registerBlind,
   registerModel,
+  registerRobot,
 ];
 
 export function buildProgram(): Command {
