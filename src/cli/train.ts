@@ -43,9 +43,13 @@ export async function trainOnDatasets(config: TrainConfig, data: TrainingData, o
     maxViews: model.maxViews, imageSize: model.imageSize, maxTokens: model.maxTokens, tokenizer, pState: config.pState, pView: config.pView,
   });
   const first = datasets[0];
+  // every embodiment trained on, with the stats of its first dataset, so eval and serve can act as any of them
+  const embodiments = datasets.flatMap((d, i) => (datasets.findIndex((x) => x.embodiment.name === d.embodiment.name) === i
+    ? [{ embodiment: d.embodiment.name, cameras: d.cameras, norm: loader.norm[i], instruction: d.tasks[0] }] : []));
   const meta = policyMeta({
     embodiment: first.embodiment.name, parameterization: config.eefMode, normMode: config.normMode, cameras: first.cameras,
     executeSteps: config.executeSteps, norm: loader.norm[0], instruction: first.tasks[0], tokenizer: tokenizer.json,
+    ...(embodiments.length > 1 ? { embodiments } : {}),
   });
   ensureDir(out);
   return train({
