@@ -31,6 +31,14 @@ async function assertBlind(page: Page, aliases: string[], where: string): Promis
   for (const s of [...SECRETS, ...aliases]) assert.ok(!html.includes(s), `${where}: the page shows "${s}"`);
 }
 
+/** The layout facts of a page: one title, nothing wider than the window; a full-page screenshot under `dir`. */
+async function assertLayout(page: Page, dir: string, name: string): Promise<void> {
+  assert.equal(await page.locator('h1').count(), 1, `${name}: one title`);
+  const scrollWidth = Number(await page.evaluate('document.documentElement.scrollWidth'));
+  assert.ok(scrollWidth <= page.viewportSize()!.width, `${name} scrolls sideways: ${scrollWidth} px`);
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
 async function signIn(page: Page, url: string, token: string): Promise<void> {
   await page.goto(url);
   await page.fill('#token', token);
@@ -87,6 +95,7 @@ describe('blind study pages in chromium', { skip }, () => {
       // trial 1: start, tick the first stage, record 1 point
       await op.click('#start');
       await op.waitForSelector('#outcome:not([hidden])');
+      await assertLayout(op, dir, 'operator-trial');
       assert.equal(await op.locator('#rubric input').count(), 2);
       assert.ok(await op.isVisible('#check-hint'), 'the operator is asked to check the stages');
       assert.ok(await op.isHidden('#end-hint'));
@@ -171,6 +180,7 @@ describe('blind study pages in chromium', { skip }, () => {
         await judge.waitForFunction(`!document.getElementById('trial-view').hidden && document.getElementById('trial').textContent !== ${JSON.stringify(previous)}
           && [...document.querySelectorAll('#frames img')].filter((i) => i.naturalWidth === 16).length === 2`);
         previous = (await judge.textContent('#trial'))!;
+        await assertLayout(judge, dir, `judge-trial-${previous}`);
         assert.equal(await judge.textContent('#task'), 'stack-bowls');
         await assertBlind(judge, aliases, `judge, trial ${previous}`);
         await judge.check('#stage-0');
