@@ -1,11 +1,11 @@
 /** `vlalab blind ...`: Grouped Blind Ensemble studies (create, serve the API and dispatcher, report, simulate). */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { BlindStore, type CellResult, parseStudy, SIM_TASKS, simulateStudy, startBlindApi, startDispatcher, summarize } from '../eval/index.ts';
-import { UserError } from '../util/index.ts';
-import { action, ensureDir, intOption, printJson, readJsonFile } from './run.ts';
+import { BlindStore, type CellResult, parseStudy, SIM_TASKS, STUDY_TEMPLATE, simulateStudy, startBlindApi, startDispatcher, summarize } from '../eval/index.ts';
+import { parseJsonc, UserError } from '../util/index.ts';
+import { action, ensureDir, intOption, printJson } from './run.ts';
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
@@ -19,6 +19,29 @@ function formatResults(s: { cells: CellResult[]; ranking: { model: string; meanS
   return lines.join('\n') + '\n';
 }
 
+/** Reads and checks a study file (JSON, comments allowed); problems end with a pointer to the template. */
+function readStudy(path: string) {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file (`vlalab blind template > study.json` writes an example)' : String(code ?? err)}`);
+  }
+  let value: unknown;
+  try {
+    value = parseJsonc(text);
+  } catch (err) {
+    throw new UserError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return parseStudy(value, path);
+  } catch (err) {
+    if (err instanceof UserError) err.message += '\n(`vlalab blind template` prints a commented example of every field)';
+    throw err;
+  }
+}
+
 function openStore(db: string, mustExist: boolean): BlindStore {
   if (mustExist && !existsSync(db)) throw new UserError(`${db} does not exist; create the study first with \`vlalab blind create\``);
   return new BlindStore(db);
@@ -28,15 +51,20 @@ export function register(program: Command): void {
   const blind = program.command('blind').description('Grouped Blind Ensemble evaluation studies (paper Algorithm 1)');
 
   blind
+    .command('template')
+    .description('print a commented example study file (every field, its meaning and default) that `blind create` accepts as is')
+    .action(action(() => void process.stdout.write(STUDY_TEMPLATE)));
+
+  blind
     .command('create')
-    .description('plan a study from its definition (models, tasks with rubrics, K, N, seed) and print the role tokens')
-    .requiredOption('--study <file>', 'study definition JSON')
+    .description('plan a study from its definition (models, tasks with rubrics, groupSize K, trialsPerModel N, scoring, restSeconds, seed; see `vlalab blind template`) and print the role tokens')
+    .requiredOption('--study <file>', 'study definition: JSON, comments allowed (`vlalab blind template > study.json` writes an example)')
     .requiredOption('--db <file>', 'new SQLite database for the study')
     .option('--json', 'print JSON')
     .action(
       action((o: { study: string; db: string; json?: boolean }) => {
         if (existsSync(o.db)) throw new UserError(`${o.db} already exists; choose another --db`);
-        const def = parseStudy(readJsonFile(o.study), o.study); // before the database file exists
+        const def = readStudy(o.study); // before the database file exists
         const store = openStore(o.db, false);
         try {
           const tokens = store.create(def);
@@ -115,19 +143,28 @@ export function register(program: Command): void {
         if (o.scoring !== 'operator' && o.scoring !== 'judge') throw new UserError(`--scoring must be "operator" or "judge", got "${o.scoring}"`);
         const tasks = o.tasks.split(',').map((t) => t.trim()).filter(Boolean);
         if (tasks.length === 0) throw new UserError('--tasks names no task; see `vlalab sim tasks`');
+        const models = intOption('--models', o.models, 1, 5);
+        const trials = intOption('--trials', o.trials, 1, 50);
+        const seed = intOption('--seed', o.seed);
+        const latencyFloorMs = intOption('--latency-floor-ms', o.latencyFloorMs, 0, 10_000);
+        // without --out the study lives in a temporary folder, removed at the end
         const out = o.out ?? mkdtempSync(join(tmpdir(), 'vlalab-blind-sim-'));
-        ensureDir(out);
-        if (existsSync(join(out, 'study.db'))) throw new UserError(`${join(out, 'study.db')} already exists; choose another --out`);
-        const r = await simulateStudy({
-          out, models: intOption('--models', o.models, 1, 5), trials: intOption('--trials', o.trials, 1, 50), tasks, scoring: o.scoring,
-          seed: intOption('--seed', o.seed), latencyFloorMs: intOption('--latency-floor-ms', o.latencyFloorMs, 0, 10_000),
-          onTrial: o.json ? undefined : (trial, points) => void process.stderr.write(`trial ${trial}: ${points} points\n`),
-        });
-        if (o.json) {
-          const cells = r.results.cells.map((c) => ({ model: c.model, task: c.task, trials: c.trials, meanScorePct: 100 * c.meanScore, scoreCi95Pct: c.scoreCi95.map((x) => 100 * x), successRate: c.successRate, successCi95: c.successCi95 }));
-          return printJson({ db: r.db, progress: r.progress, cells, ranking: r.results.ranking, pairwise: r.results.pairwise });
+        try {
+          ensureDir(out);
+          if (o.out && existsSync(join(out, 'study.db'))) throw new UserError(`${join(out, 'study.db')} already exists; choose another --out`);
+          const r = await simulateStudy({
+            out, models, trials, tasks, scoring: o.scoring, seed, latencyFloorMs,
+            onTrial: o.json ? undefined : (trial, points, seen) => void process.stderr.write(`trial ${trial} of ${seen.of} (${seen.task}): ${points} of ${seen.maxPoints} points\n`),
+          });
+          const db = o.out ? r.db : null;
+          if (o.json) {
+            const cells = r.results.cells.map((c) => ({ model: c.model, task: c.task, trials: c.trials, meanScorePct: 100 * c.meanScore, scoreCi95Pct: c.scoreCi95.map((x) => 100 * x), successRate: c.successRate, successCi95: c.successCi95 }));
+            return printJson({ db, progress: r.progress, cells, ranking: r.results.ranking, pairwise: r.results.pairwise });
+          }
+          process.stdout.write(`${db ? `simulated study in ${db}` : 'simulated study (pass --out DIR to keep its database and trial records)'}\n${formatResults(r.results)}`);
+        } finally {
+          if (!o.out) rmSync(out, { recursive: true, force: true });
         }
-        process.stdout.write(`simulated study in ${r.db}\n${formatResults(r.results)}`);
       }),
     );
 }

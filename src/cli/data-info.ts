@@ -34,10 +34,12 @@ export async function datasetInfo(dir: string, embodiment?: string) {
     }
   }
   const lengths = r.episodes.map((x) => x.length);
+  const perTask: Record<string, number> = Object.fromEntries(r.tasks.map((t) => [t, 0]));
+  for (const x of r.episodes) perTask[x.task] = (perTask[x.task] ?? 0) + 1;
   const first = r.cameras[0];
   return {
     dir, codebase_version: r.codebase_version, robot_type: r.robot_type, embodiment: e && mapping ? e.name : null, fps: r.fps,
-    episodes: r.episodes.length, frames: r.frames, tasks: r.tasks, totals: r.totals,
+    episodes: r.episodes.length, frames: r.frames, tasks: r.tasks, episodes_per_task: perTask, totals: r.totals,
     cameras: r.cameras.map((c) => c.name),
     image_size: first ? (first.dtype === 'video' ? Math.min(first.width, first.height, VIDEO_MAX_SIDE) : first.height) : 0,
     episode_length: lengths.length
@@ -60,13 +62,21 @@ export async function datasetInfo(dir: string, embodiment?: string) {
 
 const names = (xs: string[] | null) => (xs ? ` names ${xs.slice(0, 4).join(', ')}${xs.length > 4 ? `, ... (${xs.length})` : ''}` : '');
 
+/** Episodes per task, saying when tasks are uneven (a record that skipped expert failures). */
+function taskLines(perTask: Record<string, number>): string[] {
+  const counts = Object.values(perTask);
+  const even = counts.length === 0 || Math.min(...counts) === Math.max(...counts);
+  const head = `  tasks (${counts.length}, episodes each${counts.length === 0 ? '' : even ? `: ${counts[0]}` : `: ${Math.min(...counts)}..${Math.max(...counts)}, uneven`}):`;
+  return [head, ...Object.entries(perTask).slice(0, 12).map(([t, n]) => `    ${String(n).padStart(5)}  "${t}"`), ...(counts.length > 12 ? [`    ... (${counts.length - 12} more)`] : [])];
+}
+
 /** The text form of `vlalab data info`. */
 export function formatInfo(o: DatasetInfoJson): string {
   const t = o.totals;
   const lines = [
     `${o.dir}: LeRobot ${o.codebase_version}, robot_type ${o.robot_type || '(none)'} -> ${o.embodiment ? `embodiment ${o.embodiment}` : 'no embodiment (map it with --embodiment FILE.json; see README "Your own robot and data")'}, ${o.fps} fps`,
     `  ${o.episodes} episodes, ${o.frames} frames (episode length ${o.episode_length.min}..${o.episode_length.max}, mean ${o.episode_length.mean.toFixed(1)}); info.json totals: ${t.episodes ?? '?'} episodes, ${t.frames ?? '?'} frames, ${t.tasks ?? '?'} tasks`,
-    `  tasks (${o.tasks.length}): ${o.tasks.slice(0, 5).map((x) => `"${x}"`).join(', ')}${o.tasks.length > 5 ? ', ...' : ''}`,
+    ...taskLines(o.episodes_per_task),
     '  features:',
     ...Object.entries(o.features).map(([k, f]) => `    ${k.padEnd(34)} ${f.dtype.padEnd(8)} [${f.shape.join(', ')}]${f.dtype === 'video' || f.dtype === 'image' ? '' : names(f.names)}`),
     `  cameras (${o.cameras.length}${o.cameras.length ? `, read at ${o.image_size}x${o.image_size}` : ''}):`,

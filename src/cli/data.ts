@@ -1,10 +1,10 @@
 /** `vlalab data ...`: inspect LeRobot datasets and dataset mixtures. */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { checkMixturePaths, computeStats, convertToV30, type DatasetInfo, type FullStats, inspectDataset, MixtureIndex, openDataset, parseMixture, resolveFeatureMap } from '../data/index.ts';
 import { datasetInfo, formatInfo } from './data-info.ts';
-import { barChartSvg, UserError, writeFileAtomic } from '../util/index.ts';
+import { barChartSvg, count, UserError, writeFileAtomic } from '../util/index.ts';
 import { action, printJson, readJsonFile } from './run.ts';
 
 /** meta/info.json of a dataset directory, with a clear error when it is not one. */
@@ -24,6 +24,23 @@ export function mixtureTable(file: string): { name: string; rows: { category: st
   };
 }
 
+/** A dataset path for a table column of `width`: relative to the working directory when shorter, else whole trailing folders after ".../". */
+export function shortPath(path: string, width: number): string {
+  const rel = relative(process.cwd(), path);
+  const p = rel && rel.length < path.length ? rel : path;
+  if (p.length <= width) return p;
+  const parts = p.split(sep);
+  let tail = parts.pop()!;
+  while (parts.length && `...${sep}${parts[parts.length - 1]}${sep}${tail}`.length <= width) tail = `${parts.pop()}${sep}${tail}`;
+  return `...${sep}${tail}`;
+}
+
+/** Refuses a corpus folder (datasets + mixture.json) where one dataset is expected, pointing to the mixture. */
+function checkNotCorpus(dir: string): void {
+  if (existsSync(join(dir, 'meta', 'info.json')) || !existsSync(join(dir, 'mixture.json'))) return;
+  throw new UserError(`${dir} is a corpus (several datasets and ${join(dir, 'mixture.json')}), not one dataset: see it with \`vlalab data mix ${join(dir, 'mixture.json')}\`, or pass one of its dataset folders`);
+}
+
 export function register(program: Command): void {
   const data = program.command('data').description('inspect LeRobot datasets (v3.0, v2.1) and mixtures');
 
@@ -35,6 +52,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (dir: string, o: { embodiment?: string; json?: boolean }) => {
+        checkNotCorpus(dir);
         const out = await datasetInfo(dir, o.embodiment);
         if (o.json) return printJson(out);
         process.stdout.write(formatInfo(out));
@@ -85,6 +103,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (dir: string, o: { embodiment?: string; write?: boolean; json?: boolean }) => {
+        checkNotCorpus(dir);
         const ds = await openDataset(dir, { embodiment: o.embodiment, images: false });
         const e = ds.embodiment;
         // each vector is stored under its dataset feature when the embodiment reads that feature whole, in order
@@ -133,9 +152,11 @@ export function register(program: Command): void {
         if (o.json) return printJson(t);
         if (t.rows.length === 0) throw new UserError(`${file} lists no datasets`);
         const cw = Math.max(8, ...t.rows.map((r) => r.category.length));
-        const lines = [`${t.name}`, `${'category'.padEnd(cw)} ${'dataset'.padEnd(32)} ${'S'.padStart(3)} ${'N_raw'.padStart(12)} ${'N_eff'.padStart(12)} ${'share'.padStart(7)}`];
-        for (const r of t.rows) {
-          lines.push(`${r.category.padEnd(cw)} ${r.dataset.slice(-32).padEnd(32)} ${String(r.frame_step_size).padStart(3)} ${String(r.n_raw).padStart(12)} ${String(r.n_eff).padStart(12)} ${`${(100 * r.share).toFixed(1)}%`.padStart(7)}`);
+        const names = t.rows.map((r) => shortPath(r.dataset, 48));
+        const dw = Math.max(7, ...names.map((n) => n.length));
+        const lines = [`${t.name}`, `${'category'.padEnd(cw)} ${'dataset'.padEnd(dw)} ${'S'.padStart(3)} ${'N_raw'.padStart(12)} ${'N_eff'.padStart(12)} ${'share'.padStart(7)}`];
+        for (const [i, r] of t.rows.entries()) {
+          lines.push(`${r.category.padEnd(cw)} ${names[i].padEnd(dw)} ${String(r.frame_step_size).padStart(3)} ${String(r.n_raw).padStart(12)} ${String(r.n_eff).padStart(12)} ${`${(100 * r.share).toFixed(1)}%`.padStart(7)}`);
         }
         process.stdout.write(lines.join('\n') + '\n' + (o.svg ? `chart: ${o.svg}\n` : ''));
       }),

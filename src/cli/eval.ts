@@ -62,7 +62,7 @@ export function register(program: Command): void {
     .description('evaluate a trained policy closed-loop in the simulator (success rate with 95% Wilson intervals)')
     .option('--checkpoint <dir>', 'a training run (its latest checkpoint) or a checkpoint directory')
     .option('--server <url>', 'instead of --checkpoint: a policy served over the openpi protocol (ws://host:port)')
-    .option('--robot <name>', 'with --server: the robot (default: the embodiment the server reports)')
+    .option('--robot <name>', 'the robot: with --checkpoint one the run was trained on (default: its first); with --server the one it serves (default: the embodiment it reports)')
     .option('--task <names>', 'a task, or several separated by commas (see `vlalab sim tasks`)')
     .option('--suite <name>', 'every task of a suite')
     .option('--episodes <n>', 'episodes per task', '50')
@@ -81,8 +81,10 @@ export function register(program: Command): void {
         if (o.server) {
           const client = await PolicyClient.connect(o.server);
           try {
-            const robot = o.robot ?? String(client.metadata.embodiment ?? '');
-            if (!robot) throw new UserError(`${o.server} does not report an embodiment; pass --robot`);
+            const served = typeof client.metadata.embodiment === 'string' ? client.metadata.embodiment : undefined;
+            const robot = o.robot ?? served ?? '';
+            if (!robot) throw new UserError(`${o.server} does not report an embodiment; pass --robot, or run trials with \`vlalab robot --server ${o.server} --robot R\``);
+            if (served && robot !== served) throw new UserError(`${o.server} acts as ${served}, not ${robot}; serve the run with \`vlalab serve --checkpoint RUN --robot ${robot}\``);
             const executeSteps = o.executeSteps ? intOption('--execute-steps', o.executeSteps, 1) : Math.max(1, Math.floor(Number(client.metadata.action_horizon ?? 2) / 2));
             const policy = remotePolicy(client);
             const rows = await evaluateInSim((cameras, size) => simChunkPolicy(policy, cameras, size), { robot, tasks, episodes, seed, executeSteps, recordDir: o.record, quiet: o.json });
@@ -96,12 +98,12 @@ export function register(program: Command): void {
         await initBackend();
         const { engine, note } = await chooseEngine(parseEngine(o.engine));
         if (note) process.stderr.write(`${note}\n`);
-        const parts = loadPolicyParts(o.checkpoint!);
+        const parts = loadPolicyParts(o.checkpoint!, { embodiment: o.robot });
         if (parts.meta.embodimentSpec) throw new UserError(`${parts.dir} acts for ${parts.embodiment.name}, an embodiment from a spec file, which the simulator has no robot for; run it on the robot with \`vlalab serve --checkpoint ${o.checkpoint}\``);
         const executeSteps = o.executeSteps ? intOption('--execute-steps', o.executeSteps, 1) : parts.meta.executeSteps;
         const rows = await evaluateInSim(localPolicy(parts, seed, engine), { robot: parts.embodiment.name, tasks, episodes, seed, executeSteps, recordDir: o.record, quiet: o.json });
-        if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, ...evaluationJson(rows) });
-        process.stdout.write(formatEvaluation(rows, `${parts.dir} (step ${parts.step}), ${episodes} episodes per task, execute ${executeSteps} of ${parts.config.actionHorizon}`));
+        if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, robot: parts.embodiment.name, ...evaluationJson(rows) });
+        process.stdout.write(formatEvaluation(rows, `${parts.dir} (step ${parts.step}, ${parts.embodiment.name}), ${episodes} episodes per task, execute ${executeSteps} of ${parts.config.actionHorizon}`));
         if (o.record) process.stdout.write(`recordings in ${o.record}\n`);
       }),
     );

@@ -18,6 +18,7 @@ import { register as registerBlind } from './blind.ts';
 import { register as registerModel } from './model.ts';
 import { register as registerExport } from './export.ts';
 import { register as registerShards } from './shards.ts';
+import { register as registerRobot } from './robot.ts';
 
 const COMMANDS: ((program: Command) => void)[] = [
   registerEmbodiments,
@@ -34,6 +35,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerModel,
   registerExport,
   registerShards, // adds `data shards`: after registerData
+  registerRobot,
 ];
 
 export function buildProgram(): Command {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { createDatasetWriter, type EpisodeFrame } from '../data/index.ts';
 import { createEnv, DOMAINS } from '../sim/index.ts';
-import { ProgressBar, Rng, UserError } from '../util/index.ts';
+import { count, ProgressBar, Rng, UserError } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson } from './run.ts';
 import { resolveTasks } from './sim.ts';
 
@@ -99,7 +99,7 @@ export function register(program: Command): void {
           seed: intOption('--seed', opts.seed), imageSize: intOption('--size', opts.size, 8), quiet: opts.json, noise, domain: opts.domain,
         });
         if (opts.json) return printJson(r);
-        process.stdout.write(`wrote ${r.episodes} episodes (${r.frames} frames) to ${opts.out} in ${r.seconds.toFixed(1)} s${r.failed ? `; ${r.failed} expert failures skipped` : ''}\n`);
+        process.stdout.write(`wrote ${count(r.episodes, 'episode')} (${count(r.frames, 'frame')}) to ${opts.out} in ${r.seconds.toFixed(1)} s${r.failed ? `; ${count(r.failed, 'expert failure')} skipped` : ''}\n`);
       }),
     );
 }

@@ -3,11 +3,11 @@ import type { Command } from 'commander';
 import { chooseEngine, parseEngine } from '../engine/index.ts';
 import { initBackend } from '../model/index.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, imageKeysFor, makeModelPolicy, makeTestPolicy, type Policy, startServer, TEST_POLICY_NAMES } from '../serving/index.ts';
-import { loadPolicyParts } from '../training/index.ts';
+import { loadPolicyParts, policyEmbodiments } from '../training/index.ts';
 import { UserError } from '../util/index.ts';
 import { action, intOption } from './run.ts';
 
-type ServeOptions = { engine?: string; checkpoint?: string; seed: string; steps?: string; policy?: string; port: string; host: string; stateDim: string; horizon: string; actionDim: string; delayMs: string; quiet?: boolean };
+type ServeOptions = { engine?: string; checkpoint?: string; robot?: string; seed: string; steps?: string; policy?: string; port: string; host: string; stateDim: string; horizon: string; actionDim: string; delayMs: string; quiet?: boolean };
 
 /** A trained checkpoint through the serving adapter, with the run's cameras as wire image keys. */
 async function checkpointPolicy(opts: ServeOptions): Promise<{ policy: Policy; label: string }> {
@@ -16,7 +16,7 @@ async function checkpointPolicy(opts: ServeOptions): Promise<{ policy: Policy; l
   const backend = await initBackend();
   const { engine, note } = await chooseEngine(parseEngine(opts.engine));
   if (note) process.stderr.write(`${note}\n`);
-  const parts = loadPolicyParts(opts.checkpoint!);
+  const parts = loadPolicyParts(opts.checkpoint!, { embodiment: opts.robot });
   const policy = makeModelPolicy({
     ...parts,
     engine,
@@ -24,11 +24,11 @@ async function checkpointPolicy(opts: ServeOptions): Promise<{ policy: Policy; l
     seed,
     steps,
     defaultPrompt: parts.meta.instruction,
-    extraMetadata: { checkpoint: parts.dir, step: parts.step, cameras: parts.meta.cameras, execute_steps: parts.meta.executeSteps, ...(parts.meta.instruction ? { instruction: parts.meta.instruction } : {}) },
+    extraMetadata: { checkpoint: parts.dir, step: parts.step, embodiments: policyEmbodiments(parts.meta).map((e) => e.embodiment), cameras: parts.meta.cameras, execute_steps: parts.meta.executeSteps, ...(parts.meta.instruction ? { instruction: parts.meta.instruction } : {}) },
   });
   // the first request would otherwise pay for tracing the sampler and creating its session
   await policy.warmup?.();
-  return { policy, label: `${parts.dir} (model ${parts.config.name}, step ${parts.step}, ${steps ?? parts.config.sampleSteps} Euler steps, ${engine === 'ort' ? 'onnxruntime' : backend})` };
+  return { policy, label: `${parts.dir} (model ${parts.config.name}, step ${parts.step}, as ${parts.embodiment.name}, ${steps ?? parts.config.sampleSteps} Euler steps, ${engine === 'ort' ? 'onnxruntime' : backend})` };
 }
 
 async function choosePolicy(opts: ServeOptions): Promise<{ policy: Policy; label: string }> {
@@ -51,6 +51,7 @@ export function register(program: Command): void {
     .command('serve')
     .description("serve a policy over openpi's WebSocket protocol (metadata on connect, msgpack-numpy requests, GET /healthz)")
     .option('--checkpoint <dir>', 'a training run (its latest checkpoint) or a checkpoint directory written by `vlalab train`')
+    .option('--robot <name>', 'checkpoint: the embodiment to act as, one the run was trained on (default: its first)')
     .option('--seed <n>', 'checkpoint: seed of the sampling noise (request i uses seed + i)', '0')
     .option('--steps <n>', "checkpoint: Euler steps per chunk (default: the model config's)")
     .option('--policy <name>', `built-in test policy: ${TEST_POLICY_NAMES.join(' | ')} (echo: actions[h, d] = state[d mod S] + 0.01 h + image[0,0,0]/255 + 0.001 len(prompt); zero: zeros)`)

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { allTasks, createEnv, DOMAINS, getTask, robotNames, suiteNames } from '../sim/index.ts';
 import { writeRecording } from '../eval/index.ts';
-import { UserError } from '../util/index.ts';
+import { closestName, UserError } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson } from './run.ts';
 
 /** The tasks named by --task or --suite (exactly one of them). */
@@ -11,7 +11,10 @@ export function resolveTasks(task: string | undefined, suite: string | undefined
   if (!task === !suite) throw new UserError('pass exactly one of --task or --suite');
   const tasks = task ? [...new Set(task.split(',').map((t) => t.trim()).filter(Boolean).map((t) => getTask(t).name))] : allTasks().filter((t) => t.suite === suite).map((t) => t.name);
   if (task && tasks.length === 0) throw new UserError('--task needs a task name (or several, separated by commas); see `vlalab sim tasks`');
-  if (tasks.length === 0) throw new UserError(`no tasks in suite "${suite}"; suites: ${suiteNames().join(', ')}`);
+  if (tasks.length === 0) {
+    const best = closestName(suite!, suiteNames());
+    throw new UserError(`no tasks in suite "${suite}"${best ? `; did you mean "${best}"?` : ''}; suites: ${suiteNames().join(', ')}`);
+  }
   return tasks;
 }
 
@@ -27,10 +30,11 @@ export function register(program: Command): void {
         const tasks = allTasks().map((t) => ({ suite: t.suite, name: t.name, instruction: t.instruction, maxPoints: t.maxPoints, stepBudget: t.stepBudget }));
         if (opts.json) return printJson({ robots: robotNames(), tasks });
         const lines = [`robots: ${robotNames().join(', ')}`, ''];
+        const nameWidth = Math.max(...tasks.map((t) => t.name.length)); // one column for every suite
         for (const suite of [...new Set(tasks.map((t) => t.suite))]) {
           lines.push(`${suite}:`);
           for (const t of tasks.filter((x) => x.suite === suite)) {
-            lines.push(`  ${t.name.padEnd(28)} ${String(t.maxPoints).padStart(2)} pt  ${String(t.stepBudget).padStart(4)} steps  "${t.instruction}"`);
+            lines.push(`  ${t.name.padEnd(nameWidth)}  ${String(t.maxPoints).padStart(2)} pt  ${String(t.stepBudget).padStart(4)} steps  "${t.instruction}"`);
           }
         }
         process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,10 +1,13 @@
 /** `vlalab train`: flow-matching training of a MoT policy on LeRobot datasets. */
 import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BYTE_TOKENIZER, buildWordTokenizer, checkMixturePaths, createLoader, type Dataset, openDataset, parseMixture, tokenizerFromJson } from '../data/index.ts';
 import { chooseEngine, type EngineName, ortThreads, parseEngine } from '../engine/index.ts';
 import { getConfig, initBackend } from '../model/index.ts';
-import { policyMeta, POLICY_FILE, readPolicyMeta, resolveTrainConfig, RunDir, type TrainConfig, train, type TrainResult } from '../training/index.ts';
+import {
+  configFileFields, diffTrainConfig, getPreset, policyMeta, POLICY_FILE, readPolicyMeta, resolveTrainConfig, RunDir, type RunSource, type TrainConfig, train, type TrainResult,
+} from '../training/index.ts';
 import { UserError } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson, readJsonFile } from './run.ts';
 
@@ -47,37 +50,91 @@ export function trainingLoader(config: TrainConfig, data: TrainingData, opts: { 
     maxViews: model.maxViews, imageSize: model.imageSize, maxTokens: model.maxTokens, tokenizer, pState: config.pState, pView: config.pView,
   });
   const first = datasets[0];
+  // every embodiment trained on, with the stats of its first dataset, so eval and serve can act as any of them
+  const embodiments = datasets.flatMap((d, i) => (datasets.findIndex((x) => x.embodiment.name === d.embodiment.name) === i
+    ? [{ embodiment: d.embodiment.name, cameras: d.cameras, norm: loader.norm[i], instruction: d.tasks[0] }] : []));
   const meta = policyMeta({
     embodiment: first.embodiment.name, embodimentSpec: first.embodiment.file ? first.embodiment.spec : undefined, parameterization: config.eefMode, normMode: config.normMode, cameras: first.cameras,
     executeSteps: config.executeSteps, norm: loader.norm[0], instruction: first.tasks[0], tokenizer: tokenizer.json,
+    ...(embodiments.length > 1 ? { embodiments } : {}),
   });
   return { model, loader, meta };
 }
 
 /** Trains `config` on `datasets` into run directory `out`; the checkpoints can act (policy.json). */
-export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; quiet?: boolean; initFrom?: string; engine?: EngineName } = {}): Promise<TrainResult> {
+export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; quiet?: boolean; initFrom?: string; engine?: EngineName; source?: RunSource } = {}): Promise<TrainResult> {
   const { model, loader, meta } = trainingLoader(config, data, opts);
   ensureDir(out);
   return train({
-    config, data: loader, run: new RunDir(out), resume: opts.resume, quiet: opts.quiet, initFrom: opts.initFrom, modelConfig: model, engine: opts.engine,
+    config, data: loader, run: new RunDir(out, opts.source), resume: opts.resume, quiet: opts.quiet, initFrom: opts.initFrom, modelConfig: model, engine: opts.engine,
     extras: { [POLICY_FILE]: JSON.stringify(meta, null, 2) },
   });
 }
 
+/** `--data` with every path made absolute, so a run's config.json names its data from any directory. */
+export function absoluteDataSpec(spec: string): string {
+  return spec.endsWith('.json') ? resolve(spec) : spec.split(',').map((s) => s.trim()).filter(Boolean).map((d) => resolve(d)).join(',');
+}
+
 type TrainFlags = {
-  preset: string; data: string; out: string; resume?: boolean; config?: string; steps?: string; batchSize?: string; lr?: string;
+  preset?: string; data?: string; out: string; resume?: boolean; extend?: boolean; config?: string; steps?: string; batchSize?: string; lr?: string;
   model?: string; seed?: string; eefMode?: string; initFrom?: string; engine?: string; json?: boolean; embodiment?: string; skipMissing?: boolean;
 };
+
+/** The config, data and source of a training command: a fresh run's from its flags, a resumed run's from its config.json. */
+type TrainPlan = { config: TrainConfig; data: string; source: RunSource; extended: string[] };
+
+// a resumed run keeps these: they fix the checkpoint's tensors (model shapes, vocabulary, the EMA file)
+const FIXED_ON_RESUME = ['model', 'tokenizer', 'emaDecay'] as const;
+
+/**
+ * Plans `vlalab train`. Without `--resume`: the preset (default quickstart), then `--config`, then
+ * flags. With `--resume`: the run's own config.json, and any flag that changes it is refused with
+ * the field-by-field difference unless `--extend` accepts the new values.
+ */
+export function planTraining(o: TrainFlags, overrides: Partial<Record<keyof TrainConfig, unknown>>): TrainPlan {
+  const file = o.config ? configFileFields(readJsonFile(o.config), o.config) : {};
+  const stored = o.resume ? new RunDir(o.out).readConfig() : undefined;
+  if (!stored) {
+    if (o.extend) throw new UserError('--extend changes a resumed run; use it with --resume on an existing --out');
+    if (!o.data) {
+      throw new UserError(o.resume ? `${o.out} holds no run to resume (no config.json); start one with \`vlalab train --data DIR --out ${o.out}\``
+        : 'train needs --data: a dataset directory, several separated by commas, or a mixture .json');
+    }
+    const preset = o.preset ?? 'quickstart';
+    const data = absoluteDataSpec(o.data);
+    const embodiment = o.embodiment?.endsWith('.json') ? resolve(o.embodiment) : o.embodiment;
+    return { config: resolveTrainConfig(preset, file, overrides), data, source: { preset, data, ...(embodiment ? { embodiment } : {}), ...(o.skipMissing ? { skipMissing: true } : {}) }, extended: [] };
+  }
+  const where = `${new RunDir(o.out).path('config.json')}`;
+  const data = o.data ? absoluteDataSpec(o.data) : stored.data;
+  if (!data) throw new UserError(`${where} does not say which data the run trains on (written by an older vlalab); pass the run's --data again`);
+  const asked = resolveTrainConfig(o.preset ? getPreset(o.preset) : stored.train, file, overrides);
+  const changes = diffTrainConfig(stored.train, asked).map((c) => `${c.field} ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`);
+  if (stored.data && data !== stored.data) changes.push(`data ${stored.data} -> ${data}`);
+  if (changes.length > 0 && !o.extend) {
+    throw new UserError(`--resume: the flags change the run's config (${where}): ${changes.join(', ')}; ` +
+      `continue it as it was with \`vlalab train --out ${shellQuote(o.out)} --resume\` alone, or add --extend to continue with the new values (the learning-rate schedule is recomputed for them)`);
+  }
+  const fixed = FIXED_ON_RESUME.filter((f) => stored.train[f] !== asked[f]);
+  if (fixed.length > 0) throw new UserError(`--extend cannot change ${fixed.join(', ')} (the checkpoint's tensors depend on them); start a new run, e.g. with --init-from ${o.out}`);
+  const latest = new RunDir(o.out).latest();
+  if (latest && changes.length > 0 && asked.steps <= latest.step) throw new UserError(`--extend: the run is at step ${latest.step}; pass --steps above it`);
+  const embodiment = o.embodiment ? (o.embodiment.endsWith('.json') ? resolve(o.embodiment) : o.embodiment) : stored.embodiment;
+  const skipMissing = o.skipMissing ?? stored.skipMissing;
+  return { config: asked, data, source: { preset: stored.preset, data, ...(embodiment ? { embodiment } : {}), ...(skipMissing ? { skipMissing } : {}) }, extended: changes };
+}
 
 export function register(program: Command): void {
   program
     .command('train')
     .description('train a policy by flow matching on one or more LeRobot datasets')
-    .option('--preset <name>', 'training preset: debug, quickstart, laptop, paper', 'quickstart')
-    .requiredOption('--data <dirs|mixture.json>', 'dataset directory, several separated by commas, or a mixture JSON file')
-    .requiredOption('--out <dir>', 'run directory (checkpoints, metrics.jsonl, loss.svg)')
-    .option('--resume', 'continue the run in --out from its last checkpoint')
-    .option('--config <file>', 'JSON file of config fields overriding the preset')
+    .option('--preset <name>', 'training preset: debug, quickstart, laptop, paper (default: quickstart)')
+    .option('--data <dirs|mixture.json>', 'dataset directory, several separated by commas, or a mixture JSON file (a resumed run: its own)')
+    .requiredOption('--out <dir>', 'run directory (checkpoints, metrics.jsonl, loss.svg, config.json)')
+    .option('--resume', 'continue the run in --out from its last checkpoint, with its own data and config (RUN/config.json)')
+    .option('--extend', 'with --resume: accept flags that change the run\'s config (e.g. more --steps); the schedule is recomputed for them')
+    .option('--config <file>', 'JSON file of config fields overriding the preset, or a run\'s config.json')
     .option('--steps <n>', 'optimizer steps')
     .option('--batch-size <n>', 'samples per step')
     .option('--lr <x>', 'peak learning rate')
@@ -91,33 +148,66 @@ export function register(program: Command): void {
     .option('--json', 'print a JSON summary')
     .action(
       action(async (o: TrainFlags) => {
-        const file = o.config ? (readJsonFile(o.config) as Record<string, unknown>) : {};
         const num = (name: string, v: string | undefined) => {
           if (v === undefined) return undefined;
           const x = Number(v);
           if (!Number.isFinite(x)) throw new UserError(`${name} must be a number, got "${v}"`);
           return x;
         };
-        const config = resolveTrainConfig(o.preset, file, {
+        const plan = planTraining(o, {
           steps: o.steps === undefined ? undefined : intOption('--steps', o.steps, 1),
           batchSize: o.batchSize === undefined ? undefined : intOption('--batch-size', o.batchSize, 1),
           lr: num('--lr', o.lr), model: o.model, eefMode: o.eefMode, seed: o.seed === undefined ? undefined : intOption('--seed', o.seed),
         });
+        const config = plan.config;
         getConfig(config.model);
         const backend = await initBackend();
         const { engine, note } = await chooseEngine(parseEngine(o.engine));
         if (note) process.stderr.write(`${note}\n`);
-        const data = await openTrainingData(o.data, { embodiment: o.embodiment, skipMissing: o.skipMissing });
+        const data = await openTrainingData(plan.data, { embodiment: plan.source.embodiment, skipMissing: plan.source.skipMissing });
         const datasets = data.datasets;
         for (const d of datasets) {
           const skipped = d.skipped ?? [];
           if (skipped.length) process.stderr.write(`${d.dir}: skipping ${skipped.length} episode${skipped.length > 1 ? 's' : ''} whose video is missing: ${skipped.map((x) => x.episode).join(', ')} (${skipped[0].files[0]}${skipped.length > 1 || skipped[0].files.length > 1 ? ', ...' : ''})\n`);
         }
-        if (!o.json) process.stderr.write(`training ${config.model} for ${config.steps} steps (batch ${config.batchSize}) on ${datasets.map((d) => `${d.dir} (${d.numFrames} frames)`).join(', ')} [${engine === 'ort' ? `onnxruntime, ${ortThreads()} threads` : backend}]\n`);
-        const r = await trainOnDatasets(config, data, o.out, { resume: o.resume, quiet: o.json, initFrom: o.initFrom, engine });
+        const run = new RunDir(o.out, plan.source);
+        if (plan.extended.length > 0) {
+          const stored = run.readConfig()!;
+          run.writeConfig(config, stored.model);
+          if (!o.json) process.stderr.write(`extending the run: ${plan.extended.join(', ')}\n`);
+        }
+        const latest = o.resume ? run.latest() : undefined;
+        if (!o.json) {
+          const what = latest ? `resuming ${o.out} at step ${latest.step} of ${config.steps}` : `training ${config.steps} steps`;
+          process.stderr.write(`${what}: preset ${plan.source.preset ?? '(custom)'}, model ${config.model}, batch ${config.batchSize} on ${datasets.map((d) => `${d.dir} (${d.numFrames} frames)`).join(', ')} [${engine === 'ort' ? `onnxruntime, ${ortThreads()} threads` : backend}]\n`);
+          if (latest && latest.step >= config.steps) process.stderr.write(`the run already finished at step ${latest.step}; to train further pass --steps N --extend\n`);
+        }
+        const stopOnInterrupt = () => {
+          const kept = safeLatest(run);
+          process.stderr.write(`\ninterrupted: ${kept ? `kept the checkpoint of step ${kept.step} of ${config.steps} (${kept.dir})` : 'no checkpoint was written yet'}; ` +
+            `continue with: vlalab train --out ${shellQuote(o.out)} --resume\n`);
+          process.exit(130);
+        };
+        process.once('SIGINT', stopOnInterrupt);
+        const r = await trainOnDatasets(config, data, o.out, { resume: o.resume, quiet: o.json, initFrom: o.initFrom, source: plan.source, engine });
+        process.removeListener('SIGINT', stopOnInterrupt);
         const summary = { run: o.out, checkpoint: r.checkpointDir, steps: r.steps, first_loss: r.firstLoss, final_loss: r.finalLoss, train_seconds: r.seconds };
         if (o.json) return printJson(summary);
         process.stdout.write(`done: ${r.steps} steps in ${r.seconds.toFixed(0)} s, loss ${r.firstLoss.toFixed(3)} -> ${r.finalLoss.toFixed(3)}; checkpoint ${r.checkpointDir}; loss curve ${o.out}/loss.svg\n`);
       }),
     );
+}
+
+/** The latest checkpoint, or undefined (also when latest.json is being replaced at this moment). */
+function safeLatest(run: RunDir): { step: number; dir: string } | undefined {
+  try {
+    return run.latest();
+  } catch {
+    return undefined;
+  }
+}
+
+/** `s` quoted for a POSIX shell when it needs it. */
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
 }

@@ -2,7 +2,8 @@
 export { type ChunkPolicy, type ClosedLoopEnv, type EpisodeResult, evaluationSeeds, runEpisode } from './closed-loop.ts';
 export { wilsonInterval } from './intervals.ts';
 export { type SimEvalOptions, type TaskEvaluation, evaluateInSim, simChunkPolicy, writeRecording } from './simulated.ts';
-export { type StudyDefinition, type TaskDefinition, maxPoints, parseStudy, studySchema } from './blind/study.ts';
+export { type ServerRobotOptions, serverChunkPolicy, serverReason } from './robot-client.ts';
+export { type StudyDefinition, type TaskDefinition, maxPoints, parseStudy, STUDY_TEMPLATE, studySchema } from './blind/study.ts';
 export { type Block, type StudyPlan, planStudy } from './blind/protocol.ts';
 export { type CellResult, type TrialOutcome, bootstrapMeanInterval, fisherExact, summarize } from './blind/stats.ts';
 export { type Role, type StudyState, type TrialRow, type TrialStatus, BlindStore } from './blind/store.ts';

@@ -2,7 +2,9 @@
 export { ADAMW_DEFAULTS, type AdamWConfig, type AdamWState, adamwInit, adamwStep } from './optimizer.ts';
 export { type CosineSchedule, cosineLr } from './schedule.ts';
 export { type TrainConfig, PRESETS, getPreset, resolveTrainConfig, trainConfigSchema } from './presets.ts';
-export { type MetricsLine, RunDir } from './run-dir.ts';
+export { type ConfigChange, configFileFields, diffTrainConfig } from './presets.ts';
+export { type MetricsLine, RunDir, type RunConfig, type RunSource } from './run-dir.ts';
 export { type BatchSource, type CheckpointExtras, type Optimizers, type TrainResult, initOptimizers, policyWeightsFile, stageAt, train, trainStep, writeLossPlot } from './trainer.ts';
 export { type PolicyMeta, type PolicyParts, POLICY_FILE, checkpointDir, loadPolicyParts, policyMeta, readPolicyMeta } from './policy.ts';
 export { jaxStepper, ortStepper, type Snapshot, type Stepper, type StepperOptions, type TrainState } from './steppers.ts';
+export { type PolicyEmbodiment, policyEmbodiments, selectEmbodiment } from './policy.ts';

@@ -19,8 +19,21 @@ import { EMA_FILE, policyWeightsFile } from './trainer.ts';
 /** File name of the policy metadata inside a checkpoint. */
 export const POLICY_FILE = 'policy.json';
 
+/** What acting as one embodiment needs: its camera order, unified stats and a default instruction. */
+const embodimentEntrySchema = z.object({
+  embodiment: z.string(),
+  cameras: z.array(z.string()),
+  norm: z.object({ state: featureStatsSchema, action: featureStatsSchema }),
+  instruction: z.string().optional(),
+});
+
+/** One embodiment a run was trained on, as policy.json lists it. */
+export type PolicyEmbodiment = z.infer<typeof embodimentEntrySchema>;
+
 const policySchema = z.object({
   format: z.literal('vlalab-policy'),
+  /** every embodiment the run was trained on, the first as the top-level fields (absent: only those) */
+  embodiments: z.array(embodimentEntrySchema).min(1).optional(),
   embodiment: z.string(),
   /** the embodiment's spec when it came from a spec file rather than the registry */
   embodimentSpec: z.unknown().optional(),
@@ -37,9 +50,22 @@ const policySchema = z.object({
 export type PolicyMeta = z.infer<typeof policySchema>;
 
 /** policy.json for a run trained on `embodiment` with these transforms (tokenizer: bytes unless given). */
-export function policyMeta(o: { embodiment: string; embodimentSpec?: unknown; parameterization: EefMode | 'absolute'; normMode: NormMode; cameras: string[]; executeSteps: number; norm: NormStats; instruction?: string; tokenizer?: PolicyMeta['tokenizer'] }): PolicyMeta {
+export function policyMeta(o: { embodiment: string; embodimentSpec?: unknown; parameterization: EefMode | 'absolute'; normMode: NormMode; cameras: string[]; executeSteps: number; norm: NormStats; instruction?: string; tokenizer?: PolicyMeta['tokenizer']; embodiments?: PolicyEmbodiment[] }): PolicyMeta {
   const { embodimentSpec, ...rest } = o;
   return { format: 'vlalab-policy', ...rest, ...(embodimentSpec ? { embodimentSpec } : {}), tokenizer: { ...(o.tokenizer ?? TOKENIZER_JSON) } };
+}
+
+/** The embodiments a policy can act as (the first is the default). */
+export function policyEmbodiments(meta: PolicyMeta): PolicyEmbodiment[] {
+  return meta.embodiments ?? [{ embodiment: meta.embodiment, cameras: meta.cameras, norm: meta.norm, instruction: meta.instruction }];
+}
+
+/** `meta` acting as `name` (default: its first embodiment); refuses, by name, an embodiment the run never saw. */
+export function selectEmbodiment(meta: PolicyMeta, name: string | undefined, source: string): PolicyMeta {
+  const all = policyEmbodiments(meta);
+  const pick = name === undefined ? all[0] : all.find((e) => e.embodiment === name);
+  if (!pick) throw new UserError(`${source} was trained on ${all.map((e) => e.embodiment).join(', ')}, never on "${name}"; pass one of those as --robot, or train on ${name}'s data`);
+  return { ...meta, embodiment: pick.embodiment, cameras: pick.cameras, norm: pick.norm, instruction: pick.instruction };
 }
 
 /** A loaded policy: the model and its transforms, with the checkpoint it came from. */
@@ -78,11 +104,14 @@ export function readPolicyMeta(path: string): PolicyMeta {
   return parsed.data;
 }
 
-/** Loads the policy of a run (latest checkpoint) or of a checkpoint directory. */
-export function loadPolicyParts(path: string): PolicyParts {
+/**
+ * Loads the policy of a run (latest checkpoint) or of a checkpoint directory, acting as
+ * `o.embodiment` (default: the first it was trained on).
+ */
+export function loadPolicyParts(path: string, o: { embodiment?: string } = {}): PolicyParts {
   const { dir, step } = checkpointDir(path);
   const metaFile = join(dir, POLICY_FILE);
-  const meta = readPolicyMeta(dir);
+  const meta = selectEmbodiment(readPolicyMeta(dir), o.embodiment, path);
   const loaded = loadCheckpoint(dir);
   const { config } = loaded;
   // act with the weights' moving average when the run kept one
@@ -92,7 +121,8 @@ export function loadPolicyParts(path: string): PolicyParts {
     tree.dispose(params);
     params = decodeParams(config, readFileSync(weights), weights);
   }
-  const embodiment = meta.embodimentSpec ? defineEmbodiment(meta.embodimentSpec as EmbodimentSpecInput, metaFile) : getEmbodiment(meta.embodiment);
+  const spec = meta.embodimentSpec as (EmbodimentSpecInput & { name?: string }) | undefined;
+  const embodiment = spec?.name === meta.embodiment ? defineEmbodiment(spec, metaFile) : getEmbodiment(meta.embodiment);
   const tokenizer = tokenizerFromJson(meta.tokenizer, metaFile);
   if (tokenizer.vocabSize > config.vocabSize) throw new UserError(`${metaFile}: its tokenizer has ${tokenizer.vocabSize} ids but the model embeds ${config.vocabSize}`);
   return {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { EEF_MODES, NORM_MODES } from '../actions/index.ts';
 import { UserError } from '../util/errors.ts';
+import { problemsMessage, schemaProblems } from '../util/schema.ts';
 import { unknownNameMessage } from '../util/suggest.ts';
 
 export const trainConfigSchema = z
@@ -112,17 +113,35 @@ export function getPreset(name: string): TrainConfig {
 }
 
 /**
- * Resolves a full config: the preset, then a JSON config file's fields, then CLI overrides, all
- * validated by one schema so a typo or a bad value names the field.
+ * Resolves a full config: the preset (by name, or a run's own config when resuming), then a JSON
+ * config file's fields, then CLI overrides, all validated by one schema so a typo or a bad value
+ * names the field. Every problem is reported at once.
  */
-export function resolveTrainConfig(preset: string, ...overrides: Record<string, unknown>[]): TrainConfig {
-  const merged: Record<string, unknown> = { ...getPreset(preset) };
+export function resolveTrainConfig(preset: string | Readonly<TrainConfig>, ...overrides: Record<string, unknown>[]): TrainConfig {
+  const merged: Record<string, unknown> = { ...(typeof preset === 'string' ? getPreset(preset) : preset) };
   for (const o of overrides) for (const [k, v] of Object.entries(o)) if (v !== undefined) merged[k] = v;
   const r = trainConfigSchema.safeParse(merged);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(root)');
-    throw new UserError(`training config: field "${field}": ${issue.message}`);
-  }
+  if (!r.success) throw new UserError(problemsMessage('training config', schemaProblems(trainConfigSchema, r.error)));
   return Object.freeze(r.data);
+}
+
+/**
+ * The config fields of a `--config` file: a plain object of fields, or a run's own config.json
+ * (`{"train": {...}, "model": {...}}`), whose training config is taken whole.
+ */
+export function configFileFields(value: unknown, source: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${source}: expected a JSON object of training config fields (or a run's config.json)`);
+  const v = value as Record<string, unknown>;
+  const train = v.train;
+  if (typeof train === 'object' && train !== null && !Array.isArray(train)) return train as Record<string, unknown>;
+  return v;
+}
+
+/** One field whose value differs between two configs. */
+export type ConfigChange = { field: keyof TrainConfig; from: unknown; to: unknown };
+
+/** The fields whose values differ from `a` to `b`, in schema order. */
+export function diffTrainConfig(a: Readonly<TrainConfig>, b: Readonly<TrainConfig>): ConfigChange[] {
+  const fields = Object.keys(trainConfigSchema.shape) as (keyof TrainConfig)[];
+  return fields.filter((f) => a[f] !== b[f]).map((field) => ({ field, from: a[field], to: b[field] }));
 }

@@ -1,6 +1,7 @@
 /**
  * A training run's directory:
- *   RUN/config.json                 the resolved training config (+ data source)
+ *   RUN/config.json                 {preset, data, train, model}: where the run came from, its resolved
+ *                                   training config and model config (all `--resume` needs)
  *   RUN/metrics.jsonl               one JSON line per logged step
  *   RUN/checkpoints/step-000500/    model.safetensors, optimizer.safetensors, policy.json, trainer.json, ...
  *   RUN/latest.json                 {"step": 500, "dir": "checkpoints/step-000500"}, written last
@@ -13,17 +14,67 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
+import { problemsMessage, schemaProblems } from '../util/schema.ts';
+import { type TrainConfig, trainConfigSchema } from './presets.ts';
 
 const latestSchema = z.object({ step: z.number().int().min(0), dir: z.string() });
 
 /** One line of metrics.jsonl. */
 export type MetricsLine = { step: number; loss: number; lr: number; gradNorm: number; samplesPerSec: number; stage: 1 | 2; time: number };
 
+/** Where a run came from: the preset it started from and its `--data` (absolute paths). */
+export type RunSource = { preset?: string; data?: string; embodiment?: string; skipMissing?: boolean };
+
+const runConfigSchema = z.object({
+  /** the preset the run started from (for messages; `train` holds every value) */
+  preset: z.string().optional(),
+  /** the `--data` the run trains on: dataset directories separated by commas, or a mixture .json (absolute) */
+  data: z.string().optional(),
+  /** the `--embodiment` of the data (a registered name or an absolute spec file path) */
+  embodiment: z.string().optional(),
+  /** `--skip-missing`: episodes whose video is missing are left out */
+  skipMissing: z.boolean().optional(),
+  /** the resolved training config */
+  train: z.unknown(),
+  /** the model config the checkpoints hold */
+  model: z.record(z.string(), z.unknown()),
+});
+
+/** A run's config.json, validated. */
+export type RunConfig = RunSource & { train: TrainConfig; model: Record<string, unknown> };
+
 export class RunDir {
   readonly root: string;
+  /** written into config.json with the configs (see `writeConfig`) */
+  readonly source: RunSource;
 
-  constructor(root: string) {
+  constructor(root: string, source: RunSource = {}) {
     this.root = root;
+    this.source = source;
+  }
+
+  /** Writes config.json: this run's source, its training config and its model config. */
+  writeConfig(train: Readonly<TrainConfig>, model: object): void {
+    writeFileAtomic(this.path('config.json'), JSON.stringify({ ...this.source, train, model }, null, 2));
+  }
+
+  /** The run's config.json, or undefined when there is none (a run not started yet). */
+  readConfig(): RunConfig | undefined {
+    const p = this.path('config.json');
+    if (!existsSync(p)) return undefined;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(p, 'utf8'));
+    } catch (err) {
+      throw new UserError(`${p} is not valid JSON (${(err as Error).message}); restore it, or start the run over in another --out`);
+    }
+    const r = runConfigSchema.safeParse(raw);
+    const t = r.success ? trainConfigSchema.safeParse(r.data.train) : undefined;
+    if (!r.success || !t?.success) {
+      const problems = r.success ? schemaProblems(trainConfigSchema, t!.error!).map((m) => `train ${m}`) : schemaProblems(runConfigSchema, r.error);
+      throw new UserError(problemsMessage(`${p} (not a vlalab run config)`, problems));
+    }
+    return { preset: r.data.preset, data: r.data.data, embodiment: r.data.embodiment, skipMissing: r.data.skipMissing, train: Object.freeze(t.data), model: r.data.model };
   }
 
   /** Path of a file in the run directory. */

@@ -24,7 +24,7 @@ import {
 } from '../model/index.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { UserError } from '../util/errors.ts';
-import { lineChartSvg } from '../util/plot.ts';
+import { lossChartSvg } from '../util/plot.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { ADAMW_DEFAULTS, type AdamWConfig, adamwInit, adamwStep } from './optimizer.ts';
 import type { TrainConfig } from './presets.ts';
@@ -138,7 +138,7 @@ export async function train(opts: {
     const pretrained = opts.initFrom && policyWeightsFile(opts.initFrom);
     const params = pretrained ? decodeParams(modelConfig, readFileSync(pretrained), pretrained) : initParams(modelConfig, c.seed); // the optimizer starts fresh
     state = { params, optimizers: initOptimizers(params), ema: c.emaDecay > 0 ? emaInit(params) : undefined };
-    writeFileAtomic(run.path('config.json'), JSON.stringify({ train: c, model: modelConfig }, null, 2));
+    run.writeConfig(c, modelConfig);
   }
   const stepperOptions = { config: modelConfig, opt, tau: c.timeSampling ?? modelConfig.tauDistribution, emaDecay: c.emaDecay };
   const stepper: Stepper = (opts.engine ?? 'ort') === 'ort' ? await ortStepper(stepperOptions, state) : jaxStepper(stepperOptions, state, trainStep);
@@ -224,11 +224,5 @@ async function writeCheckpoint(run: RunDir, step: number, modelConfig: ModelConf
 
 /** Writes RUN/loss.svg from the metrics. */
 export function writeLossPlot(run: RunDir, metrics: MetricsLine[]): void {
-  const svg = lineChartSvg([{ name: 'flow-matching loss', x: metrics.map((m) => m.step), y: metrics.map((m) => m.loss) }], {
-    title: 'training loss',
-    xLabel: 'step',
-    yLabel: 'loss (log scale)',
-    logY: true,
-  });
-  writeFileAtomic(run.path('loss.svg'), svg);
+  writeFileAtomic(run.path('loss.svg'), lossChartSvg(metrics.map((m) => m.step), metrics.map((m) => m.loss), { name: 'flow-matching loss' }));
 }

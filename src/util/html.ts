@@ -27,7 +27,15 @@ table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 img.frames { image-rendering: pixelated; max-width: 100%; }
+img, svg { max-width: 100%; height: auto; }
 .muted { color: #777; font-size: 0.9em; }
+.verdict { font-size: 1.15em; padding: 0.6em 0.9em; border-left: 5px solid #888; background: #f6f6f6; }
+.verdict.good { border-color: #2a9d4b; } .verdict.warn { border-color: #d9a400; } .verdict.bad { border-color: #c0392b; }
+figure.rollout { margin: 1em 0; }
+table.frames { table-layout: fixed; width: 100%; border-collapse: collapse; margin: 0.3em 0; }
+table.frames th, table.frames td { border: none; padding: 1px; text-align: center; font-weight: normal; font-size: 0.8em; color: #555; }
+table.frames th:first-child { width: 3.5em; text-align: right; padding-right: 4px; }
+table.frames img { width: 100%; image-rendering: pixelated; display: block; }
 </style></head>
 <body><h1>${escapeHtml(title)}</h1>
 ${sections.join('\n')}

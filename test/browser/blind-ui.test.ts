@@ -31,6 +31,14 @@ async function assertBlind(page: Page, aliases: string[], where: string): Promis
   for (const s of [...SECRETS, ...aliases]) assert.ok(!html.includes(s), `${where}: the page shows "${s}"`);
 }
 
+/** The layout facts of a page: one title, nothing wider than the window; a full-page screenshot under `dir`. */
+async function assertLayout(page: Page, dir: string, name: string): Promise<void> {
+  assert.equal(await page.locator('h1').count(), 1, `${name}: one title`);
+  const scrollWidth = Number(await page.evaluate('document.documentElement.scrollWidth'));
+  assert.ok(scrollWidth <= page.viewportSize()!.width, `${name} scrolls sideways: ${scrollWidth} px`);
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
 async function signIn(page: Page, url: string, token: string): Promise<void> {
   await page.goto(url);
   await page.fill('#token', token);
@@ -87,7 +95,10 @@ describe('blind study pages in chromium', { skip }, () => {
       // trial 1: start, tick the first stage, record 1 point
       await op.click('#start');
       await op.waitForSelector('#outcome:not([hidden])');
+      await assertLayout(op, dir, 'operator-trial');
       assert.equal(await op.locator('#rubric input').count(), 2);
+      assert.ok(await op.isVisible('#check-hint'), 'the operator is asked to check the stages');
+      assert.ok(await op.isHidden('#end-hint'));
       await op.check('#stage-0');
       await op.click('#record');
       // trial 2 follows a group: a rest with a countdown, then the start button
@@ -103,6 +114,13 @@ describe('blind study pages in chromium', { skip }, () => {
       await op.click('#record');
       await op.waitForSelector('#done:not([hidden])');
       await assertBlind(op, aliases, 'operator, done');
+
+      // the judge of an operator-scored study is told there is nothing to judge, not left waiting
+      const judge = await context.newPage();
+      await signIn(judge, `${api.url}/judge`, tokens.judge);
+      await judge.waitForSelector('#not-judged:not([hidden])');
+      assert.ok(await judge.isHidden('#waiting'));
+      assert.ok(await judge.isHidden('#done'));
 
       // the admin sees the de-anonymized results, the chart and the exports
       await admin.click('#refresh');
@@ -145,6 +163,8 @@ describe('blind study pages in chromium', { skip }, () => {
         await op.click('#start');
         await op.waitForSelector('#end:not([hidden])');
         assert.ok(await op.isHidden('#record'), 'no operator scoring in a judge-scored study');
+        assert.ok(await op.isHidden('#check-hint'), 'no "check every stage" without checkboxes');
+        assert.ok(await op.isVisible('#end-hint'));
         // the dispatcher writes the trial record; here the test writes two frames for it
         const trial = Number((await op.textContent('#progress'))!.match(/Trial (\d+)/)![1]);
         const rgb = new Uint8Array(16 * 16 * 3).fill(40 + 100 * k);
@@ -153,13 +173,14 @@ describe('blind study pages in chromium', { skip }, () => {
       }
       await op.waitForSelector('#done:not([hidden])');
 
-      await judge.click('#refresh');
+      // no click: the waiting judge page checks again by itself (every 5 s)
       let previous = '';
       for (let k = 0; k < 2; k++) {
         // (page functions are strings: this project's TypeScript has no DOM types)
         await judge.waitForFunction(`!document.getElementById('trial-view').hidden && document.getElementById('trial').textContent !== ${JSON.stringify(previous)}
           && [...document.querySelectorAll('#frames img')].filter((i) => i.naturalWidth === 16).length === 2`);
         previous = (await judge.textContent('#trial'))!;
+        await assertLayout(judge, dir, `judge-trial-${previous}`);
         assert.equal(await judge.textContent('#task'), 'stack-bowls');
         await assertBlind(judge, aliases, `judge, trial ${previous}`);
         await judge.check('#stage-0');

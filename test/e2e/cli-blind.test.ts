@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BlindStore } from '../../src/eval/index.ts';
-import { runCli } from '../helpers/cli.ts';
+import { BIN, runCli } from '../helpers/cli.ts';
 
 describe('vlalab blind', () => {
   it('creates a study, refuses to overwrite it, and reports recorded outcomes', () => {
@@ -37,10 +38,50 @@ describe('vlalab blind', () => {
       writeFileSync(study, JSON.stringify({ name: 'x', models: {}, trialsPerModel: 1, tasks: [] }));
       const invalid = runCli(['blind', 'create', '--study', study, '--db', join(dir, 'other.db')]);
       assert.equal(invalid.status, 1);
-      assert.match(invalid.stderr, /study.json: (models|tasks)/);
+      assert.match(invalid.stderr, /study.json: 2 problems:\n  field "models": needs at least one model\n  field "tasks": /);
       assert.equal(existsSync(join(dir, 'other.db')), false, 'a failed create left a database behind');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('template prints a commented study file that create accepts as is; every problem is reported at once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-blind-cli-'));
+    try {
+      const t = runCli(['blind', 'template']);
+      assert.equal(t.status, 0, t.stderr);
+      assert.match(t.stdout, /^\/\/ /m, 'the template explains itself in comments');
+      for (const field of ['name', 'models', 'tasks', 'groupSize', 'trialsPerModel', 'scoring', 'restSeconds', 'seed']) assert.match(t.stdout, new RegExp(`"${field}":`));
+      const study = join(dir, 'study.json');
+      writeFileSync(study, t.stdout);
+      const r = runCli(['blind', 'create', '--study', study, '--db', join(dir, 'a.db'), '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).trials, 20);
+      writeFileSync(study, t.stdout.replace('"groupSize"', '"groupsize"').replace('"rubric"', '"rubrik"').replace('"trialsPerModel": 10', '"trialsPerModel": 0'));
+      const bad = runCli(['blind', 'create', '--study', study, '--db', join(dir, 'b.db')]);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /study\.json: 4 problems:\n/);
+      assert.match(bad.stderr, /field "tasks\.0\.rubrik": unknown; did you mean "rubric"\?/);
+      assert.match(bad.stderr, /field "tasks\.0\.rubric": missing/);
+      assert.match(bad.stderr, /field "groupsize": unknown; did you mean "groupSize"\?/);
+      assert.match(bad.stderr, /field "trialsPerModel": /);
+      assert.match(bad.stderr, /`vlalab blind template` prints a commented example/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('simulate without --out labels each trial and leaves no temporary folder behind', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'vlalab-blind-tmp-'));
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'blind', 'simulate', '--models', '2', '--trials', '1', '--tasks', 'water-plant'], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, TMPDIR: tmp } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /^trial 1 of 2 \(water-plant\): \d of 3 points$/m);
+      assert.match(r.stderr, /^trial 2 of 2 \(water-plant\): \d of 3 points$/m);
+      assert.match(r.stdout, /pass --out DIR to keep/);
+      assert.deepEqual(readdirSync(tmp), [], 'the temporary study folder was removed');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 

@@ -15,6 +15,16 @@ describe('vlalab sim', () => {
     assert.ok(out.tasks.some((t: { name: string; instruction: string }) => t.name === 'pick-place' && t.instruction.includes('red cube')));
   });
 
+  it('lists tasks in aligned columns however long the names, and suggests a misspelled suite', () => {
+    const r = runCli(['sim', 'tasks']);
+    assert.equal(r.status, 0, r.stderr);
+    const columns = new Set(r.stdout.split('\n').filter((l) => / pt /.test(l)).map((l) => l.indexOf(' pt ')));
+    assert.equal(columns.size, 1, `the points column moves: ${[...columns]}`);
+    const bad = runCli(['sim', 'record', '--robot', 'panda7', '--suite', 'spatal', '--out', join(tmpdir(), 'never')]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /no tasks in suite "spatal"; did you mean "spatial"\?; suites: basic, spatial/);
+  });
+
   it('demo runs the expert, writes frames and a contact sheet, and reports success', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vlalab-demo-'));
     try {

@@ -48,7 +48,7 @@ export type OperatorView = {
 /** What the judge sees of the next trial to score: its id, task and record, never its model or alias. */
 export type JudgeView = {
   trial: number; task: string; instruction: string; rubric: { name: string; points: number }[]; frames: number; remaining: number;
-} | { waiting: true; done: false } | { done: true };
+} | { waiting: true; done: false } | { done: true; scoredBy?: 'operator' };
 
 /** The operator's view of the study now. */
 export function operatorView(store: BlindStore): OperatorView {
@@ -67,6 +67,8 @@ export function operatorView(store: BlindStore): OperatorView {
 
 /** The judge's view: the next trial awaiting judgement and how many frames its record has. */
 export function judgeView(store: BlindStore, recordsDir: string): JudgeView {
+  // an operator-scored study has nothing for a judge: say so instead of waiting forever
+  if (store.study().definition.scoring === 'operator') return { done: true, scoredBy: 'operator' };
   const next = store.judgeNext();
   if (!next) {
     const { done, total } = store.progress();

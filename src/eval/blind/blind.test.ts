@@ -37,8 +37,8 @@ describe('Algorithm 1 (grouped blind ensemble plan)', () => {
   });
 
   it('rejects bad definitions by field', () => {
-    assert.throws(() => study({ trialsPerModel: 0 }), /study.json: trialsPerModel/);
-    assert.throws(() => study({ models: { a: 'http://x' } }), /study.json: models.a: must be a ws/);
+    assert.throws(() => study({ trialsPerModel: 0 }), /study.json: field "trialsPerModel"/);
+    assert.throws(() => study({ models: { a: 'http://x' } }), /study.json: field "models.a": must be a ws/);
     assert.throws(() => study({ tasks: [{ name: 't', instruction: 'i', rubric: [] }] }), /tasks.0.rubric/);
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { metadataFor, type Policy, PolicyClient, ServerError, startServer, testObservation, testObservationSpec } from '../../serving/index.ts';
+import { UserError } from '../../util/index.ts';
 import { DISPATCHER_METADATA, startDispatcher } from './dispatcher.ts';
 import { frameCount, recordsDirOf } from './records.ts';
 import { BlindStore } from './store.ts';
@@ -109,6 +110,36 @@ describe('blind dispatcher', () => {
       await dispatcher.close();
       await fast.close();
       await slow.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('passes a model\'s "bad request" reason (which key, which shape) to the robot, without the model\'s name or URL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-dispatch-'));
+    let url = '';
+    const strict: Policy = {
+      ...constantPolicy('model-strict', 0, 0),
+      async infer() {
+        throw new UserError(`observation "observation.state" has shape [13] but embodiment panda7 expects [14] (model-strict at ${url})`);
+      },
+    };
+    const server = await startServer(strict, { port: 0 });
+    url = server.url;
+    const store = new BlindStore(join(dir, 'study.db'));
+    store.create({ name: 'bad', models: { 'model-strict': url }, trialsPerModel: 1, tasks: [{ name: 't', instruction: 'i', rubric: [{ name: 's', points: 1 }] }] });
+    const dispatcher = await startDispatcher(store, { upstreamWaitMs: 50 });
+    try {
+      store.start(store.current()!.id);
+      const robot = await PolicyClient.connect(dispatcher.url);
+      const err = await robot.infer(obs()).then(() => undefined, (e: Error) => e);
+      assert.ok(err instanceof ServerError, String(err));
+      assert.match(err.message, /bad request: the policy server refused the observation: observation "observation\.state" has shape \[13\] but embodiment panda7 expects \[14\]/);
+      for (const secret of ['model-strict', url, new URL(url).host]) assert.ok(!err.message.includes(secret), `the robot saw "${secret}": ${err.message}`);
+      await robot.close();
+    } finally {
+      await dispatcher.close();
+      await server.close();
       store.close();
       rmSync(dir, { recursive: true, force: true });
     }

@@ -15,7 +15,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CLOSE_INTERNAL_ERROR, isNdArray, MAX_IN_FLIGHT, type NdArray, packb, PolicyClient, unpackb } from '../../serving/index.ts';
+import { CLOSE_INTERNAL_ERROR, isNdArray, MAX_IN_FLIGHT, type NdArray, packb, PolicyClient, ServerError, unpackb } from '../../serving/index.ts';
 import { encodePng, tileRgb, UserError } from '../../util/index.ts';
 import { frameCount, recordsDirOf, writeFrame } from './records.ts';
 import type { BlindStore } from './store.ts';
@@ -67,6 +67,20 @@ function framePng(images: NdArray[]): Uint8Array | undefined {
   const same = images.filter((a) => a.shape[0] === h && a.shape[1] === w).map((a) => a.data as Uint8Array);
   const sheet = tileRgb(same, w, h, same.length, 0);
   return encodePng(sheet.rgb, sheet.width, sheet.height);
+}
+
+/**
+ * The reason of a policy server's "bad request" answer (what is wrong with the robot's observation:
+ * which key, which shape), with every `secret` (the model's name, URL, host) cut out; undefined for
+ * any other failure, whose text may say more about the model than the robot may know.
+ */
+export function badRequestReason(err: unknown, secrets: readonly string[]): string | undefined {
+  if (!(err instanceof ServerError)) return undefined;
+  const m = /^Error in inference server:\nbad request: ([\s\S]+)$/.exec(err.message);
+  if (!m) return undefined;
+  let reason = m[1].trim().slice(0, 500);
+  for (const s of secrets) if (s) reason = reason.replaceAll(s, '(hidden)');
+  return reason;
 }
 
 function refuse(req: IncomingMessage, res: ServerResponse): void {
@@ -123,7 +137,10 @@ function serveRobot(ws: WebSocket, who: string, c: Shared): void {
       const reply = await (await upstream).infer(obs as Record<string, unknown>);
       return packb({ actions: reply.actions });
     } catch (err) {
-      // never a UserError: its text (URL, model's complaint) must not reach the robot
+      // the robot may learn what is wrong with its observation, never which model (or URL) said so
+      const reason = badRequestReason(err, [active.model, url ?? '', url ? hostOf(url) : '']);
+      if (reason) throw new UserError(`the policy server refused the observation: ${reason}`);
+      // otherwise never a UserError: its text (URL, model's complaint) must not reach the robot
       throw new Error(`model ${active.model} at ${url}: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
@@ -151,6 +168,14 @@ function serveRobot(ws: WebSocket, who: string, c: Shared): void {
   });
   ws.on('error', (err) => c.log(`robot ${who}: ${err.message}`));
   ws.on('close', closeUpstream);
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
 }
 
 /** Starts the dispatcher of `store`'s study; resolves once listening. */

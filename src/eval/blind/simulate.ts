@@ -57,6 +57,9 @@ async function call(api: string, path: string, token: string, patienceMs: number
   }
 }
 
+/** Told each trial's simulator outcome: its id, points, and (as the operator sees them) its task, the study's trial count and the rubric's points. */
+export type TrialCallback = (trial: number, points: number, seen: { task: string; of: number; maxPoints: number }) => void | Promise<void>;
+
 /** Options of driveStudy. */
 export type DriveOptions = {
   /** http://host:port of the study API */
@@ -71,10 +74,10 @@ export type DriveOptions = {
   /** how long to wait for a server that went away, ms (default 60 s) */
   patienceMs?: number;
   /** called (and awaited) after each trial's simulator outcome, before the operator scores or ends it */
-  onTrial?: (trial: number, points: number) => void | Promise<void>;
+  onTrial?: TrialCallback;
 };
 
-type OperatorCurrent = { done?: true; trial: number; task: string; status: 'queued' | 'active'; scoring: 'operator' | 'judge'; paused: boolean };
+type OperatorCurrent = { done?: true; trial: number; of: number; task: string; rubric: { points: number }[]; status: 'queued' | 'active'; scoring: 'operator' | 'judge'; paused: boolean };
 type JudgeNext = { done?: boolean; waiting?: true; trial: number; frames: number };
 
 /** Runs trial `seed` of `env` with the dispatcher as its policy; resolves with the simulator's points. */
@@ -127,7 +130,7 @@ export async function driveStudy(o: DriveOptions): Promise<Map<number, number>> 
           if (!env) envs.set(v.task, (env = await createEnv({ robot: SIM_ROBOT, task: v.task, imageSize: o.imageSize ?? 32 })));
           points = await runEpisode(o.robot, env, o.oracle, (1000 * (o.seed ?? 0) + v.trial) % 2 ** 32, patience);
           outcomes.set(v.trial, points);
-          await o.onTrial?.(v.trial, points);
+          await o.onTrial?.(v.trial, points, { task: v.task, of: v.of, maxPoints: v.rubric.reduce((a, x) => a + x.points, 0) });
         }
         if (v.scoring === 'operator') await operator('/api/operator/record', { trial: v.trial, points });
         else await operator('/api/operator/end', { trial: v.trial });
@@ -165,7 +168,7 @@ export type SimulateOptions = {
   seed: number;
   latencyFloorMs?: number;
   imageSize?: number;
-  onTrial?: (trial: number, points: number) => void | Promise<void>;
+  onTrial?: TrialCallback;
 };
 
 /** What simulateStudy found: where the study lies, its final progress and the de-anonymized results. */

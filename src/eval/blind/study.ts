@@ -3,7 +3,7 @@
  * their rubrics, group size K, trials per model N, who scores, rest between groups, and the seed.
  */
 import { z } from 'zod';
-import { UserError } from '../../util/index.ts';
+import { problemsMessage, schemaProblems, UserError } from '../../util/index.ts';
 
 const name = z.string().min(1).max(100);
 
@@ -32,13 +32,13 @@ export const studySchema = z.object({
 export type StudyDefinition = z.output<typeof studySchema>;
 export type TaskDefinition = z.output<typeof taskSchema>;
 
-/** Parses a study definition; errors name the field (`source` names the file). */
+/**
+ * Parses a study definition; every problem at once, each naming its field, with a "did you mean"
+ * for a misspelled one (`source` names the file).
+ */
 export function parseStudy(value: unknown, source = 'study'): StudyDefinition {
   const r = studySchema.safeParse(value);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new UserError(`${source}: ${i.path.join('.') || '(root)'}: ${i.message}`);
-  }
+  if (!r.success) throw new UserError(problemsMessage(source, schemaProblems(studySchema, r.error)));
   const names = r.data.tasks.map((t) => t.name);
   const dup = names.find((n, k) => names.indexOf(n) !== k);
   if (dup) throw new UserError(`${source}: tasks: the name "${dup}" is used twice`);
@@ -49,3 +49,54 @@ export function parseStudy(value: unknown, source = 'study'): StudyDefinition {
 export function maxPoints(task: TaskDefinition): number {
   return task.rubric.reduce((s, x) => s + x.points, 0);
 }
+
+/**
+ * A commented example study (JSON with comments) that `blind create` accepts as is: every field,
+ * what it means, and its default.
+ */
+export const STUDY_TEMPLATE = `// A Grouped Blind Ensemble study (paper Algorithm 1): \`vlalab blind create --study THIS_FILE --db study.db\`.
+// Comments are allowed. Fields marked [default ...] may be left out.
+{
+  // the study's name, shown on the admin page
+  "name": "pick-place-comparison",
+
+  // the model pool: a name (seen only in the final report) -> the WebSocket URL of the policy server that
+  // runs it (openpi protocol, e.g. \`vlalab serve --checkpoint RUN --port 8000\`). The operator and judge
+  // see only random 3-letter aliases, fresh for every block.
+  "models": {
+    "baseline": "ws://127.0.0.1:8000",
+    "candidate": "ws://127.0.0.1:8001"
+  },
+
+  // the tasks; each is run on every group of models
+  "tasks": [
+    {
+      "name": "pick-place",
+      // what the operator sets up and reads to the robot
+      "instruction": "put the red cube on the plate",
+      // ordered rubric stages with whole points; a trial succeeds when it earns every stage
+      "rubric": [
+        { "name": "grasps the cube", "points": 1 },
+        { "name": "cube on the plate", "points": 2 }
+      ]
+    }
+  ],
+
+  // K: models per group; the pool is split into random groups of at most K, and each block runs one
+  // group's trials in a shuffled order (the paper uses 4-8) [default 4]
+  "groupSize": 2,
+
+  // N: trials of each model on each task
+  "trialsPerModel": 10,
+
+  // who scores: "operator" records the points at the end of each trial; "judge" scores afterwards
+  // from the trial record, on the judge page [default "operator"]
+  "scoring": "operator",
+
+  // rest between groups, in seconds [default 300]
+  "restSeconds": 300,
+
+  // seed of the groups, aliases and trial order [default 0]
+  "seed": 0
+}
+`;

@@ -91,7 +91,8 @@ const OPERATOR = page('operator', 'Blind study: operator', `
   <div id="rest" hidden><p class="big">Rest: the next group starts in <b id="rest-seconds"></b> s.</p></div>
   <button id="start" hidden>Start trial</button>
   <div id="outcome" hidden>
-    <p>Check every stage the robot completed:</p><div id="rubric"></div>
+    <p id="check-hint">Check every stage the robot completed:</p><div id="rubric"></div>
+    <p id="end-hint">When the robot has finished, end the trial: a judge scores it later from its record.</p>
     <button id="record" hidden>Record outcome</button>
     <button id="end" hidden>End trial (a judge scores it)</button>
   </div>
@@ -111,6 +112,7 @@ function render(v) {
   show('start', v.status === 'queued' && !resting && !v.paused);
   show('outcome', v.status === 'active');
   show('record', v.scoring === 'operator'); show('end', v.scoring === 'judge'); show('rubric', v.scoring === 'operator');
+  show('check-hint', v.scoring === 'operator'); show('end-hint', v.scoring === 'judge');
   if (v.status === 'active' && $('rubric').dataset.trial !== String(v.trial)) { rubricBoxes(v.rubric); $('rubric').dataset.trial = String(v.trial); }
   if (resting && !v.paused) rest(v.trial, v.restBeforeSeconds);
 }
@@ -138,12 +140,17 @@ const JUDGE = page('judge', 'Blind study: judge', `
   <p>Check every stage the record shows completed:</p><div id="rubric"></div>
   <button id="score">Submit score</button>
 </div>
-<div id="waiting" hidden><p class="big">No trial is waiting for a judgement yet.</p><button id="refresh">Check again</button></div>
+<div id="waiting" hidden><p class="big">No trial is waiting for a judgement yet.</p>
+  <p class="muted">A trial appears here once the operator ends it at the robot; this page checks again every 5 seconds.</p><button id="refresh">Check again</button></div>
+<p id="not-judged" class="big" hidden>This study is scored by the operator at the robot: there is nothing for a judge to score.</p>
 <p id="done" class="big" hidden>Every trial is judged. Thank you.</p>`, `
-let view;
+let view; let poll;
 async function render(v) {
   view = v;
-  show('trial-view', v.trial !== undefined); show('waiting', !!v.waiting); show('done', !!v.done && !v.waiting);
+  clearTimeout(poll);
+  if (v.waiting) poll = setTimeout(() => load().catch(fail), 5000);
+  show('trial-view', v.trial !== undefined); show('waiting', !!v.waiting);
+  show('not-judged', v.scoredBy === 'operator'); show('done', !!v.done && !v.waiting && v.scoredBy !== 'operator');
   if (v.trial === undefined) return;
   say('trial', String(v.trial)); say('remaining', String(v.remaining)); say('task', v.task); say('instruction', v.instruction);
   rubricBoxes(v.rubric);
