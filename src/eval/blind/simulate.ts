@@ -113,7 +113,8 @@ export async function driveStudy(o: DriveOptions): Promise<Map<number, number>> 
   let failures = 0;
   const retry = async (err: unknown) => {
     // the server refused (it moved on, or restarted mid-call) or the robot's link dropped: look
-    // again; a UserError (gone for longer than the patience, a bad task) ends the drive
+    // again; a UserError (gone for longer than the patience, a bad task) ends the drive, and so do
+    // 200 failures in a row (a server killed often, on a slow machine, fails many calls in all)
     if (err instanceof UserError || ++failures > 200) throw err;
     await sleep(50);
   };
@@ -134,6 +135,7 @@ export async function driveStudy(o: DriveOptions): Promise<Map<number, number>> 
         }
         if (v.scoring === 'operator') await operator('/api/operator/record', { trial: v.trial, points });
         else await operator('/api/operator/end', { trial: v.trial });
+        failures = 0;
       } catch (err) {
         await retry(err);
       }
@@ -147,6 +149,7 @@ export async function driveStudy(o: DriveOptions): Promise<Map<number, number>> 
         const points = outcomes.get(j.trial);
         if (points === undefined) throw new UserError(`trial ${j.trial} awaits judgement but this harness never ran it; drive the study from its start`);
         await judge('/api/judge/score', { trial: j.trial, points });
+        failures = 0;
       } catch (err) {
         await retry(err);
       }
