@@ -72,8 +72,13 @@ describe('blind study service under SIGKILL', () => {
       let kills = 0;
       let midway = 0;
       let server = await serve(db, port, robotPort);
+      // kills come at random moments within 1.5 s of a restart, plus 0.5 s more for each kill in a
+      // row that saw no trial finish: an episode longer than the window (a stand-in that lapsed
+      // holds still until the step budget runs out) must still be able to finish on a slow machine
+      let stalled = 0;
+      let lastDone = -1;
       while (!finished) {
-        const wait = rng.int(1500);
+        const wait = rng.int(1500) + 500 * stalled;
         const t0 = performance.now();
         while (!finished && performance.now() - t0 < wait) await new Promise((r) => setTimeout(r, 10));
         if (finished) break;
@@ -84,6 +89,8 @@ describe('blind study service under SIGKILL', () => {
         const { done, ended, total } = probe.progress();
         probe.close();
         if (done + ended > 0 && done < total) midway++;
+        stalled = done + ended > lastDone ? 0 : stalled + 1;
+        lastDone = done + ended;
         server = await serve(db, port, robotPort);
       }
       await drive;
