@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { UserError, writeFileAtomic } from '../util/index.ts';
-import { inspectDataset } from './inspect.ts';
+import { inspectDataset, topLevelColumns } from './inspect.ts';
 import { type DatasetInfo, formatPath } from './lerobot.ts';
 import { computeStats } from './stats.ts';
 
@@ -41,21 +41,6 @@ async function readRows(file: string): Promise<{ rows: Record<string, unknown>[]
   } catch (err) {
     throw new UserError(`${file} is not a readable parquet file (${(err as Error).message})`);
   }
-}
-
-/** The names of the schema's top-level columns. */
-function topLevel(schema: { name: string; num_children?: number }[]): string[] {
-  const out: string[] = [];
-  let i = 1;
-  const skip = (): void => {
-    const n = schema[i++].num_children ?? 0;
-    for (let k = 0; k < n; k++) skip();
-  };
-  for (let k = 0; k < (schema[0]?.num_children ?? 0); k++) {
-    out.push(schema[i].name);
-    skip();
-  }
-  return out;
 }
 
 /**
@@ -97,9 +82,9 @@ export async function convertToV30(src: string, out: string, opts: { fileSizeMb?
     const part = await readRows(join(src, rel));
     if (!schema) {
       schema = part.schema;
-      columns = topLevel(schema);
-    } else if (topLevel(part.schema).join() !== columns.join()) {
-      throw new UserError(`${join(src, rel)} has columns ${topLevel(part.schema).join(', ')} but the first episode has ${columns.join(', ')}; every episode needs the same columns`);
+      columns = topLevelColumns(schema);
+    } else if (topLevelColumns(part.schema).join() !== columns.join()) {
+      throw new UserError(`${join(src, rel)} has columns ${topLevelColumns(part.schema).join(', ')} but the first episode has ${columns.join(', ')}; every episode needs the same columns`);
     }
     if (part.rows.length !== ep.length) throw new UserError(`${join(src, rel)} holds ${part.rows.length} frames but meta/episodes.jsonl says ${ep.length}; fix the episode index first (\`vlalab data validate ${src}\`)`);
     const size = statSync(join(src, rel)).size;

@@ -57,7 +57,7 @@ export type DatasetReport = {
 const str = (v: unknown) => (v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v));
 
 /** The names of the top-level columns of a parquet schema (nested lists and structs count once). */
-function topLevelColumns(schema: { name: string; num_children?: number }[]): string[] {
+export function topLevelColumns(schema: { name: string; num_children?: number }[]): string[] {
   const out: string[] = [];
   let i = 1;
   const skip = (): void => {
