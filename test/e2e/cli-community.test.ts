@@ -111,5 +111,10 @@ describe('vlalab with a community dataset (bring your own robot)', () => {
     assert.deepEqual(policy.cameras, ['cam_high', 'cam_left_wrist']);
     assert.equal(policy.embodimentSpec.stateFeature, 'state', 'the spec travels with the checkpoint');
     assert.ok(existsSync(join(out, 'metrics.jsonl')));
+    // the run's config.json keeps the spec file and --skip-missing: `--resume` alone (here extending it) reads the data as before
+    const resumed = runCli(['train', '--out', out, '--resume', '--steps', '3', '--extend', '--json'], { timeoutMs: 180_000 });
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, /skipping 1 episode whose video is missing/);
+    assert.equal(JSON.parse(resumed.stdout).steps, 3);
   });
 });
