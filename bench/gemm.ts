@@ -6,11 +6,10 @@
  *   VLALAB_THREADS=2 node bench/gemm.ts [configs=tiny,small]
  */
 import '../src/model/backend.ts';
-import { numpy as np, tree } from '@jax-js/jax';
+import { numpy as np } from '@jax-js/jax';
 import { ProgramSession, traceProgram } from '../src/engine/index.ts';
 import { getConfig, initParams, syntheticBatch } from '../src/model/index.ts';
-import { ADAMW_DEFAULTS } from '../src/training/index.ts';
-import { BATCH_INPUTS, stepFunction, stepGroups, stepScalars } from '../src/training/step-program.ts';
+import { ADAMW_DEFAULTS, stepLayout, traceStepProgram } from '../src/training/index.ts';
 
 const names = (process.argv[2] ?? 'tiny,small').split(',');
 const out: Record<string, number> = {};
@@ -28,14 +27,7 @@ for (let i = 0; i < 12; i++) {
 out.peak = (2 * n ** 3) / ([...times].sort((a, b) => a - b)[5] * 1e6);
 for (const name of names) {
   const c = getConfig(name);
-  const p = initParams(c, 0);
-  const k = { frozen: false, ema: true };
-  const shapes = (t: object) => (tree.flatten(t)[0] as np.Array[]).map((a) => a.shape);
-  const batch = syntheticBatch(c, 32, 0) as unknown as Record<string, { shape: number[] }>;
-  const groups = stepGroups(k).inputs.map((g) => shapes(g.endsWith('S') ? p.semantic : p.action).map((s) => np.zeros(s)));
-  const inputs = BATCH_INPUTS.map((f) => (f === 'x0' ? np.zeros([32, c.actionHorizon, c.actionDim]) : f === 'tau' ? np.zeros([32]) : np.zeros(batch[f].shape, f === 'tokens' ? { dtype: np.int32 } : undefined)));
-  const fn = stepFunction(c, ADAMW_DEFAULTS, k, { semantic: tree.flatten(p.semantic)[1], action: tree.flatten(p.action)[1] });
-  const program = await traceProgram(fn, [groups, inputs, stepScalars(k).map(() => np.zeros([]))]);
+  const program = await traceStepProgram(c, ADAMW_DEFAULTS, { frozen: false, ema: true }, stepLayout(initParams(c, 0)), syntheticBatch(c, 32, 0));
   out[`${name}.trainFlops`] = program.stats.matmulFlops;
 }
 console.log(JSON.stringify(out));

@@ -6,5 +6,5 @@ export { type ConfigChange, configFileFields, diffTrainConfig } from './presets.
 export { type MetricsLine, RunDir, type RunConfig, type RunSource } from './run-dir.ts';
 export { type BatchSource, type CheckpointExtras, type Optimizers, type TrainResult, initOptimizers, policyWeightsFile, stageAt, train, trainStep, writeLossPlot } from './trainer.ts';
 export { type PolicyMeta, type PolicyParts, POLICY_FILE, checkpointDir, loadPolicyParts, policyMeta, readPolicyMeta } from './policy.ts';
-export { jaxStepper, ortStepper, type Snapshot, type Stepper, type StepperOptions, type TrainState } from './steppers.ts';
+export { jaxStepper, ortStepper, type Snapshot, type StepLayout, stepLayout, type Stepper, type StepperOptions, traceStepProgram, type TrainState } from './steppers.ts';
 export { type PolicyEmbodiment, policyEmbodiments, selectEmbodiment } from './policy.ts';

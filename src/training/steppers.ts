@@ -5,12 +5,12 @@
  * steps. Both draw a step's noise from the same key and compute the same math, so a run is a pure
  * function of (seed, step) on either, and their checkpoints are the same files.
  */
-import { numpy as np, random, tree } from '@jax-js/jax';
+import { type JsTreeDef, numpy as np, random, tree } from '@jax-js/jax';
 import {
   type ActionParams, type Batch, buildParams, drawNoise, encodeParamData, encodeParams, type ModelConfig, namedLeaves,
   type Params, type SemanticParams, settle, type TauDistribution,
 } from '../model/index.ts';
-import { type EngineName, type OrtValue, ProgramSession, traceProgram } from '../engine/index.ts';
+import { type EngineName, type OrtValue, type Program, ProgramSession, traceProgram } from '../engine/index.ts';
 import { type AdamWConfig, type AdamWState } from './optimizer.ts';
 import { emaStep } from './ema.ts';
 import { BATCH_INPUTS, type Group, type StepKind, stepFunction, stepGroups, stepScalars } from './step-program.ts';
@@ -88,6 +88,31 @@ export type JaxTrainStep = (
   o: { frozen: boolean; lr: number; opt: AdamWConfig; tau?: TauDistribution },
 ) => { params: Params; optimizers: Optimizers; loss: Arr; gradNorm: Arr };
 
+/** What a step program needs to know of the parameters: each expert's tree structure and leaf shapes (flatten order). */
+export type StepLayout = { semantic: JsTreeDef; action: JsTreeDef; shapes: { S: number[][]; A: number[][] } };
+
+/** The layout of `params` (not consumed). */
+export function stepLayout(params: Params): StepLayout {
+  const [leavesS, semantic] = tree.flatten(params.semantic) as [Arr[], JsTreeDef];
+  const [leavesA, action] = tree.flatten(params.action) as [Arr[], JsTreeDef];
+  return { semantic, action, shapes: { S: leavesS.map((a) => a.shape), A: leavesA.map((a) => a.shape) } };
+}
+
+/** The step program of kind `k` traced and lowered for batches shaped like `batch` (its data is not read). */
+export function traceStepProgram(c: ModelConfig, opt: AdamWConfig, k: StepKind, layout: StepLayout, batch: Pick<Batch, 'images'> & Record<string, { shape: number[] }>): Promise<Program> {
+  const zeros = (shape: number[], dtype?: 'int32') => np.zeros(shape, dtype ? { dtype: np.int32 } : undefined);
+  const b = batch.images.shape[0];
+  const groupArgs = stepGroups(k).inputs.map((g) => (g.endsWith('S') ? layout.shapes.S : layout.shapes.A).map((sh) => zeros(sh)));
+  const batchArgs = BATCH_INPUTS.map((f) => {
+    if (f === 'x0') return zeros([b, c.actionHorizon, c.actionDim]);
+    if (f === 'tau') return zeros([b]);
+    return zeros(batch[f].shape, f === 'tokens' ? 'int32' : undefined);
+  });
+  const scalarArgs = stepScalars(k).map(() => zeros([]));
+  const fn = stepFunction(c, opt, k, { semantic: layout.semantic, action: layout.action });
+  return traceProgram(fn, [groupArgs, batchArgs, scalarArgs], { name: `train-step-${k.frozen ? 'frozen' : 'full'}` });
+}
+
 /** Host copies of a tree's leaves in `tree.flatten` order. */
 async function hostLeaves(t: object): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
@@ -102,11 +127,10 @@ async function hostLeaves(t: object): Promise<Float32Array[]> {
 export async function ortStepper(o: StepperOptions, state: TrainState, threads?: number): Promise<Stepper> {
   const c = o.config;
   const { params, optimizers, ema } = state;
-  const [, defS] = tree.flatten(params.semantic);
-  const [, defA] = tree.flatten(params.action);
+  const layout = stepLayout(params);
   const nameOf = new Map(namedLeaves(params).map(([n, a]) => [a, n]));
-  const names = { S: (tree.flatten(params.semantic)[0] as Arr[]).map((a) => nameOf.get(a)!), A: (tree.flatten(params.action)[0] as Arr[]).map((a) => nameOf.get(a)!) };
-  const shapes = { S: (tree.flatten(params.semantic)[0] as Arr[]).map((a) => a.shape), A: (tree.flatten(params.action)[0] as Arr[]).map((a) => a.shape) };
+  const leafNames = (t: object) => (tree.flatten(t)[0] as Arr[]).map((a) => nameOf.get(a)!);
+  const names = { S: leafNames(params.semantic), A: leafNames(params.action) };
   const host: Partial<Record<Group, (Float32Array | OrtValue)[]>> = {
     pS: await hostLeaves(params.semantic), pA: await hostLeaves(params.action),
     mS: await hostLeaves(optimizers.semantic.m), mA: await hostLeaves(optimizers.action.m),
@@ -123,30 +147,18 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
     const key = `${k.frozen}:${k.ema}:${batch.images.shape}`;
     let s = sessions.get(key);
     if (!s) {
-      s = (async () => {
-        const zeros = (shape: number[], dtype?: 'int32') => np.zeros(shape, dtype ? { dtype: np.int32 } : undefined);
-        const b = batch.images.shape[0];
-        const groupArgs = stepGroups(k).inputs.map((gname) => (gname.endsWith('S') ? shapes.S : shapes.A).map((sh) => zeros(sh)));
-        const batchArgs = BATCH_INPUTS.map((f) => {
-          if (f === 'x0') return zeros([b, c.actionHorizon, c.actionDim]);
-          if (f === 'tau') return zeros([b]);
-          return zeros(batch[f].shape, f === 'tokens' ? 'int32' : undefined);
-        });
-        const scalarArgs = stepScalars(k).map(() => zeros([]));
-        const fn = stepFunction(c, o.opt, k, { semantic: defS, action: defA });
-        const p = await traceProgram(fn, [groupArgs, batchArgs, scalarArgs], { name: `train-step-${k.frozen ? 'frozen' : 'full'}` });
-        return ProgramSession.create(p.model, p.inputs, p.outputs, { threads });
-      })();
+      s = traceStepProgram(c, o.opt, k, layout, batch).then((p) => ProgramSession.create(p.model, p.inputs, p.outputs, { threads }));
       sessions.set(key, s);
     }
     return s;
   };
 
+  /** The current data of a group's leaves by parameter name. */
+  const groupData = (g: Group, ns: string[], into: Map<string, Float32Array>) => host[g]!.forEach((v, i) => into.set(ns[i], (v instanceof Float32Array ? v : v.data) as Float32Array));
   const snapshotGroup = (gS: Group, gA: Group): Uint8Array => {
     const data = new Map<string, Float32Array>();
-    const put = (g: Group, ns: string[]) => host[g]!.forEach((v, i) => data.set(ns[i], (v instanceof Float32Array ? v : v.data) as Float32Array));
-    put(gS, names.S);
-    put(gA, names.A);
+    groupData(gS, names.S, data);
+    groupData(gA, names.A, data);
     return encodeParamData(c, data);
   };
   tree.dispose([params, optimizers.semantic.m, optimizers.semantic.v, optimizers.action.m, optimizers.action.v, ...(ema ? [ema] : [])]);
@@ -188,11 +200,10 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
       return { files, optSteps: { ...optSteps } };
     },
     params() {
-      const data = new Map<string, Float32Array<ArrayBuffer>>();
-      const put = (g: Group, ns: string[]) => host[g]!.forEach((v, i) => data.set(ns[i], Float32Array.from((v instanceof Float32Array ? v : v.data) as Float32Array)));
-      put('pS', names.S);
-      put('pA', names.A);
-      return buildParams(c, (n) => data.get(n)!);
+      const data = new Map<string, Float32Array>();
+      groupData('pS', names.S, data);
+      groupData('pA', names.A, data);
+      return buildParams(c, (n) => Float32Array.from(data.get(n)!));
     },
     async release() {
       for (const s of sessions.values()) await (await s).release();
