@@ -131,8 +131,7 @@ export async function train(opts: {
   let state: TrainState;
   let start = 0;
   if (latest) {
-    state = restoreState(latest.dir, modelConfig, c.emaDecay > 0);
-    start = JSON.parse(readFileSync(join(latest.dir, 'trainer.json'), 'utf8')).step;
+    ({ state, step: start } = restoreState(latest.dir, modelConfig, c.emaDecay > 0));
     run.truncateMetrics(start); // lines past the checkpoint are recomputed
   } else {
     const pretrained = opts.initFrom && policyWeightsFile(opts.initFrom);
@@ -188,18 +187,19 @@ export async function train(opts: {
   };
 }
 
-/** The trainable state saved in checkpoint `dir`: weights, both experts' moments and step counts, the EMA. */
-function restoreState(dir: string, c: ModelConfig, withEma: boolean): TrainState {
+/** The trainable state saved in checkpoint `dir` (weights, both experts' moments and step counts, the EMA) and its step. */
+function restoreState(dir: string, c: ModelConfig, withEma: boolean): { state: TrainState; step: number } {
   const read = (name: string) => decodeParams(c, readFileSync(join(dir, name)), join(dir, name));
-  const { optSteps } = JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')) as { optSteps: { semantic: number; action: number } };
+  const { step, optSteps } = JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')) as { step: number; optSteps: { semantic: number; action: number } };
   const m = read('adam-m.safetensors');
   const v = read('adam-v.safetensors');
   if (withEma && !existsSync(join(dir, EMA_FILE))) throw new UserError(`${dir} has no ${EMA_FILE}: the run was trained without an EMA; resume it with the config it was started with`);
-  return {
+  const state: TrainState = {
     params: read('model.safetensors'),
     optimizers: { semantic: { step: optSteps.semantic, m: m.semantic, v: v.semantic }, action: { step: optSteps.action, m: m.action, v: v.action } },
     ema: withEma ? read(EMA_FILE) : undefined,
   };
+  return { state, step };
 }
 
 /**
