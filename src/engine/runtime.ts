@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import { UserError } from '../util/index.ts';
-import type { DType, ValueInfo } from './onnx.ts';
+import type { ValueInfo } from './onnx.ts';
 
 /** A host tensor: row-major data and its shape. */
 export type HostArray = { data: Float32Array | Int32Array | Uint8Array; shape: number[] };
@@ -29,11 +29,6 @@ export function ortThreads(): number {
   const env = Number(process.env.VLALAB_THREADS);
   return Number.isInteger(env) && env > 0 ? env : availableParallelism();
 }
-
-const CTORS: Record<DType, (n: number) => Float32Array | Int32Array | Uint8Array | Uint32Array | BigInt64Array> = {
-  float32: (n) => new Float32Array(n), int32: (n) => new Int32Array(n), uint32: (n) => new Uint32Array(n),
-  bool: (n) => new Uint8Array(n), uint8: (n) => new Uint8Array(n), int8: (n) => new Uint8Array(n), int64: (n) => new BigInt64Array(n),
-};
 
 /** A tensor value as ORT holds it between runs (outputs fed back as inputs without a copy in JS). */
 export type OrtValue = Ort.Tensor;
@@ -82,11 +77,6 @@ export class ProgramSession {
     this.inputs.forEach((info, i) => (feeds[info.name] = values[i]));
     const out = await this.session.run(feeds);
     return this.outputs.map((o) => out[o.name]);
-  }
-
-  /** Zero values for every input (for warm-up and tests). */
-  zeros(): OrtValue[] {
-    return this.inputs.map((info, i) => this.value(i, CTORS[info.dtype](info.dims.reduce((a, b) => a * b, 1)) as HostArray['data']));
   }
 
   async release(): Promise<void> {
