@@ -184,6 +184,11 @@ export function lossAndGrad(c: ModelConfig, params: Params, batch: Batch, key: A
   return { loss, grads: { semantic, action } };
 }
 
+/** The initial noise x0 [B, H, A] ~ N(0, I) of sampling from `key` (consumed): what `sampleActions` starts from. */
+export function chunkNoise(c: ModelConfig, batch: number, key: Arr): Arr {
+  return random.normal(key, [batch, c.actionHorizon, c.actionDim]);
+}
+
 /** Options of `sampleActions`. */
 export type SampleOptions = {
   /** Euler steps (default config.sampleSteps). */
@@ -204,7 +209,7 @@ export async function sampleActions(c: ModelConfig, params: Params, obs: Observa
   const steps = opts.steps ?? c.sampleSteps;
   const d = observationToDevice(obs);
   const shape = [b, c.actionHorizon, c.actionDim];
-  const noise = opts.noise ? np.array(opts.noise as Float32Array<ArrayBuffer>, { shape }) : random.normal(key.ref, shape);
+  const noise = opts.noise ? np.array(opts.noise as Float32Array<ArrayBuffer>, { shape }) : chunkNoise(c, b, key.ref);
   key.dispose();
   const m = d.actionMask.reshape([b, 1, c.actionDim]); // [B, 1, A]
   const fns = modelFns(c);

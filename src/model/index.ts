@@ -37,7 +37,7 @@ export {
   validateObservation,
 } from './batch.ts';
 export { syntheticBatch } from './synthetic.ts';
-export { drawNoise, eulerCached, flowLossGrad, flowLossGradFrozen, type LossOptions, type SampleOptions, lossAndGrad, sampleActions, sampleTau } from './flow.ts';
+export { chunkNoise, drawNoise, eulerCached, flowLossGrad, flowLossGradFrozen, type LossOptions, type SampleOptions, lossAndGrad, sampleActions, sampleTau } from './flow.ts';
 export {
   CHECKPOINT_FILES,
   decodeParamData,

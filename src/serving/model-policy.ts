@@ -12,7 +12,7 @@
  */
 import { actionFromUnified, decodeChunk, stateToUnified, UNIFIED_DIM } from '../actions/index.ts';
 import type { EngineName } from '../engine/index.ts';
-import type { Observation, PolicyCore } from '../model/index.ts';
+import { type Observation, type PolicyCore, syntheticBatch } from '../model/index.ts';
 import { areaResizeRgb, check } from '../util/index.ts';
 import type { NdArray } from './msgpack-numpy.ts';
 import { LIBERO_KEYS, observationParser, type ObservationSpec, type PolicyObservation } from './observation.ts';
@@ -117,14 +117,7 @@ export function makeModelPolicy(p: ModelPolicyParts): Policy {
   return {
     metadata,
     async warmup() {
-      const s = c.imageSize;
-      const zeros = (n: number) => new Float32Array(n);
-      await (await getSampler()).sample({
-        images: { data: zeros(c.maxViews * s * s * 3), shape: [1, c.maxViews, s, s, 3] }, imageMask: { data: zeros(c.maxViews), shape: [1, c.maxViews] },
-        tokens: { data: new Int32Array(c.maxTokens), shape: [1, c.maxTokens] }, tokenMask: { data: zeros(c.maxTokens), shape: [1, c.maxTokens] },
-        state: { data: zeros(UNIFIED_DIM), shape: [1, UNIFIED_DIM] }, stateMask: { data: zeros(UNIFIED_DIM), shape: [1, UNIFIED_DIM] },
-        actionMask: { data: zeros(UNIFIED_DIM), shape: [1, UNIFIED_DIM] },
-      }, 0);
+      await (await getSampler()).sample(syntheticBatch(c, 1, 0), 0);
     },
     async infer(raw) {
       const parsed = parse(raw);

@@ -11,7 +11,7 @@
  */
 import { numpy as np, random, tree } from '@jax-js/jax';
 import { chooseEngine, type EngineName, type Program, ProgramSession, traceProgram, type ValueInfo } from '../engine/index.ts';
-import { eulerCached, type ModelConfig, type Observation, type Params, sampleActions, validateObservation } from '../model/index.ts';
+import { chunkNoise, eulerCached, type ModelConfig, type Observation, type Params, sampleActions, validateObservation } from '../model/index.ts';
 
 type Arr = np.Array;
 
@@ -53,9 +53,9 @@ export async function tracePolicyProgram(c: ModelConfig, params: Params, o: { st
   return traceProgram(fn, args, { name: 'vlalab-policy', inputNames: [...POLICY_INPUTS], outputNames: ['actions'], metadata: o.metadata, doc: o.doc });
 }
 
-/** The noise of one request, [B, H, A], drawn as `sampleActions` draws it from random.key(seed). */
+/** The noise of one request, [B, H, A], on the host: `sampleActions`'s own draw from random.key(seed). */
 export async function requestNoise(c: ModelConfig, batch: number, seed: number): Promise<Float32Array> {
-  return (await random.normal(random.key(seed), [batch, c.actionHorizon, c.actionDim]).data()) as Float32Array;
+  return (await chunkNoise(c, batch, random.key(seed)).data()) as Float32Array;
 }
 
 /**
