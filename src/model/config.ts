@@ -50,8 +50,9 @@ export type ModelConfig = {
   /** Euler steps for sampling (paper: 10). */
   readonly sampleSteps: number;
   /**
-   * A convolutional image stem (stem.ts): output channels of its log2(patchSize) 3x3 stride-2
-   * conv + GroupNorm + SiLU layers; the patch embedding then projects each feature cell. Absent:
+   * A convolutional image stem (stem.ts): the output channels of its layers, each followed by
+   * GroupNorm and SiLU: first a p0 x p0 patchify (p0 = patchSize / 2^(k-1), see `stemPatch`), then
+   * k-1 3x3 stride-2 convolutions; the patch embedding then projects each feature cell. Absent:
    * the patch embedding projects raw patches (ViT), as every config before the stem did.
    */
   readonly stemChannels?: readonly number[];
@@ -83,11 +84,11 @@ export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
   }),
   // the smallest config meant to solve the simulated pick-and-place from 64x64 images
   // a multi-task suite on a laptop: debug's transformer on the tokens of a convolutional stem
-  // (64 px views, 4 stride-2 convs -> a 4x4 grid of cells per view, as debug's 16 px patches)
+  // (64 px views: a 4 px patchify, then two 3x3 stride-2 convs -> the 4x4 grid of debug's 16 px patches)
   'debug-conv': Object.freeze({
     ...base, name: 'debug-conv', imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 16, vocabSize: 260,
     depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
-    actionMlpDim: 64, actionHorizon: 8, stemChannels: Object.freeze([8, 16, 32, 64]),
+    actionMlpDim: 64, actionHorizon: 8, stemChannels: Object.freeze([16, 32, 64]),
   }),
   tiny: Object.freeze({
     ...base, name: 'tiny', imageSize: 64, patchSize: 8, maxViews: 2, maxTokens: 32, vocabSize: 260,
@@ -124,6 +125,11 @@ export function patchesPerView(c: ModelConfig): number {
   return (c.imageSize / c.patchSize) ** 2;
 }
 
+/** Side of the stem's first (patchify) layer: patchSize / 2^(layers - 1). */
+export function stemPatch(c: ModelConfig): number {
+  return c.patchSize / 2 ** ((c.stemChannels?.length ?? 1) - 1);
+}
+
 /** Prefix length N_p = V * patches + L. */
 export function prefixLength(c: ModelConfig): number {
   return c.maxViews * patchesPerView(c) + c.maxTokens;
@@ -151,8 +157,8 @@ export function validateConfig(c: ModelConfig): ModelConfig {
   }
   if (c.imageSize % c.patchSize !== 0) throw bad(`imageSize ${c.imageSize} is not a multiple of patchSize ${c.patchSize}`);
   if (c.stemChannels) {
-    const layers = Math.log2(c.patchSize);
-    if (!Number.isInteger(layers) || c.stemChannels.length !== layers) throw bad(`stemChannels needs log2(patchSize) = ${layers} layers (3x3 stride-2 convs down to the patch grid), got ${c.stemChannels.length}; patchSize must be a power of 2`);
+    const k = c.stemChannels.length;
+    if (k < 1 || !Number.isInteger(stemPatch(c)) || stemPatch(c) < 1) throw bad(`stemChannels: ${k} layers halve patchSize ${c.patchSize} ${k - 1} times after the patchify layer, which needs patchSize / 2^${k - 1} to be a whole number of pixels`);
     for (const ch of c.stemChannels) if (!Number.isInteger(ch) || ch < 1 || ch % STEM_GROUPS !== 0) throw bad(`stem channels must be positive multiples of ${STEM_GROUPS} (GroupNorm groups), got ${ch}`);
   }
   if (c.actionWidth % 2 !== 0) throw bad(`actionWidth ${c.actionWidth} must be even (sinusoidal time embedding)`);

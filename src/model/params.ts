@@ -6,7 +6,7 @@
 import './backend.ts';
 import { numpy as np } from '@jax-js/jax';
 import { Rng } from '../util/index.ts';
-import { type ModelConfig, patchesPerView, validateConfig } from './config.ts';
+import { type ModelConfig, patchesPerView, stemPatch, validateConfig } from './config.ts';
 
 type Arr = np.Array;
 
@@ -19,7 +19,7 @@ export type MlpParams = { wGate: Arr; wUp: Arr; wDown: Arr };
 /** One expert's share of one MoT layer: pre-norms (RMSNorm scales [D]), attention, MLP. */
 export type LayerParams = { attnNorm: Arr; attn: AttnParams; mlpNorm: Arr; mlp: MlpParams };
 
-/** One layer of the convolutional stem: a 3x3 conv w [9 C_in, C_out], b [C_out], GroupNorm scale and shift [C_out]. */
+/** One layer of the convolutional stem: w [p0 p0 3, C_out] (the patchify layer) or [9 C_in, C_out] (a 3x3 conv), b [C_out], GroupNorm scale and shift [C_out]. */
 export type ConvLayer = { w: Arr; b: Arr; gnScale: Arr; gnShift: Arr };
 
 /** The semantic (vision-language) expert: prefix embeddings and its layer stack. */
@@ -81,8 +81,8 @@ export function paramShapes(c: ModelConfig): { semantic: ShapeTree; action: Shap
   const a = c.actionDim;
   const layers = (d: number, f: number) => Array.from({ length: c.depth }, () => layerShapes(d, f, inner));
   const stem = c.stemChannels?.map((out, i) => {
-    const inp = i === 0 ? 3 : c.stemChannels![i - 1];
-    return { w: [9 * inp, out], b: [out], gnScale: [out], gnShift: [out] };
+    const fanIn = i === 0 ? stemPatch(c) ** 2 * 3 : 9 * c.stemChannels![i - 1];
+    return { w: [fanIn, out], b: [out], gnScale: [out], gnShift: [out] };
   });
   const patchIn = stem ? c.stemChannels![c.stemChannels!.length - 1] : c.patchSize * c.patchSize * 3;
   return {

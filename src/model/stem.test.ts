@@ -5,7 +5,7 @@ import { Rng } from '../util/index.ts';
 import { getConfig, initParams, paramCounts, paramSpecs, prefixLength, syntheticBatch, validateConfig } from './index.ts';
 import { observationToDevice } from './batch.ts';
 import { embedPrefix } from './mot.ts';
-import { conv3x3s2, convStem, groupNorm } from './stem.ts';
+import { conv3x3s2, convStem, groupNorm, patchify } from './stem.ts';
 
 const randn = (rng: Rng, n: number) => Float32Array.from({ length: n }, () => rng.normal());
 
@@ -40,6 +40,18 @@ describe('the convolutional image stem', () => {
     for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])), `element ${i}: ${got[i]} vs ${want[i]}`);
   });
 
+  it('patchifies as a p x p stride-p convolution: each cell is its own pixels times the weights', async () => {
+    const rng = new Rng(4);
+    const x = randn(rng, 1 * 4 * 4 * 3);
+    const k = randn(rng, 12 * 2);
+    const got = await patchify(np.array(x).reshape([1, 4, 4, 3]), 2, np.array(k).reshape([12, 2]), np.zeros([2])).data();
+    for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) for (let o = 0; o < 2; o++) {
+      let want = 0;
+      for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) for (let ch = 0; ch < 3; ch++) want += k[((dy * 2 + dx) * 3 + ch) * 2 + o] * x[((2 * i + dy) * 4 + 2 * j + dx) * 3 + ch];
+      assert.ok(Math.abs(got[(i * 2 + j) * 2 + o] - want) < 1e-5, `cell ${i},${j} channel ${o}`);
+    }
+  });
+
   it('normalizes each group to zero mean and unit variance before the scale and shift', async () => {
     const rng = new Rng(2);
     const y = await groupNorm(np.array(randn(rng, 2 * 4 * 4 * 8)).reshape([2, 4, 4, 8]).mul(3).add(1), np.ones([8]), np.zeros([8]), 4).data();
@@ -52,21 +64,21 @@ describe('the convolutional image stem', () => {
     }
   });
 
-  it('has gradients that match finite differences through conv, GroupNorm and SiLU', async () => {
+  it('has gradients that match finite differences through patchify, conv, GroupNorm and SiLU', async () => {
     const rng = new Rng(3);
     const x = np.array(randn(rng, 2 * 8 * 8 * 3)).reshape([2, 8, 8, 3]);
     const r = np.array(randn(rng, 2 * 2 * 2 * 8)).reshape([2, 2, 2, 8]);
-    const w0 = randn(rng, 27 * 4).map((v) => v * 0.3);
+    const w0 = randn(rng, 12 * 4).map((v) => v * 0.3);
     const w1 = randn(rng, 36 * 8).map((v) => v * 0.3);
-    const layers = (a: Float32Array) => [
-      { w: np.array(a).reshape([27, 4]), b: np.zeros([4]), gnScale: np.ones([4]), gnShift: np.zeros([4]) },
+    const layers = (a: Float32Array<ArrayBuffer>) => [
+      { w: np.array(a).reshape([12, 4]), b: np.zeros([4]), gnScale: np.ones([4]), gnShift: np.zeros([4]) },
       { w: np.array(w1).reshape([36, 8]), b: np.zeros([8]), gnScale: np.ones([8]), gnShift: np.zeros([8]) },
     ];
-    const objective = (a: np.Array) => np.sum(convStem(x.ref, [{ w: a.reshape([27, 4]), b: np.zeros([4]), gnScale: np.ones([4]), gnShift: np.zeros([4]) }, layers(w0)[1]]).mul(r.ref));
+    const objective = (a: np.Array) => np.sum(convStem(x.ref, [{ w: a.reshape([12, 4]), b: np.zeros([4]), gnScale: np.ones([4]), gnShift: np.zeros([4]) }, layers(w0)[1]], 2).mul(r.ref));
     const g = await grad(objective)(np.array(w0)).data();
-    const value = async (a: Float32Array) => (await np.sum(convStem(x.ref, layers(a)).mul(r.ref)).data())[0];
+    const value = async (a: Float32Array<ArrayBuffer>) => (await np.sum(convStem(x.ref, layers(a), 2).mul(r.ref)).data())[0];
     const eps = 1e-2;
-    for (const i of [0, 13, 55, 107]) {
+    for (const i of [0, 13, 29, 47]) {
       const up = Float32Array.from(w0);
       const down = Float32Array.from(w0);
       up[i] += eps;
@@ -82,8 +94,8 @@ describe('the convolutional image stem', () => {
     const d = getConfig('debug');
     assert.equal(prefixLength(c), prefixLength(d));
     const specs = new Map(paramSpecs(c));
-    assert.deepEqual(specs.get('semantic.stem.0.w'), [27, 8]);
-    assert.deepEqual(specs.get('semantic.stem.3.w'), [9 * 32, 64]);
+    assert.deepEqual(specs.get('semantic.stem.0.w'), [4 * 4 * 3, 16]);
+    assert.deepEqual(specs.get('semantic.stem.2.w'), [9 * 32, 64]);
     assert.deepEqual(specs.get('semantic.patchEmbed.w'), [64, c.semanticWidth]);
     assert.ok(!paramSpecs(d).some(([n]) => n.includes('stem')), 'configs without a stem keep their parameter list');
     assert.ok(paramCounts(c).semantic > 0);
@@ -97,7 +109,7 @@ describe('the convolutional image stem', () => {
   });
 
   it('refuses a stem whose depth does not reach the patch grid, saying what it needs', () => {
-    assert.throws(() => validateConfig({ ...getConfig('debug-conv'), stemChannels: [8, 16] }), /log2\(patchSize\) = 4 layers/);
-    assert.throws(() => validateConfig({ ...getConfig('debug-conv'), stemChannels: [8, 16, 30, 64] }), /multiples of 4/);
+    assert.throws(() => validateConfig({ ...getConfig('debug-conv'), stemChannels: [8, 8, 8, 8, 8, 8] }), /patchSize \/ 2\^5 to be a whole number/);
+    assert.throws(() => validateConfig({ ...getConfig('debug-conv'), stemChannels: [8, 30, 64] }), /multiples of 4/);
   });
 });

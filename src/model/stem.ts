@@ -1,9 +1,11 @@
 /**
- * The convolutional image stem (Octo's and hybrid ViTs' design): a few 3x3 stride-2 convolutions,
- * each followed by GroupNorm and SiLU, turn a view into a grid of feature cells, one per patch of
- * the config's patch grid; the semantic expert's patch embedding then projects each cell to a
- * token. It replaces the one linear projection of raw 16 px patches, whose tokens localize a small
- * object only coarsely.
+ * The convolutional image stem (Octo's and hybrid ViTs' design): a small patchify layer (a
+ * non-overlapping p0 x p0 convolution) and then 3x3 stride-2 convolutions, each followed by
+ * GroupNorm and SiLU, turn a view into a grid of feature cells, one per patch of the config's
+ * patch grid; the semantic expert's patch embedding then projects each cell to a token. It replaces
+ * the one linear projection of raw 16 px patches, whose tokens localize a small object only coarsely.
+ * (Patchifying first keeps the cost down: a 3x3 convolution at full resolution made a debug-sized
+ * step three times slower, all of it in elementwise and slicing work.)
  *
  * The convolutions are written as im2col + matmul from pads, reshapes and slices (no conv
  * primitive), so both engines run them as MatMuls and the gradients are slices and pads again.
@@ -54,12 +56,23 @@ export function groupNorm(x: Arr, scale: Arr, shift: Arr, groups: number): Arr {
   return normed.mul(scale).add(shift);
 }
 
+/** A p x p convolution with stride p: x [n, H, W, C] -> [n, H/p, W/p, C_out], w [p p C, C_out] in (dy, dx, c) order. */
+export function patchify(x: Arr, p: number, w: Arr, b: Arr): Arr {
+  const [n, h, wd, c] = x.shape;
+  const cells = np.transpose(x.reshape([n, h / p, p, wd / p, p, c]), [0, 1, 3, 2, 4, 5]).reshape([n, h / p, wd / p, p * p * c]);
+  return np.matmul(cells, w).add(b);
+}
+
 /**
- * The stem: images [n, S, S, 3] in [-1, 1] through every layer (conv, GroupNorm, SiLU), each
- * halving the side. -> [n, S / 2^k, S / 2^k, C_last].
+ * The stem: images [n, S, S, 3] in [-1, 1] through the patchify layer (side p0, see
+ * `stemPatch`) and then each 3x3 stride-2 layer, each followed by GroupNorm and SiLU.
+ * -> [n, S / patchSize, S / patchSize, C_last].
  */
-export function convStem(images: Arr, layers: ConvLayer[]): Arr {
+export function convStem(images: Arr, layers: ConvLayer[], p0: number): Arr {
   let x = images;
-  for (const l of layers) x = nn.silu(groupNorm(conv3x3s2(x, l.w, l.b), l.gnScale, l.gnShift, STEM_GROUPS));
+  layers.forEach((l, i) => {
+    const y = i === 0 ? patchify(x, p0, l.w, l.b) : conv3x3s2(x, l.w, l.b);
+    x = nn.silu(groupNorm(y, l.gnScale, l.gnShift, STEM_GROUPS));
+  });
   return x;
 }
