@@ -55,6 +55,8 @@ export type Env = {
   stepUnified(action: ArrayLike<number>, mode?: EefMode | 'absolute'): StepResult;
   /** the scripted expert's next native action for the current state */
   expertAction(): Float64Array;
+  /** times this episode's expert went back in its plan (a missed or lost grasp; expert.ts) */
+  expertRetries(): number;
   /** renders camera `name` at `size` (for recordings and checks) */
   render(name: string, size?: number): Frame;
   /** frees the wasm memory */
@@ -135,6 +137,7 @@ export async function createEnv(opts: EnvOptions): Promise<Env> {
       if (!expert) throw new UserError('call reset(seed) before expertAction()');
       return expert.nextAction(world);
     },
+    expertRetries: () => expert?.retries ?? 0,
     render(name, s = size) {
       const id = camIds.get(name) ?? objectId(mj, world.model, 'camera', name);
       return raster.render(world.data, id, s, s);
