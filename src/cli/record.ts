@@ -1,7 +1,7 @@
 /** `vlalab sim record`: scripted-expert demonstrations written as a LeRobot v3.0 dataset. */
 import type { Command } from 'commander';
 import { createDatasetWriter, type EpisodeFrame } from '../data/index.ts';
-import { createEnv, DOMAINS } from '../sim/index.ts';
+import { createEnv, DOMAINS, PERTURBATIONS, perturber } from '../sim/index.ts';
 import { count, ProgressBar, Rng, UserError } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson } from './run.ts';
 import { resolveTasks } from './sim.ts';
@@ -16,6 +16,8 @@ export type RecordOptions = {
   noise?: number;
   /** the room's appearance (sim DOMAINS; default 'default') */
   domain?: string;
+  /** fraction of episodes disturbed by a drop or a missed grasp (alternating; sim/perturb.ts), recovered by the expert */
+  perturb?: number;
 };
 
 /** Steps an execution-noise offset is held (correlated noise pushes the arm measurably off the path). */
@@ -26,7 +28,10 @@ export const NOISE_HOLD = 4;
  * Only successful episodes are kept (failures are counted); every frame stores the observation and
  * the expert's action for it. With `noise` (DART-style), the executed EEF targets carry a random
  * offset held for NOISE_HOLD steps while the recorded labels stay the expert's clean commands, so
- * the data shows how to get back on the path from states the clean expert never visits.
+ * the data shows how to get back on the path from states the clean expert never visits. With
+ * `perturb`, that fraction of episodes (drawn per episode) is disturbed by a dropped cube or a
+ * missed grasp, alternately; the expert re-plans and the episode shows the recovery, its labels
+ * again the expert's own commands.
  */
 export async function recordDemonstrations(o: RecordOptions): Promise<{ episodes: number; frames: number; failed: number; seconds: number }> {
   const t0 = performance.now();
@@ -41,15 +46,18 @@ export async function recordDemonstrations(o: RecordOptions): Promise<{ episodes
     const xyz = ['target_x', 'target_y', 'target_z'].map((n) => env.embodiment.actionNames.indexOf(n));
     try {
       if (o.noise && xyz.some((i) => i < 0)) throw new UserError(`--noise perturbs EEF targets; ${o.robot} is joint-controlled`);
+      if (o.perturb && xyz.some((i) => i < 0)) throw new UserError(`--perturb disturbs EEF targets and the gripper; ${o.robot} is joint-controlled`);
       for (let k = 0; k < o.episodes; k++) {
         let obs = env.reset(o.seed + k);
         const frames: EpisodeFrame[] = [];
         const rng = new Rng((o.seed + k) ^ 0x5eed);
+        const disturb = o.perturb && new Rng((o.seed + k) ^ 0xd157).uniform() < o.perturb ? perturber(env, PERTURBATIONS[k % PERTURBATIONS.length]) : undefined;
         let offset = [0, 0, 0];
         for (let t = 0; ; t++) {
           const a = env.expertAction();
           frames.push({ images: obs.images, state: obs.state, action: a });
           const executed = Float64Array.from(a);
+          disturb?.apply(t, executed);
           if (o.noise) {
             if (t % NOISE_HOLD === 0) offset = xyz.map(() => o.noise! * rng.normal());
             xyz.forEach((i, j) => { executed[i] += offset[j]; });
@@ -87,16 +95,19 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'new dataset directory')
     .option('--size <px>', 'image side in pixels', '64')
     .option('--noise <m>', 'std of a random offset (m) on the executed EEF targets, labels stay clean (DART-style)', '0')
+    .option('--perturb <fraction>', 'fraction of episodes disturbed by a dropped cube or a missed grasp, which the expert recovers from (labels stay its own)', '0')
     .option('--domain <name>', `the room's appearance: ${Object.keys(DOMAINS).join(', ')}`, 'default')
     .option('--json', 'print a JSON summary')
     .action(
-      action(async (opts: { robot: string; task?: string; suite?: string; episodes: string; seed: string; out: string; size: string; noise: string; domain: string; json?: boolean }) => {
+      action(async (opts: { robot: string; task?: string; suite?: string; episodes: string; seed: string; out: string; size: string; noise: string; perturb: string; domain: string; json?: boolean }) => {
         const noise = Number(opts.noise);
         if (!(noise >= 0 && noise < 0.1)) throw new UserError(`--noise must be a number of meters in [0, 0.1), got "${opts.noise}"`);
+        const perturb = Number(opts.perturb);
+        if (!(perturb >= 0 && perturb <= 1)) throw new UserError(`--perturb is a fraction of episodes in [0, 1], got "${opts.perturb}"`);
         const tasks = resolveTasks(opts.task, opts.suite);
         const r = await recordDemonstrations({
           robot: opts.robot, tasks, out: opts.out, episodes: intOption('--episodes', opts.episodes, 1),
-          seed: intOption('--seed', opts.seed), imageSize: intOption('--size', opts.size, 8), quiet: opts.json, noise, domain: opts.domain,
+          seed: intOption('--seed', opts.seed), imageSize: intOption('--size', opts.size, 8), quiet: opts.json, noise, perturb, domain: opts.domain,
         });
         if (opts.json) return printJson(r);
         process.stdout.write(`wrote ${count(r.episodes, 'episode')} (${count(r.frames, 'frame')}) to ${opts.out} in ${r.seconds.toFixed(1)} s${r.failed ? `; ${count(r.failed, 'expert failure')} skipped` : ''}\n`);

@@ -1,37 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createEnv } from './index.ts';
+import { type Perturbation, perturber } from './perturb.ts';
 
-/** How an episode is disturbed: the executed action is changed while the expert's own commands are not. */
-type Perturbation = 'drop' | 'miss';
-
-/**
- * Runs the scripted expert on `task` for seeds 0..n-1 with `perturbation`: 'drop' opens the
- * gripper for 5 steps once a cube is carried above 7 cm (it falls); 'miss' shifts the executed
- * target 3 cm along x from the descent (target below 8 cm) until 5 steps after the gripper closes,
- * until the expert's first re-plan (the fingers close on the cube's edge or beside it).
- * -> successes and the expert's re-plans.
- */
-async function disturbed(task: string, n: number, perturbation: Perturbation): Promise<{ success: number; retries: number }> {
+/** The scripted expert on `task` for seeds 0..n-1 under `kind` (perturb.ts). -> successes and the expert's re-plans. */
+async function disturbed(task: string, n: number, kind: Perturbation): Promise<{ success: number; retries: number }> {
   const env = await createEnv({ robot: 'panda7', task, imageSize: 8 });
-  const names = env.embodiment.actionNames;
-  const [g, x, z] = [names.indexOf('gripper'), names.indexOf('target_x'), names.indexOf('target_z')];
-  const cubes = env.task.objects.filter((o) => o.kind === 'cube').map((o) => o.name);
   let success = 0;
   let retries = 0;
   try {
     for (let seed = 0; seed < n; seed++) {
       env.reset(seed);
-      let from = -1;
+      const p = perturber(env, kind);
       for (let t = 0; ; t++) {
         const a = env.expertAction();
-        if (perturbation === 'drop') {
-          if (from < 0 && cubes.some((c) => env.world.objectPose(c).p[2] > 0.07)) from = t;
-          if (from >= 0 && t < from + 5) a[g] = 1;
-        } else {
-          if (from < 0 && a[g] < 0.5) from = t;
-          if (a[z] < 0.08 && (from < 0 || t < from + 5) && env.expertRetries() === 0) a[x] += 0.03;
-        }
+        p.apply(t, a);
         const r = env.step(a);
         if (r.done) {
           if (r.success) success++;

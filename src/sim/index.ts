@@ -6,3 +6,4 @@ export { allTasks, getTask, suiteNames } from './catalog.ts';
 export { CONTROL_DT, DOMAINS, type Domain, PHYSICS_DT } from './scene.ts';
 export { World } from './world.ts';
 export { mujoco } from './mujoco.ts';
+export { PERTURBATIONS, type Perturbation, perturber } from './perturb.ts';

@@ -25,6 +25,26 @@ describe('vlalab sim', () => {
     assert.match(bad.stderr, /no tasks in suite "spatal"; did you mean "spatial"\?; suites: basic, spatial/);
   });
 
+  it('records recovery demonstrations with --perturb: every episode disturbed, recovered, and longer than the clean one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-perturb-'));
+    try {
+      const rec = (name: string, perturb: string) => {
+        const r = runCli(['sim', 'record', '--robot', 'panda7', '--task', 'pick-place', '--episodes', '4', '--size', '16', '--perturb', perturb, '--out', join(dir, name), '--json']);
+        assert.equal(r.status, 0, r.stderr);
+        return JSON.parse(r.stdout) as { episodes: number; frames: number; failed: number };
+      };
+      const clean = rec('clean', '0');
+      const disturbed = rec('disturbed', '1');
+      assert.equal(disturbed.episodes, 4, `the expert recovered ${disturbed.episodes} of 4 disturbed episodes`);
+      assert.ok(disturbed.frames >= clean.frames + 4 * 10, `disturbed episodes (${disturbed.frames} frames) should each take >= 10 steps more than the clean ones (${clean.frames})`);
+      const bad = runCli(['sim', 'record', '--robot', 'panda7', '--task', 'pick-place', '--perturb', '2', '--out', join(dir, 'never')]);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /--perturb is a fraction of episodes in \[0, 1\], got "2"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('demo runs the expert, writes frames and a contact sheet, and reports success', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vlalab-demo-'));
     try {
