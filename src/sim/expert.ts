@@ -86,6 +86,14 @@ export class Expert {
     return this.index >= this.plan.length;
   }
 
+  /**
+   * Re-bases the commanded poses on the arms' real TCP poses, so the next command is the expert's
+   * move from the state as it is (labelling states another policy drove the arm to: DAgger).
+   */
+  resync(w: World): void {
+    for (let i = 0; i < this.commanded.length; i++) this.commanded[i] = w.tcpPose(i);
+  }
+
   /** Times the expert went back in its plan because a waypoint's condition failed. */
   get retries(): number {
     return this.replans;

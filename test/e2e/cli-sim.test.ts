@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodePng } from '../../src/util/index.ts';
 import { runCli } from '../helpers/cli.ts';
+import { policyCheckpoint } from '../helpers/policy-fixture.ts';
 
 describe('vlalab sim', () => {
   it('lists tasks as JSON', () => {
@@ -42,6 +43,24 @@ describe('vlalab sim', () => {
       assert.match(bad.stderr, /--perturb is a fraction of episodes in \[0, 1\], got "2"/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('relabels a trained policy\'s rollouts with --relabel RUN', async () => {
+    const { dir: run } = await policyCheckpoint();
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-relabel-'));
+    try {
+      const r = runCli(['sim', 'record', '--robot', 'panda7', '--task', 'pick-place', '--episodes', '1', '--relabel', run, '--execute-steps', '4', '--out', join(dir, 'ds'), '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      assert.equal(out.episodes, 1, 'the rollout is kept whether or not the policy succeeded');
+      assert.ok(out.frames >= 1 && out.frames <= 100, `${out.frames} frames within pick-place's budget`);
+      const bad = runCli(['sim', 'record', '--robot', 'panda7', '--task', 'pick-place', '--execute-steps', '2', '--out', join(dir, 'never')]);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /--execute-steps and --engine choose how the --relabel policy acts; pass --relabel RUN/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(run, { recursive: true, force: true });
     }
   });
 
