@@ -1,12 +1,12 @@
 /** `vlalab eval`: closed-loop success rates of a trained policy in the simulator. */
 import type { Command } from 'commander';
-import { type ChunkPolicy, evaluateInSim, simChunkPolicy, type TaskEvaluation, wilsonInterval } from '../eval/index.ts';
+import { type ChunkPolicy, ensembled, evaluateInSim, simChunkPolicy, type TaskEvaluation, wilsonInterval } from '../eval/index.ts';
 import { initBackend } from '../model/index.ts';
 import { chooseEngine, type EngineName, parseEngine } from '../engine/index.ts';
 import { createSampler, imageKeysFor, makeModelPolicy, PolicyClient, remotePolicy } from '../serving/index.ts';
 import type { SimObservation } from '../sim/index.ts';
 import { loadPolicyParts, type PolicyParts } from '../training/index.ts';
-import { UserError } from '../util/index.ts';
+import { count, UserError } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson } from './run.ts';
 import { resolveTasks } from './sim.ts';
 
@@ -54,7 +54,7 @@ export function evaluationJson(rows: TaskEvaluation[]) {
   };
 }
 
-type EvalFlags = { engine?: string; checkpoint?: string; server?: string; robot?: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; record?: string; json?: boolean };
+type EvalFlags = { engine?: string; checkpoint?: string; server?: string; robot?: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; ensemble?: string; record?: string; json?: boolean };
 
 export function register(program: Command): void {
   program
@@ -68,6 +68,7 @@ export function register(program: Command): void {
     .option('--episodes <n>', 'episodes per task', '50')
     .option('--seed <n>', 'seed of the first episode (episode k uses seed + k)', '0')
     .option('--execute-steps <k>', 'actions of each chunk executed before re-planning (default: the run\'s)')
+    .option('--ensemble <m>', 'temporal ensembling (ACT): query every step and execute the exp(-m i)-weighted mean of the chunks covering it (ACT: 0.01); replaces --execute-steps')
     .option('--record <dir>', 'save frames and a contact sheet of the first 3 episodes per task')
     .option('--engine <name>', 'with --checkpoint: ort (ONNX Runtime, default) or jax (jax-js wasm)')
     .option('--json', 'print JSON')
@@ -78,6 +79,11 @@ export function register(program: Command): void {
         const seed = intOption('--seed', o.seed);
         if (o.record) ensureDir(o.record);
         if (!o.checkpoint === !o.server) throw new UserError('pass exactly one of --checkpoint or --server');
+        const m = o.ensemble === undefined ? undefined : Number(o.ensemble);
+        if (m !== undefined && !(m >= 0 && Number.isFinite(m))) throw new UserError(`--ensemble is the weight m >= 0 of temporal ensembling (ACT uses 0.01), got "${o.ensemble}"`);
+        if (m !== undefined && o.executeSteps) throw new UserError('--ensemble executes one ensembled action per query; leave out --execute-steps');
+        const chunked = <T>(make: (cameras: string[], size: number) => ChunkPolicy<T>) => (m === undefined ? make : (cameras: string[], size: number) => ensembled(make(cameras, size), m));
+        const how = (executeSteps: number) => (m === undefined ? `execute ${executeSteps}` : `temporal ensembling m=${m}`);
         if (o.server) {
           const client = await PolicyClient.connect(o.server);
           try {
@@ -87,9 +93,9 @@ export function register(program: Command): void {
             if (served && robot !== served) throw new UserError(`${o.server} acts as ${served}, not ${robot}; serve the run with \`vlalab serve --checkpoint RUN --robot ${robot}\``);
             const executeSteps = o.executeSteps ? intOption('--execute-steps', o.executeSteps, 1) : Math.max(1, Math.floor(Number(client.metadata.action_horizon ?? 2) / 2));
             const policy = remotePolicy(client);
-            const rows = await evaluateInSim((cameras, size) => simChunkPolicy(policy, cameras, size), { robot, tasks, episodes, seed, executeSteps, recordDir: o.record, quiet: o.json });
+            const rows = await evaluateInSim(chunked((cameras, size) => simChunkPolicy(policy, cameras, size)), { robot, tasks, episodes, seed, executeSteps: m === undefined ? executeSteps : 1, recordDir: o.record, quiet: o.json });
             if (o.json) return printJson({ server: o.server, ...evaluationJson(rows) });
-            process.stdout.write(formatEvaluation(rows, `${o.server} (${robot}), ${episodes} episodes per task, execute ${executeSteps}`));
+            process.stdout.write(formatEvaluation(rows, `${o.server} (${robot}), ${count(episodes, 'episode')} per task, ${how(executeSteps)}`));
           } finally {
             client.close();
           }
@@ -101,9 +107,9 @@ export function register(program: Command): void {
         const parts = loadPolicyParts(o.checkpoint!, { embodiment: o.robot });
         if (parts.meta.embodimentSpec) throw new UserError(`${parts.dir} acts for ${parts.embodiment.name}, an embodiment from a spec file, which the simulator has no robot for; run it on the robot with \`vlalab serve --checkpoint ${o.checkpoint}\``);
         const executeSteps = o.executeSteps ? intOption('--execute-steps', o.executeSteps, 1) : parts.meta.executeSteps;
-        const rows = await evaluateInSim(localPolicy(parts, seed, engine), { robot: parts.embodiment.name, tasks, episodes, seed, executeSteps, recordDir: o.record, quiet: o.json });
+        const rows = await evaluateInSim(chunked(localPolicy(parts, seed, engine)), { robot: parts.embodiment.name, tasks, episodes, seed, executeSteps: m === undefined ? executeSteps : 1, recordDir: o.record, quiet: o.json });
         if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, robot: parts.embodiment.name, ...evaluationJson(rows) });
-        process.stdout.write(formatEvaluation(rows, `${parts.dir} (step ${parts.step}, ${parts.embodiment.name}), ${episodes} episodes per task, execute ${executeSteps} of ${parts.config.actionHorizon}`));
+        process.stdout.write(formatEvaluation(rows, `${parts.dir} (step ${parts.step}, ${parts.embodiment.name}), ${count(episodes, 'episode')} per task, ${m === undefined ? `execute ${executeSteps} of ${parts.config.actionHorizon}` : how(executeSteps)}`));
         if (o.record) process.stdout.write(`recordings in ${o.record}\n`);
       }),
     );
