@@ -12,7 +12,7 @@
  */
 import '../src/model/backend.ts';
 import { getConfig, initBackend, initParams, kernelLaunches, kernelMemo, syntheticBatch } from '../src/model/index.ts';
-import { ortThreads, parseEngine } from '../src/engine/index.ts';
+import { ortLabel, parseEngine } from '../src/engine/index.ts';
 import { createSampler } from '../src/serving/index.ts';
 import { ADAMW_DEFAULTS, initOptimizers, jaxStepper, ortStepper, trainStep } from '../src/training/index.ts';
 import { emaInit } from '../src/training/ema.ts';
@@ -26,7 +26,7 @@ const batchSize = Number(pos[1] ?? 32);
 const reps = Number(pos[2] ?? 5);
 const frozen = flags.has('--frozen');
 const engine = parseEngine(flag('engine') ?? 'ort')!;
-const backend = engine === 'ort' ? `onnxruntime, ${ortThreads()} threads` : await initBackend();
+const backend = engine === 'ort' ? ortLabel() : await initBackend();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (xs: number[], cpu: number[]) =>

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { openDataset } from '../data/index.ts';
 import { evaluateInSim, type TaskEvaluation } from '../eval/index.ts';
-import { chooseEngine, ortThreads } from '../engine/index.ts';
+import { chooseEngine, ortLabel } from '../engine/index.ts';
 import { getConfig, initBackend, initParams } from '../model/index.ts';
 import { getPreset, loadPolicyParts, resolveTrainConfig, RunDir } from '../training/index.ts';
 import { barChartSvg, escapeHtml, htmlPage, htmlTable, pngDataUri, UserError, writeFileAtomic } from '../util/index.ts';
@@ -114,7 +114,7 @@ export function register(program: Command): void {
         if (note) log(note);
         log(`1/4 recording ${o.demos} demonstrations of ${QUICKSTART.task} on ${QUICKSTART.robot} (execution noise ${QUICKSTART.demoNoise * 100} cm, clean labels)`);
         const demos = await recordDemonstrations({ robot: QUICKSTART.robot, tasks: [QUICKSTART.task], episodes: intOption('--demos', o.demos, 1), seed: QUICKSTART.demoSeed, noise: QUICKSTART.demoNoise, out: join(o.out, 'data'), imageSize: getConfig(config.model).imageSize, quiet: o.json });
-        log(`2/4 training preset ${QUICKSTART.preset} (model ${config.model}) for ${config.steps} steps [${engine === 'ort' ? `onnxruntime, ${ortThreads()} threads` : backend}]`);
+        log(`2/4 training preset ${QUICKSTART.preset} (model ${config.model}) for ${config.steps} steps [${engine === 'ort' ? ortLabel() : backend}]`);
         const source = { preset: QUICKSTART.preset, data: resolve(o.out, 'data') };
         const trained = await trainOnDatasets(config, { datasets: [await openDataset(join(o.out, 'data'))], frameStep: [1], weights: [1] }, join(o.out, 'run'), { quiet: o.json, source, engine });
         const episodes = intOption('--episodes', o.episodes, 1);

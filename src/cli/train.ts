@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BYTE_TOKENIZER, buildWordTokenizer, checkMixturePaths, createLoader, type Dataset, openDataset, parseMixture, tokenizerFromJson } from '../data/index.ts';
-import { chooseEngine, type EngineName, ortThreads, parseEngine } from '../engine/index.ts';
+import { chooseEngine, type EngineName, ortLabel, parseEngine } from '../engine/index.ts';
 import { getConfig, initBackend } from '../model/index.ts';
 import {
   configFileFields, diffTrainConfig, getPreset, policyMeta, POLICY_FILE, readPolicyMeta, resolveTrainConfig, RunDir, type RunSource, type TrainConfig, train, type TrainResult,
@@ -180,7 +180,7 @@ export function register(program: Command): void {
         const latest = o.resume ? run.latest() : undefined;
         if (!o.json) {
           const what = latest ? `resuming ${o.out} at step ${latest.step} of ${config.steps}` : `training ${config.steps} steps`;
-          process.stderr.write(`${what}: preset ${plan.source.preset ?? '(custom)'}, model ${config.model}, batch ${config.batchSize} on ${datasets.map((d) => `${d.dir} (${d.numFrames} frames)`).join(', ')} [${engine === 'ort' ? `onnxruntime, ${ortThreads()} threads` : backend}]\n`);
+          process.stderr.write(`${what}: preset ${plan.source.preset ?? '(custom)'}, model ${config.model}, batch ${config.batchSize} on ${datasets.map((d) => `${d.dir} (${d.numFrames} frames)`).join(', ')} [${engine === 'ort' ? ortLabel() : backend}]\n`);
           if (latest && latest.step >= config.steps) process.stderr.write(`the run already finished at step ${latest.step}; to train further pass --steps N --extend\n`);
         }
         const stopOnInterrupt = () => {

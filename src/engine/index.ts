@@ -2,4 +2,4 @@
 export { type DType, encodeModel, type OnnxGraph, type OnnxNode, type ValueInfo } from './onnx.ts';
 export { EngineError, LOWERED_PRIMITIVES, type LowerOptions, type LowerStats, lowerJaxpr } from './lower.ts';
 export { type Program, type TraceOptions, traceProgram } from './trace.ts';
-export { chooseEngine, type EngineName, ENGINES, type HostArray, loadOrt, type OrtValue, ortThreads, parseEngine, ProgramSession } from './runtime.ts';
+export { chooseEngine, type EngineName, ENGINES, type HostArray, loadOrt, type OrtValue, ortLabel, ortThreads, parseEngine, ProgramSession } from './runtime.ts';

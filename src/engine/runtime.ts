@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
-import { UserError } from '../util/index.ts';
+import { count, UserError } from '../util/index.ts';
 import type { ValueInfo } from './onnx.ts';
 
 /** A host tensor: row-major data and its shape. */
@@ -28,6 +28,11 @@ export function loadOrt(): Promise<OrtModule | Error> {
 export function ortThreads(): number {
   const env = Number(process.env.VLALAB_THREADS);
   return Number.isInteger(env) && env > 0 ? env : availableParallelism();
+}
+
+/** How a log line names the ORT engine: "onnxruntime, 2 threads". */
+export function ortLabel(): string {
+  return `onnxruntime, ${count(ortThreads(), 'thread')}`;
 }
 
 /** A tensor value as ORT holds it between runs (outputs fed back as inputs without a copy in JS). */
