@@ -12,3 +12,4 @@ export { closestName, count } from './suggest.ts';
 export { fieldsAt, problemsMessage, schemaProblems } from './schema.ts';
 export { parseJsonc, stripJsonComments } from './jsonc.ts';
 export { shellQuote } from './shell.ts';
+export { API_KEY_ENV, boundUrl } from './net.ts';

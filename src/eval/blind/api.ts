@@ -31,7 +31,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UserError } from '../../util/index.ts';
+import { boundUrl, UserError } from '../../util/index.ts';
 import { frameCount, readFrame, recordsDirOf } from './records.ts';
 import { resultsChartSvg, studyExport, summaryRows, toCsv, trialExport } from './report.ts';
 import { summarize } from './stats.ts';
@@ -212,9 +212,8 @@ export async function startBlindApi(store: BlindStore, options: BlindApiOptions 
     server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new UserError(`port ${o.port} is in use; pick another with --port`) : err));
     server.listen(o.port ?? 0, o.host ?? '127.0.0.1', resolve);
   });
-  const addr = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${addr.port}`,
+    url: boundUrl('http', server.address() as AddressInfo),
     server,
     close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
   };

@@ -144,4 +144,31 @@ describe('blind dispatcher', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('with a study key, refuses a keyless robot with HTTP 401 before any frame and serves a keyed one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-dispatch-'));
+    const server = await startServer(constantPolicy('model-a', 0.5, 0), { port: 0 });
+    const store = new BlindStore(join(dir, 'study.db'));
+    store.create({ name: 'keyed', models: { 'model-a': server.url }, trialsPerModel: 1, tasks: [{ name: 't', instruction: 'i', rubric: [{ name: 's', points: 1 }] }] });
+    const dispatcher = await startDispatcher(store, { upstreamWaitMs: 50, apiKey: 'robot-key' });
+    try {
+      const status = await new Promise<number | undefined>((resolve) => {
+        const ws = new WebSocket(dispatcher.url);
+        ws.on('unexpected-response', (_req, res) => { resolve(res.statusCode); ws.terminate(); });
+        ws.on('message', () => resolve(undefined));
+        ws.on('error', () => {});
+      });
+      assert.equal(status, 401);
+      store.start(store.current()!.id);
+      const robot = await PolicyClient.connect(dispatcher.url, { apiKey: 'robot-key' });
+      assert.deepEqual(robot.metadata, { ...DISPATCHER_METADATA });
+      assert.deepEqual(Array.from((await robot.infer(obs())).actions.data as Float32Array), [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+      await robot.close();
+    } finally {
+      await dispatcher.close();
+      await server.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
