@@ -2,6 +2,8 @@
  * `vlalab <command>`: the one entry point. Each command lives in its own file and exports
  * `register(program)`; add new ones to COMMANDS below.
  */
+// the array library's entry (thread pool, kernel memo) before any command: engine/ imports jax-js itself
+import '../model/index.ts';
 import { Command } from 'commander';
 import { register as registerActions } from './actions.ts';
 import { register as registerEmbodiments } from './embodiments.ts';

@@ -10,8 +10,7 @@ import {
   defineEmbodiment, EEF_MODES, type EefMode, type EmbodimentSpecInput, featureStatsSchema, getEmbodiment, makeNormalizer, NORM_MODES, type NormMode,
 } from '../actions/index.ts';
 import { type NormStats, padTokens, TOKENIZER_JSON, tokenizerFromJson } from '../data/index.ts';
-import { tree } from '@jax-js/jax';
-import { decodeParams, loadCheckpoint, type PolicyCore } from '../model/index.ts';
+import { decodeParams, loadCheckpoint, type PolicyCore, tree } from '../model/index.ts';
 import { UserError } from '../util/index.ts';
 import { CKPT_FILES, policyWeightsFile, readJsonChecked, resolveCheckpoint } from './run-state.ts';
 

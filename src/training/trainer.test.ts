@@ -3,8 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tree } from '@jax-js/jax';
-import { decodeParams, decodeSafetensors, encodeParams, getConfig, initParams, namedLeaves, syntheticBatch } from '../model/index.ts';
+import { decodeParams, decodeSafetensors, encodeParams, getConfig, initParams, namedLeaves, syntheticBatch, tree } from '../model/index.ts';
 import { resolveTrainConfig } from './presets.ts';
 import { CKPT_FILES, policyWeightsFile, RunDir } from './run-state.ts';
 import { stageAt, train, type BatchSource } from './trainer.ts';

@@ -9,7 +9,6 @@
  * The step itself runs on an engine (steppers.ts): ONNX Runtime by default, or jax-js; both compute
  * the same math from the same noise and write the same checkpoint files.
  */
-import { numpy as np, tree } from '@jax-js/jax';
 import {
   type Batch,
   getConfig,
@@ -17,6 +16,8 @@ import {
   type ModelConfig,
   type Params,
   type TauDistribution,
+  numpy as np,
+  tree,
 } from '../model/index.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { UserError } from '../util/errors.ts';
