@@ -44,7 +44,7 @@ export function buildProgram(): Command {
   const program = new Command('vlalab')
     .description('Train, serve and evaluate vision-language-action robot policies across embodiments.')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError('(usage: `npx vlalab help`, or `npx vlalab <command> --help`)')
     .exitOverride();
   for (const register of COMMANDS) register(program);
   // every subcommand exits through reportError too, so unknown options are one line, not a trace
