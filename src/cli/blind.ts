@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BlindStore, type CellResult, parseStudy, SIM_TASKS, STUDY_TEMPLATE, simulateStudy, startBlindApi, startDispatcher, summarize } from '../eval/index.ts';
-import { parseJsonc, UserError } from '../util/index.ts';
+import { API_KEY_ENV, parseJsonc, UserError } from '../util/index.ts';
 import { action, apiKeyOption, ensureDir, intOption, printJson } from './run.ts';
-import { API_KEY_ENV } from '../util/index.ts';
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 

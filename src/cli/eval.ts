@@ -6,9 +6,8 @@ import { chooseEngine, type EngineName, parseEngine } from '../engine/index.ts';
 import { createSampler, imageKeysFor, makeModelPolicy, PolicyClient, remotePolicy } from '../serving/index.ts';
 import type { SimObservation } from '../sim/index.ts';
 import { loadPolicyParts, type PolicyParts } from '../training/index.ts';
-import { UserError } from '../util/index.ts';
+import { API_KEY_ENV, UserError } from '../util/index.ts';
 import { action, apiKeyOption, ensureDir, intOption, printJson } from './run.ts';
-import { API_KEY_ENV } from '../util/index.ts';
 import { resolveTasks } from './sim.ts';
 
 /**

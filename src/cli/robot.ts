@@ -6,10 +6,9 @@
 import type { Command } from 'commander';
 import { evaluateInSim, serverChunkPolicy } from '../eval/index.ts';
 import { robotNames } from '../sim/index.ts';
-import { unknownNameMessage, UserError } from '../util/index.ts';
+import { API_KEY_ENV, unknownNameMessage, UserError } from '../util/index.ts';
 import { evaluationJson, formatEvaluation } from './eval.ts';
 import { action, apiKeyOption, ensureDir, intOption, printJson } from './run.ts';
-import { API_KEY_ENV } from '../util/index.ts';
 import { resolveTasks } from './sim.ts';
 
 type RobotFlags = { apiKey?: string; server: string; robot: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; imageSize: string; wait: string; record?: string; json?: boolean };

@@ -4,9 +4,8 @@ import { chooseEngine, parseEngine } from '../engine/index.ts';
 import { initBackend } from '../model/index.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, imageKeysFor, makeModelPolicy, makeTestPolicy, type Policy, startServer, TEST_POLICY_NAMES } from '../serving/index.ts';
 import { loadPolicyParts, policyEmbodiments } from '../training/index.ts';
-import { UserError } from '../util/index.ts';
+import { API_KEY_ENV, UserError } from '../util/index.ts';
 import { action, apiKeyOption, intOption } from './run.ts';
-import { API_KEY_ENV } from '../util/index.ts';
 
 type ServeOptions = { apiKey?: string; engine?: string; checkpoint?: string; robot?: string; seed: string; steps?: string; policy?: string; port: string; host: string; stateDim: string; horizon: string; actionDim: string; delayMs: string; quiet?: boolean };
 
