@@ -61,12 +61,13 @@ function assertNoLeak(seen: { path: string; text: string }[], secrets: string[],
 }
 
 describe('blind study HTTP API', () => {
-  it('serves the pages\' TypeScript (src/eval/web) as plain JavaScript modules, types stripped', async () => {
+  it('serves the pages\' TypeScript (src/eval/web) as plain JavaScript modules, types stripped; names its bound host', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vlalab-web-'));
     const store = new BlindStore(join(dir, 'study.db'));
     store.create({ name: 'web', models: { a: 'ws://127.0.0.1:1' }, trialsPerModel: 1, tasks: [{ name: 't', instruction: 'i', rubric: [{ name: 's', points: 1 }] }] });
-    const api = await startBlindApi(store);
+    const api = await startBlindApi(store, { host: '0.0.0.0' });
     try {
+      assert.match(api.url, /^http:\/\/0\.0\.0\.0:\d+$/, 'the URL names the host the API is bound to');
       for (const name of ['common', 'operator', 'judge', 'admin']) {
         const res = await fetch(`${api.url}/web/${name}.ts`);
         assert.equal(res.status, 200, name);
