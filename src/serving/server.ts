@@ -3,8 +3,8 @@
  * the shared core (openpi-core.ts): per request one reply msgpack({"actions": f4[H, D], ...,
  * "server_timing": {"infer_ms", "prev_total_ms"}}), all inferences through one FIFO queue.
  */
-import { type DecodeLimits, f32 } from './msgpack-numpy.ts';
-import { startOpenpiServer, type RunningOpenpiServer } from './openpi-core.ts';
+import { f32 } from './msgpack-numpy.ts';
+import { type OpenpiServerOptions, startOpenpiServer, type RunningOpenpiServer } from './openpi-core.ts';
 import type { Policy, PolicyOutput } from './policy.ts';
 
 export { API_KEY_ENV, CLOSE_INTERNAL_ERROR, MAX_IN_FLIGHT } from './openpi-core.ts';
@@ -14,21 +14,8 @@ export const DEFAULT_PORT = 8000;
 /** Loopback by default: serving on all interfaces must be asked for (--host 0.0.0.0). */
 export const DEFAULT_HOST = '127.0.0.1';
 
-/** Server options. */
-export type ServerOptions = {
-  /** port (default 8000; 0 picks a free one) */
-  port?: number;
-  /** interface (default 127.0.0.1) */
-  host?: string;
-  /** clients must send `Authorization: Api-Key <apiKey>`; others get HTTP 401 (default: no key) */
-  apiKey?: string;
-  /** caps while decoding requests */
-  limits?: Partial<DecodeLimits>;
-  /** largest request frame, bytes (default 128 MiB; larger frames are closed with 1009 by ws) */
-  maxPayload?: number;
-  /** one line per connection event (default: silent) */
-  log?: (line: string) => void;
-};
+/** Server options (see OpenpiServerOptions): port (default 8000; 0 picks a free one), host (default 127.0.0.1), apiKey, limits, maxPayload, log. */
+export type ServerOptions = Partial<Pick<OpenpiServerOptions, 'port' | 'host' | 'apiKey' | 'limits' | 'maxPayload' | 'log'>>;
 
 /** A running server. */
 export type RunningServer = RunningOpenpiServer;
