@@ -6,9 +6,8 @@
  *   VLALAB_THREADS=2 node bench/gemm.ts [configs=tiny,small]
  */
 import '../src/model/backend.ts';
-import { numpy as np } from '@jax-js/jax';
 import { ProgramSession, traceProgram } from '../src/engine/index.ts';
-import { getConfig, initParams, syntheticBatch } from '../src/model/index.ts';
+import { getConfig, initParams, syntheticBatch, numpy as np } from '../src/model/index.ts';
 import { ADAMW_DEFAULTS, stepLayout, traceStepProgram } from '../src/training/index.ts';
 
 const names = (process.argv[2] ?? 'tiny,small').split(',');

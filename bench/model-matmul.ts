@@ -1,5 +1,5 @@
 import '../src/model/worker-shim.ts';
-import { numpy as np, jit } from '@jax-js/jax';
+import { numpy as np, jit } from '../src/model/index.ts';
 const f = jit((a: np.Array, b: np.Array) => np.matmul(a, b));
 const n = Number(process.argv[2] ?? 256);
 const a = np.ones([n, n]); const b = np.ones([n, n]);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { checkFile, checkTree, importsOf } from './layering.ts';
+import { readFileSync } from 'node:fs';
+import { checkFile, checkJaxEntry, checkTree, importsOf, listSources } from './layering.ts';
 
 describe('layering (STYLE.md allowed imports)', () => {
   it('the src/ tree has no forbidden imports', () => {
@@ -36,5 +37,15 @@ describe('layering (STYLE.md allowed imports)', () => {
     ].join('\n');
     assert.deepEqual(importsOf(src).length, 4);
     assert.deepEqual(checkFile('actions/x.ts', src), []);
+  });
+
+  it('jax-js is imported only through the model layer\'s backend (src, tests and benches)', () => {
+    assert.equal(checkFile('training/x.ts', "import { tree } from '@jax-js/jax';").length, 1);
+    assert.equal(checkFile('serving/x.ts', "import { numpy as np } from '@jax-js/jax';").length, 1);
+    assert.deepEqual(checkFile('model/backend.ts', "export { jit } from '@jax-js/jax';"), []);
+    const root = join(import.meta.dirname, '..');
+    const outside = ['test', 'bench'].flatMap((d) => listSources(join(root, d)).map((f) => join(d, f)))
+      .flatMap((f) => checkJaxEntry(join('..', f), readFileSync(join(root, f), 'utf8')));
+    assert.deepEqual(outside.map((v) => `${v.file}: ${v.spec}`), []);
   });
 });

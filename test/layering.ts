@@ -32,12 +32,29 @@ export function importsOf(source: string): string[] {
   return out;
 }
 
+/**
+ * Files that may import `@jax-js/jax` itself: the model layer's backend (the one entry: it installs
+ * the Worker shim and the kernel memo before jax-js is evaluated) and the engine, which sits below
+ * the model and traces jax-js programs (cli/main.ts loads the backend before any command).
+ */
+export function mayImportJax(relPath: string): boolean {
+  const p = relPath.split(/[\\/]/).join('/');
+  return p === 'model/backend.ts' || p.startsWith('engine/');
+}
+
+/** `@jax-js/jax` imports of a file outside `mayImportJax` (path relative to src/; test/ and bench/ files as `../test/...`). */
+export function checkJaxEntry(relPath: string, source: string): Violation[] {
+  if (mayImportJax(relPath)) return [];
+  return importsOf(source).filter((spec) => spec === '@jax-js/jax' || spec.startsWith('@jax-js/jax/'))
+    .map((spec) => ({ file: relPath, spec, reason: 'import jax-js through model/index.ts (model/backend.ts starts the thread pool and the kernel memo before jax-js loads)' }));
+}
+
 /** Checks one file (path relative to src/) with its source text. */
 export function checkFile(relPath: string, source: string): Violation[] {
   const parts = relPath.split(/[\\/]/);
   const layer = parts[0];
-  const violations: Violation[] = [];
-  if (!(layer in ALLOWED)) return [{ file: relPath, spec: '', reason: `"${layer}" is not a known layer; add it to STYLE.md and test/layering.ts` }];
+  const violations: Violation[] = checkJaxEntry(relPath, source);
+  if (!(layer in ALLOWED)) return [...violations, { file: relPath, spec: '', reason: `"${layer}" is not a known layer; add it to STYLE.md and test/layering.ts` }];
   for (const spec of importsOf(source)) {
     if (!spec.startsWith('.')) continue;
     const target = relative('/src', resolve('/src', dirname(relPath), spec)).split(sep);

@@ -1,4 +1,4 @@
-"""vlalab's run-directory layout (src/training/run-dir.ts), written from Python:
+"""vlalab's run-directory layout (src/training/run-state.ts), written from Python:
 
   RUN/config.json                 {"train": TrainConfig, "model": ModelConfig}
   RUN/metrics.jsonl               one JSON line per logged step (step, loss, lr, gradNorm, samplesPerSec, stage, time)

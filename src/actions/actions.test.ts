@@ -37,7 +37,7 @@ function randomPose(rng: Rng, maxAngle = Math.PI): Pose {
   };
 }
 
-/** A smooth-ish trajectory of H target poses starting near `start`. */
+/** H independent random target poses (not a smooth trajectory: the exact inverses must hold for any chunk). */
 function randomChunk(rng: Rng, h: number): Pose[] {
   return Array.from({ length: h }, () => randomPose(rng));
 }

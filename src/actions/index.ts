@@ -6,7 +6,6 @@ export {
   SLOT_NAMES,
   SLOTS,
   UNIFIED_DIM,
-  isSlotName,
   slot,
   unifiedDimName,
 } from './layout.ts';

@@ -59,11 +59,6 @@ export function slot(name: string): Slot {
   return s;
 }
 
-/** True when `name` is a slot of the unified layout. */
-export function isSlotName(name: string): name is SlotName {
-  return SLOT_BY_NAME.has(name as SlotName);
-}
-
 /** Human-readable name of unified dimension i, e.g. "eef.right[3]". */
 export function unifiedDimName(i: number): string {
   for (const s of SLOTS) if (i >= s.offset && i < s.offset + s.dims) return `${s.name}[${i - s.offset}]`;

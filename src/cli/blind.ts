@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BlindStore, type CellResult, parseStudy, SIM_TASKS, STUDY_TEMPLATE, simulateStudy, startBlindApi, startDispatcher, summarize } from '../eval/index.ts';
-import { parseJsonc, UserError } from '../util/index.ts';
-import { action, ensureDir, intOption, printJson } from './run.ts';
+import { API_KEY_ENV, parseJsonc, UserError } from '../util/index.ts';
+import { action, apiKeyOption, ensureDir, intOption, printJson } from './run.ts';
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
@@ -86,9 +86,10 @@ export function register(program: Command): void {
     .option('--port <n>', 'HTTP port of the API', '8080')
     .option('--robot-port <n>', 'WebSocket port the robot connects to (openpi protocol)', '9000')
     .option('--host <addr>', 'interface of both ports (0.0.0.0: all)', '127.0.0.1')
+    .option('--api-key <key>', `the robot port refuses connections without "Authorization: Api-Key <key>" (HTTP 401; default: $${API_KEY_ENV}, else no key)`)
     .option('--latency-floor-ms <n>', 'every robot answer takes at least this long, so speed does not tell the models apart', '0')
     .action(
-      action(async (o: { db: string; port: string; robotPort: string; host: string; latencyFloorMs: string }) => {
+      action(async (o: { db: string; port: string; robotPort: string; host: string; latencyFloorMs: string; apiKey?: string }) => {
         const store = openStore(o.db, true);
         store.study();
         const port = intOption('--port', o.port, 0, 65535);
@@ -96,7 +97,7 @@ export function register(program: Command): void {
         const latencyFloorMs = intOption('--latency-floor-ms', o.latencyFloorMs, 0, 60_000);
         const log = (line: string) => process.stderr.write(`${line}\n`);
         const api = await startBlindApi(store, { port, host: o.host });
-        const dispatcher = await startDispatcher(store, { port: robotPort, host: o.host, latencyFloorMs, log }).catch(async (err) => { await api.close(); throw err; });
+        const dispatcher = await startDispatcher(store, { port: robotPort, host: o.host, latencyFloorMs, log, apiKey: apiKeyOption(o.apiKey) }).catch(async (err) => { await api.close(); throw err; });
         process.stdout.write(`blind study API on ${api.url}, robot port ${dispatcher.url} (Ctrl-C to stop)\n` +
           `pages: ${api.url}/operator  ${api.url}/judge  ${api.url}/admin (each asks for its role's token)\n`);
         await new Promise<void>((resolve) => {
@@ -136,6 +137,7 @@ export function register(program: Command): void {
     .option('--tasks <names>', 'comma-separated simulator tasks', SIM_TASKS.join(','))
     .option('--scoring <mode>', 'operator (the operator records points) or judge (a judge scores from the trial record)', 'operator')
     .option('--seed <n>', 'study seed (plan, aliases, episodes)', '0')
+    .option('--api-key <key>', `the robot port refuses connections without "Authorization: Api-Key <key>" (HTTP 401; default: $${API_KEY_ENV}, else no key)`)
     .option('--latency-floor-ms <n>', 'dispatcher latency floor', '0')
     .option('--json', 'print the de-anonymized results as JSON (last line)')
     .action(

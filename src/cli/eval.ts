@@ -6,8 +6,8 @@ import { chooseEngine, type EngineName, parseEngine } from '../engine/index.ts';
 import { createSampler, imageKeysFor, makeModelPolicy, PolicyClient, remotePolicy } from '../serving/index.ts';
 import type { SimObservation } from '../sim/index.ts';
 import { loadPolicyParts, type PolicyParts } from '../training/index.ts';
-import { count, UserError } from '../util/index.ts';
-import { action, ensureDir, intOption, printJson } from './run.ts';
+import { API_KEY_ENV, count, UserError } from '../util/index.ts';
+import { action, apiKeyOption, ensureDir, intOption, printJson } from './run.ts';
 import { resolveTasks } from './sim.ts';
 
 /**
@@ -54,7 +54,7 @@ export function evaluationJson(rows: TaskEvaluation[]) {
   };
 }
 
-type EvalFlags = { engine?: string; checkpoint?: string; server?: string; robot?: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; ensemble?: string; record?: string; json?: boolean };
+type EvalFlags = { apiKey?: string; engine?: string; checkpoint?: string; server?: string; robot?: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; ensemble?: string; record?: string; json?: boolean };
 
 export function register(program: Command): void {
   program
@@ -62,6 +62,7 @@ export function register(program: Command): void {
     .description('evaluate a trained policy closed-loop in the simulator (success rate with 95% Wilson intervals)')
     .option('--checkpoint <dir>', 'a training run (its latest checkpoint) or a checkpoint directory')
     .option('--server <url>', 'instead of --checkpoint: a policy served over the openpi protocol (ws://host:port)')
+    .option('--api-key <key>', `with --server: its API key (default: $${API_KEY_ENV})`)
     .option('--robot <name>', 'the robot: with --checkpoint one the run was trained on (default: its first); with --server the one it serves (default: the embodiment it reports)')
     .option('--task <names>', 'a task, or several separated by commas (see `vlalab sim tasks`)')
     .option('--suite <name>', 'every task of a suite')
@@ -85,7 +86,7 @@ export function register(program: Command): void {
         const chunked = <T>(make: (cameras: string[], size: number) => ChunkPolicy<T>) => (m === undefined ? make : (cameras: string[], size: number) => ensembled(make(cameras, size), m));
         const how = (executeSteps: number) => (m === undefined ? `execute ${executeSteps}` : `temporal ensembling m=${m}`);
         if (o.server) {
-          const client = await PolicyClient.connect(o.server);
+          const client = await PolicyClient.connect(o.server, { apiKey: apiKeyOption(o.apiKey) });
           try {
             const served = typeof client.metadata.embodiment === 'string' ? client.metadata.embodiment : undefined;
             const robot = o.robot ?? served ?? '';

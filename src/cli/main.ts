@@ -2,6 +2,8 @@
  * `vlalab <command>`: the one entry point. Each command lives in its own file and exports
  * `register(program)`; add new ones to COMMANDS below.
  */
+// the array library's entry (thread pool, kernel memo) before any command: engine/ imports jax-js itself
+import '../model/index.ts';
 import { Command } from 'commander';
 import { register as registerActions } from './actions.ts';
 import { register as registerEmbodiments } from './embodiments.ts';
@@ -42,7 +44,7 @@ export function buildProgram(): Command {
   const program = new Command('vlalab')
     .description('Train, serve and evaluate vision-language-action robot policies across embodiments.')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError('(usage: `npx vlalab help`, or `npx vlalab <command> --help`)')
     .exitOverride();
   for (const register of COMMANDS) register(program);
   // every subcommand exits through reportError too, so unknown options are one line, not a trace

@@ -6,12 +6,12 @@
 import type { Command } from 'commander';
 import { evaluateInSim, serverChunkPolicy } from '../eval/index.ts';
 import { robotNames } from '../sim/index.ts';
-import { unknownNameMessage, UserError } from '../util/index.ts';
+import { API_KEY_ENV, unknownNameMessage, UserError } from '../util/index.ts';
 import { evaluationJson, formatEvaluation } from './eval.ts';
-import { action, ensureDir, intOption, printJson } from './run.ts';
+import { action, apiKeyOption, ensureDir, intOption, printJson } from './run.ts';
 import { resolveTasks } from './sim.ts';
 
-type RobotFlags = { server: string; robot: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; imageSize: string; wait: string; record?: string; json?: boolean };
+type RobotFlags = { apiKey?: string; server: string; robot: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; imageSize: string; wait: string; record?: string; json?: boolean };
 
 export function register(program: Command): void {
   program
@@ -27,6 +27,7 @@ export function register(program: Command): void {
     .option('--image-size <px>', 'camera image size sent to the server', '64')
     .option('--wait <s>', 'when the robot port has no active trial, wait this long for the operator to start one', '0')
     .option('--record <dir>', 'save frames and a contact sheet of the first 3 episodes per task')
+    .option('--api-key <key>', `the server's API key (default: $${API_KEY_ENV})`)
     .option('--json', 'print JSON')
     .action(
       action(async (o: RobotFlags) => {
@@ -40,7 +41,7 @@ export function register(program: Command): void {
         const policies: { close(): Promise<void> }[] = [];
         try {
           const rows = await evaluateInSim((cameras, size) => {
-            const p = serverChunkPolicy(o.server, cameras, size, { trialWaitMs, onWaiting: (reason) => log(`waiting for the operator to start a trial (${reason.replace(/^bad request: /, '')})`) });
+            const p = serverChunkPolicy(o.server, cameras, size, { trialWaitMs, apiKey: apiKeyOption(o.apiKey), onWaiting: (reason) => log(`waiting for the operator to start a trial (${reason.replace(/^bad request: /, '')})`) });
             policies.push(p);
             return p;
           }, {

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { CommanderError } from 'commander';
+import { API_KEY_ENV } from '../util/net.ts';
 import { UserError } from '../util/errors.ts';
 
 /** Prints `vlalab: error: <message>` and exits 1 for user errors; other errors keep their stack. */
@@ -85,4 +86,12 @@ export function intOption(name: string, value: string, min = 0, max = Number.MAX
     throw new UserError(`${name} must be an integer ${range}, got "${value}"`);
   }
   return n;
+}
+
+/** An `--api-key` flag, else the VLALAB_API_KEY environment variable, else none; an empty key is refused. */
+export function apiKeyOption(flag: string | undefined): string | undefined {
+  const key = flag ?? process.env[API_KEY_ENV];
+  if (key === undefined) return undefined;
+  if (!key.trim()) throw new UserError(`${flag === undefined ? API_KEY_ENV : '--api-key'} is empty; pass a key, or unset ${API_KEY_ENV} to run without one`);
+  return key;
 }

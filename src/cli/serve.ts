@@ -4,10 +4,10 @@ import { chooseEngine, parseEngine } from '../engine/index.ts';
 import { initBackend } from '../model/index.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, imageKeysFor, makeModelPolicy, makeTestPolicy, type Policy, startServer, TEST_POLICY_NAMES } from '../serving/index.ts';
 import { loadPolicyParts, policyEmbodiments } from '../training/index.ts';
-import { UserError } from '../util/index.ts';
-import { action, intOption } from './run.ts';
+import { API_KEY_ENV, UserError } from '../util/index.ts';
+import { action, apiKeyOption, intOption } from './run.ts';
 
-type ServeOptions = { engine?: string; checkpoint?: string; robot?: string; seed: string; steps?: string; policy?: string; port: string; host: string; stateDim: string; horizon: string; actionDim: string; delayMs: string; quiet?: boolean };
+type ServeOptions = { apiKey?: string; engine?: string; checkpoint?: string; robot?: string; seed: string; steps?: string; policy?: string; port: string; host: string; stateDim: string; horizon: string; actionDim: string; delayMs: string; quiet?: boolean };
 
 /** A trained checkpoint through the serving adapter, with the run's cameras as wire image keys. */
 async function checkpointPolicy(opts: ServeOptions): Promise<{ policy: Policy; label: string }> {
@@ -62,15 +62,17 @@ export function register(program: Command): void {
     .option('--action-dim <n>', 'test policies: action dimension (D)', '8')
     .option('--delay-ms <n>', 'test policies: simulated inference time per request', '0')
     .option('--engine <name>', 'checkpoint: ort (ONNX Runtime, default) or jax (jax-js wasm)')
+    .option('--api-key <key>', `refuse connections that do not send "Authorization: Api-Key <key>" (HTTP 401; default: $${API_KEY_ENV}, else no key)`)
     .option('--quiet', 'do not log connections on stderr')
     .action(
       action(async (opts: ServeOptions) => {
         const { policy, label } = await choosePolicy(opts);
         const port = intOption('--port', opts.port, 0, 65535);
-        const server = await startServer(policy, { port, host: opts.host, log: opts.quiet ? undefined : (line) => process.stderr.write(`${line}\n`) });
+        const apiKey = apiKeyOption(opts.apiKey);
+        const server = await startServer(policy, { port, host: opts.host, apiKey, log: opts.quiet ? undefined : (line) => process.stderr.write(`${line}\n`) });
         const m = policy.metadata;
         const http = server.url.replace('ws://', 'http://');
-        process.stdout.write(`serving ${label} (embodiment ${m.embodiment}, H=${m.action_horizon}, D=${m.action_dim}) on ${server.url}  health: ${http}/healthz  (Ctrl-C to stop)\n`);
+        process.stdout.write(`serving ${label} (embodiment ${m.embodiment}, H=${m.action_horizon}, D=${m.action_dim}) on ${server.url}  health: ${http}/healthz${apiKey ? '  (clients must send its API key)' : ''}  (Ctrl-C to stop)\n`);
         await new Promise<void>((resolve) => {
           const stop = () => void server.close().then(resolve);
           process.once('SIGINT', stop);

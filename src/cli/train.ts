@@ -6,9 +6,9 @@ import { BYTE_TOKENIZER, buildWordTokenizer, checkMixturePaths, createLoader, ty
 import { chooseEngine, type EngineName, ortLabel, parseEngine } from '../engine/index.ts';
 import { getConfig, initBackend } from '../model/index.ts';
 import {
-  configFileFields, diffTrainConfig, getPreset, policyMeta, POLICY_FILE, readPolicyMeta, resolveTrainConfig, RunDir, type RunSource, type TrainConfig, train, type TrainResult,
+  checkResume, configFileFields, getPreset, policyMeta, POLICY_FILE, readPolicyMeta, resolveTrainConfig, RunDir, type RunSource, type TrainConfig, train, type TrainResult,
 } from '../training/index.ts';
-import { UserError } from '../util/index.ts';
+import { shellQuote, UserError } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson, readJsonFile } from './run.ts';
 
 
@@ -63,11 +63,11 @@ export function trainingLoader(config: TrainConfig, data: TrainingData, opts: { 
 }
 
 /** Trains `config` on `datasets` into run directory `out`; the checkpoints can act (policy.json). */
-export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; quiet?: boolean; initFrom?: string; engine?: EngineName; source?: RunSource } = {}): Promise<TrainResult> {
+export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; extend?: boolean; quiet?: boolean; initFrom?: string; engine?: EngineName; source?: RunSource } = {}): Promise<TrainResult> {
   const { model, loader, meta } = trainingLoader(config, data, opts);
   ensureDir(out);
   return train({
-    config, data: loader, run: new RunDir(out, opts.source), resume: opts.resume, quiet: opts.quiet, initFrom: opts.initFrom, modelConfig: model, engine: opts.engine,
+    config, data: loader, run: new RunDir(out, opts.source), resume: opts.resume, extend: opts.extend, quiet: opts.quiet, initFrom: opts.initFrom, modelConfig: model, engine: opts.engine,
     extras: { [POLICY_FILE]: JSON.stringify(meta, null, 2) },
   });
 }
@@ -84,9 +84,6 @@ type TrainFlags = {
 
 /** The config, data and source of a training command: a fresh run's from its flags, a resumed run's from its config.json. */
 type TrainPlan = { config: TrainConfig; data: string; source: RunSource; extended: string[] };
-
-// a resumed run keeps these: they fix the checkpoint's tensors (model shapes, vocabulary, the EMA file)
-const FIXED_ON_RESUME = ['model', 'tokenizer', 'emaDecay'] as const;
 
 /**
  * Plans `vlalab train`. Without `--resume`: the preset (default quickstart), then `--config`, then
@@ -107,20 +104,11 @@ export function planTraining(o: TrainFlags, overrides: Partial<Record<keyof Trai
     const embodiment = o.embodiment?.endsWith('.json') ? resolve(o.embodiment) : o.embodiment;
     return { config: resolveTrainConfig(preset, file, overrides), data, source: { preset, data, ...(embodiment ? { embodiment } : {}), ...(o.skipMissing ? { skipMissing: true } : {}) }, extended: [] };
   }
-  const where = `${new RunDir(o.out).path('config.json')}`;
   const data = o.data ? absoluteDataSpec(o.data) : stored.data;
-  if (!data) throw new UserError(`${where} does not say which data the run trains on (written by an older vlalab); pass the run's --data again`);
+  if (!data) throw new UserError(`${new RunDir(o.out).path('config.json')} does not say which data the run trains on (written by an older vlalab); pass the run's --data again`);
   const asked = resolveTrainConfig(o.preset ? getPreset(o.preset) : stored.train, file, overrides);
-  const changes = diffTrainConfig(stored.train, asked).map((c) => `${c.field} ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`);
-  if (stored.data && data !== stored.data) changes.push(`data ${stored.data} -> ${data}`);
-  if (changes.length > 0 && !o.extend) {
-    throw new UserError(`--resume: the flags change the run's config (${where}): ${changes.join(', ')}; ` +
-      `continue it as it was with \`vlalab train --out ${shellQuote(o.out)} --resume\` alone, or add --extend to continue with the new values (the learning-rate schedule is recomputed for them)`);
-  }
-  const fixed = FIXED_ON_RESUME.filter((f) => stored.train[f] !== asked[f]);
-  if (fixed.length > 0) throw new UserError(`--extend cannot change ${fixed.join(', ')} (the checkpoint's tensors depend on them); start a new run, e.g. with --init-from ${o.out}`);
-  const latest = new RunDir(o.out).latest();
-  if (latest && changes.length > 0 && asked.steps <= latest.step) throw new UserError(`--extend: the run is at step ${latest.step}; pass --steps above it`);
+  const moreChanges = stored.data && data !== stored.data ? [`data ${stored.data} -> ${data}`] : [];
+  const changes = checkResume(stored, asked, { out: o.out, step: new RunDir(o.out).latest()?.step, extend: o.extend, moreChanges });
   const embodiment = o.embodiment ? (o.embodiment.endsWith('.json') ? resolve(o.embodiment) : o.embodiment) : stored.embodiment;
   const skipMissing = o.skipMissing ?? stored.skipMissing;
   return { config: asked, data, source: { preset: stored.preset, data, ...(embodiment ? { embodiment } : {}), ...(skipMissing ? { skipMissing } : {}) }, extended: changes };
@@ -172,11 +160,7 @@ export function register(program: Command): void {
           if (skipped.length) process.stderr.write(`${d.dir}: skipping ${skipped.length} episode${skipped.length > 1 ? 's' : ''} whose video is missing: ${skipped.map((x) => x.episode).join(', ')} (${skipped[0].files[0]}${skipped.length > 1 || skipped[0].files.length > 1 ? ', ...' : ''})\n`);
         }
         const run = new RunDir(o.out, plan.source);
-        if (plan.extended.length > 0) {
-          const stored = run.readConfig()!;
-          run.writeConfig(config, stored.model);
-          if (!o.json) process.stderr.write(`extending the run: ${plan.extended.join(', ')}\n`);
-        }
+        if (plan.extended.length > 0 && !o.json) process.stderr.write(`extending the run: ${plan.extended.join(', ')}\n`);
         const latest = o.resume ? run.latest() : undefined;
         if (!o.json) {
           const what = latest ? `resuming ${o.out} at step ${latest.step} of ${config.steps}` : `training ${config.steps} steps`;
@@ -190,7 +174,7 @@ export function register(program: Command): void {
           process.exit(130);
         };
         process.once('SIGINT', stopOnInterrupt);
-        const r = await trainOnDatasets(config, data, o.out, { resume: o.resume, quiet: o.json, initFrom: o.initFrom, source: plan.source, engine });
+        const r = await trainOnDatasets(config, data, o.out, { resume: o.resume, extend: plan.extended.length > 0, quiet: o.json, initFrom: o.initFrom, source: plan.source, engine });
         process.removeListener('SIGINT', stopOnInterrupt);
         const summary = { run: o.out, checkpoint: r.checkpointDir, steps: r.steps, first_loss: r.firstLoss, final_loss: r.finalLoss, train_seconds: r.seconds };
         if (o.json) return printJson(summary);
@@ -206,9 +190,4 @@ function safeLatest(run: RunDir): { step: number; dir: string } | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** `s` quoted for a POSIX shell when it needs it. */
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
 }

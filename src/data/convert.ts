@@ -15,7 +15,7 @@ import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { UserError, writeFileAtomic } from '../util/index.ts';
 import { inspectDataset, topLevelColumns } from './inspect.ts';
-import { type DatasetInfo, formatPath } from './lerobot.ts';
+import { type DatasetInfo, formatPath } from './lerobot-format.ts';
 import { computeStats } from './stats.ts';
 
 /** v3.0 path templates. */

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { getEmbodiment } from '../actions/index.ts';
 import { Rng } from '../util/index.ts';
-import { createDatasetWriter, createLoader, type Dataset, type EpisodeFrame, formatPath, openDataset, quantileSorted, tokenizePadded, detokenize, TOKENS, BYTE_TOKENIZER, buildWordTokenizer, tokenizerFromJson } from './index.ts';
+import { createDatasetWriter, createLoader, datasetNormStats, type Dataset, type EpisodeFrame, formatPath, openDataset, quantileSorted, tokenizePadded, detokenize, TOKENS, BYTE_TOKENIZER, buildWordTokenizer, tokenizerFromJson } from './index.ts';
 
 const e = getEmbodiment('panda7');
 const S = 16;
@@ -167,6 +167,8 @@ describe('LeRobot v3.0 datasets', () => {
   it('loads deterministic batches with sensory dropout that never drops every view', async () => {
     const opts = { horizon: 4, mode: 'eef-rel' as const, normMode: 'quantile' as const, batchSize: 64, seed: 3, maxViews: 2, imageSize: S, maxTokens: 40, pState: 0.3, pView: 0.4 };
     const loader = createLoader([ds], opts);
+    assert.deepEqual(datasetNormStats(ds, opts.horizon, opts.mode), loader.norm[0], 'the stats a checkpoint stores are the ones the loader normalizes with');
+    assert.notDeepEqual(datasetNormStats(ds, opts.horizon, 'world-delta').action, loader.norm[0].action);
     const a = await loader.batchAt(5);
     const b = await createLoader([ds], opts).batchAt(5);
     assert.deepEqual(a, b);

@@ -7,7 +7,7 @@
  */
 import type { Embodiment } from '../actions/index.ts';
 import { UserError } from '../util/index.ts';
-import type { FeatureInfo } from './lerobot.ts';
+import type { FeatureInfo } from './lerobot-format.ts';
 
 /**
  * The per-dim names of a feature: a list as is; LeRobot's {"motors": [...]} or {"axes": [...]}

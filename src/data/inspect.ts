@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { featureDimNames } from './feature-map.ts';
-import { type DatasetInfo, formatPath } from './lerobot.ts';
+import { type DatasetInfo, formatPath } from './lerobot-format.ts';
 import { indexVideoFiles, listVideoFiles, locateVideo, probeVideo, type VideoLocation, type VideoProbe } from './video-files.ts';
 
 /** Codebase versions the reader understands. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { getEmbodiment } from '../actions/index.ts';
 import { encodePng, UserError, writeFileAtomic } from '../util/index.ts';
-import { type DatasetInfo, type FeatureInfo, formatPath } from './lerobot.ts';
+import { type DatasetInfo, type FeatureInfo, formatPath } from './lerobot-format.ts';
 import { addToHistogram, computeStats, imageStats } from './stats.ts';
 
 /** One recorded step: camera images (RGB u8 [S, S, 3]), native state and native action. */

@@ -23,6 +23,8 @@ export type ServerRobotOptions = {
   trialWaitMs?: number;
   /** told once each time the robot starts waiting for a trial */
   onWaiting?: (reason: string) => void;
+  /** the server's API key (sent as `Authorization: Api-Key <key>`) */
+  apiKey?: string;
 };
 
 /**
@@ -48,7 +50,7 @@ export function serverChunkPolicy(url: string, cameras: readonly string[], image
       const deadline = performance.now() + (o.trialWaitMs ?? 0);
       let told = false;
       for (;;) {
-        client ??= await PolicyClient.connect(url, { waitMs: o.connectWaitMs ?? 0 });
+        client ??= await PolicyClient.connect(url, { waitMs: o.connectWaitMs ?? 0, apiKey: o.apiKey });
         try {
           const chunk = await client.predictChunk(wire);
           fresh = false;

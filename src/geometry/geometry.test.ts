@@ -20,6 +20,7 @@ import {
   type Pose,
   poseExp,
   poseFromPosQuat,
+  poseDistance,
   poseLog,
   posQuatFromPose,
   type Quat,
@@ -27,6 +28,8 @@ import {
   quatFromMat,
   quatMul,
   quatSlerp,
+  rotationAngleBetween,
+  transformPoint,
   rot6dFromMat,
   type Vec3,
   worldApply,
@@ -202,6 +205,24 @@ describe('SE(3) poses', () => {
       // Re-expressing both poses in another world frame leaves the local (EEF) difference unchanged
       assertClose(localDifference(compose(g, a), compose(g, b)), localDifference(a, b), 1e-9, 'invariance');
     }
+  });
+
+  it('applies a pose to a point as composing with a translation; measures distances and angles between poses', () => {
+    const rng = new Rng(7);
+    for (let i = 0; i < N; i++) {
+      const a = randomPose(rng);
+      const x: Vec3 = [rng.range(-1, 1), rng.range(-1, 1), rng.range(-1, 1)];
+      assertClose(transformPoint(a, x), compose(a, { p: x, r: matFromAxisAngle([0, 0, 0]) }).p, TOL, 'transformPoint');
+      const w = randomAxisAngle(rng);
+      const b = { p: [a.p[0] + 0.3, a.p[1] - 0.4, a.p[2]] as Vec3, r: matMul(a.r, matFromAxisAngle(w)) };
+      const d = poseDistance(a, b);
+      assert.ok(Math.abs(d.translation - 0.5) < 1e-12, `translation ${d.translation}`);
+      assert.ok(Math.abs(d.rotation - norm3(w)) < 1e-7, `rotation ${d.rotation} vs ${norm3(w)}`);
+      assert.ok(Math.abs(rotationAngleBetween(a.r, b.r) - norm3(w)) < 1e-7);
+    }
+    const id = matFromAxisAngle([0, 0, 0]);
+    assert.equal(rotationAngleBetween(id, id), 0);
+    assert.ok(Math.abs(rotationAngleBetween(id, matFromAxisAngle([0, Math.PI, 0])) - Math.PI) < 1e-9, 'angle pi');
   });
 
   it('interpolates poses between their ends', () => {

@@ -1,13 +1,18 @@
 /**
- * The jax-js backend: the Worker shim (so wasm kernels run on all cores), a consistency check, and
- * the device switch. Model files import this module first.
+ * The one entry to the array library (jax-js): every model, training and serving file imports it
+ * from here (through model/index.ts outside the model layer), so the Worker shim is installed and
+ * the kernel memo patched before jax-js is first evaluated, whatever a process imports first; the
+ * layering test forbids importing `@jax-js/jax` anywhere else (engine/ aside, see cli/main.ts).
+ * Also: a consistency check of the thread pool, and the device switch.
  */
 import { uninstallWorkerShim, wasmMemoryBytes, workerShimInstalled } from './worker-shim.ts';
 import { defaultDevice, init, numpy as np } from '@jax-js/jax';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/index.ts';
 
+export { jit, type JsTree, type JsTreeDef, nn, numpy, random, tree, valueAndGrad } from '@jax-js/jax';
 export { wasmMemoryBytes };
 
 /**
@@ -39,10 +44,48 @@ type Prepare = (kernel: object) => unknown;
 type WasmBackendLike = { prepareKernel: Prepare; prepareKernelSync: Prepare };
 
 let launches = 0;
+let preparations = 0;
 
 /** Kernel launches on the wasm backend so far (each launch prepares its kernel; 0 without the patch). */
 export function kernelLaunches(): number {
   return launches;
+}
+
+/** Kernel preparations the memo could not answer (a Kernel object seen for the first time); 0 without the patch. */
+export function kernelPreparations(): number {
+  return preparations;
+}
+
+/** The installed @jax-js/jax version (from its package.json). */
+export function jaxVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.resolve('@jax-js/jax')));
+  for (let up = 0; up < 4; up++, dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === '@jax-js/jax') return String(pkg.version);
+    } catch {
+      // not this folder
+    }
+  }
+  return 'unknown';
+}
+
+/**
+ * jax-js's wasm backend object, reached through the library's internal chunk: `indexSource` is its
+ * index.js, which re-exports from "./backend-HASH.js"; that chunk's getBackend('wasm') is the
+ * backend. Throws, naming `version`, when the layout differs (another jax-js version).
+ */
+export async function wasmBackendOf(indexSource: string, importChunk: (file: string) => Promise<Record<string, unknown>>, version: string): Promise<WasmBackendLike> {
+  const changed = (what: string) => new Error(`@jax-js/jax ${version}: the kernel memo patch (src/model/backend.ts, written for 0.1.25) ${what}; ` +
+    'update the patch for this version, or set VLALAB_KERNEL_MEMO=0 to run without it (small models step ~20% slower)');
+  const chunk = /from "\.\/(backend-[\w-]+\.js)"/.exec(indexSource)?.[1];
+  if (!chunk) throw changed('finds no backend-*.js chunk in the package index');
+  const mod = await importChunk(chunk);
+  const getBackend = Object.values(mod).find((f) => typeof f === 'function' && f.name === 'getBackend') as ((d: string) => unknown) | undefined;
+  if (!getBackend) throw changed(`finds no getBackend in ${chunk}`);
+  const wasm = getBackend('wasm') as Partial<WasmBackendLike> | undefined;
+  if (typeof wasm?.prepareKernel !== 'function' || typeof wasm.prepareKernelSync !== 'function') throw changed('finds no prepareKernel/prepareKernelSync on the wasm backend');
+  return wasm as WasmBackendLike;
 }
 
 /**
@@ -50,32 +93,26 @@ export function kernelLaunches(): number {
  * objects each call, and each dispatch re-hashes its kernel (a BigInt polynomial hash of the whole
  * expression tree) to find the compiled module, ~20 % of a small model's step. This memoizes the
  * prepared executable per Kernel object (what it returns is immutable: the kernel and its compiled
- * module). The backend is reached through the library's internal chunk; if its layout differs (another
- * version), nothing is patched. Returns whether the patch is active.
+ * module). Off with VLALAB_KERNEL_MEMO=0; a jax-js whose layout differs is an error (wasmBackendOf).
  */
 async function memoizeKernelPreparation(): Promise<boolean> {
-  try {
-    const index = fileURLToPath(import.meta.resolve('@jax-js/jax'));
-    const chunk = /from "\.\/(backend-[\w-]+\.js)"/.exec(readFileSync(index, 'utf8'))?.[1];
-    if (!chunk) return false;
-    const mod = (await import(new URL(chunk, import.meta.resolve('@jax-js/jax')).href)) as Record<string, unknown>;
-    const getBackend = Object.values(mod).find((f) => typeof f === 'function' && f.name === 'getBackend') as ((d: string) => unknown) | undefined;
-    const wasm = getBackend?.('wasm') as Partial<WasmBackendLike> | undefined;
-    if (typeof wasm?.prepareKernel !== 'function' || typeof wasm.prepareKernelSync !== 'function') return false;
-    for (const name of ['prepareKernel', 'prepareKernelSync'] as const) {
-      const original = wasm[name]!.bind(wasm);
-      const memo = new WeakMap<object, unknown>();
-      wasm[name] = (kernel: object) => {
-        launches++;
-        let exe = memo.get(kernel);
-        if (exe === undefined) memo.set(kernel, (exe = original(kernel)));
-        return exe;
-      };
-    }
-    return true;
-  } catch {
-    return false;
+  if (process.env.VLALAB_KERNEL_MEMO === '0') return false;
+  const index = import.meta.resolve('@jax-js/jax');
+  const wasm = await wasmBackendOf(readFileSync(fileURLToPath(index), 'utf8'), (chunk) => import(new URL(chunk, index).href), jaxVersion());
+  for (const name of ['prepareKernel', 'prepareKernelSync'] as const) {
+    const original = wasm[name].bind(wasm);
+    const memo = new WeakMap<object, unknown>();
+    wasm[name] = (kernel: object) => {
+      launches++;
+      let exe = memo.get(kernel);
+      if (exe === undefined) {
+        preparations++;
+        memo.set(kernel, (exe = original(kernel)));
+      }
+      return exe;
+    };
   }
+  return true;
 }
 
 /** True when kernel preparation is memoized (see memoizeKernelPreparation). */

@@ -4,8 +4,7 @@
  *
  * Axes: B batch, V views, S image side, L tokens, H action horizon, A = 60 unified dims.
  */
-import './backend.ts';
-import { numpy as np } from '@jax-js/jax';
+import { numpy as np } from './backend.ts';
 import { UserError } from '../util/index.ts';
 import type { ModelConfig } from './config.ts';
 import type { PrefixInputs, StateInputs } from './mot.ts';

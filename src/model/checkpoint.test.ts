@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tree } from '@jax-js/jax';
+import { tree } from './backend.ts';
 import { UserError } from '../util/index.ts';
 import {
   CONFIGS, decodeSafetensors, encodeSafetensors, getConfig, initParams, loadCheckpoint, namedLeaves, paramCounts,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getConfig, initParams, lossAndGrad, namedLeaves, sampleActions, syntheticBatch } from './index.ts';
-import { random, tree } from '@jax-js/jax';
+import { random, tree } from './backend.ts';
 import { assertClose, maxAbsDiff } from '../../test/helpers/close.ts';
 import type { Batch, Params } from './index.ts';
 import { buildParams } from './params.ts';

@@ -9,8 +9,7 @@
  *
  * Axes: B batch, H horizon, A = 60 unified dims.
  */
-import './backend.ts';
-import { jit, numpy as np, random, tree, valueAndGrad } from '@jax-js/jax';
+import { jit, numpy as np, random, tree, valueAndGrad } from './backend.ts';
 import type { ModelConfig, TauDistribution } from './config.ts';
 import { type Batch, type Observation, actionsToDevice, observationToDevice, validateBatch, validateObservation } from './batch.ts';
 import { type PrefixCache, type PrefixInputs, type StateInputs, prefixCache, velocityCached, velocityJoint } from './mot.ts';

@@ -1,6 +1,7 @@
-/** The model layer: the MoT VLA with flow matching on jax-js. Import the backend first (Worker shim). */
+/** The model layer: the MoT VLA with flow matching on jax-js, and the one entry to jax-js (backend.ts, first). */
+export { initBackend, kernelLaunches, kernelMemo, kernelPreparations, jaxVersion, type ModelDevice, multiThreaded, settle, wasmBackendOf, wasmMemoryBytes } from './backend.ts';
+export { jit, type JsTree, type JsTreeDef, nn, numpy, random, tree, valueAndGrad } from './backend.ts';
 export { type PrefixInputs, type StateInputs } from './mot.ts';
-export { initBackend, kernelLaunches, kernelMemo, type ModelDevice, multiThreaded, settle, wasmMemoryBytes } from './backend.ts';
 export {
   CONFIG_NAMES,
   CONFIGS,

@@ -5,8 +5,7 @@
  *
  * Axes: B batch, N sequence, D width, h heads, d head_dim, F MLP hidden.
  */
-import './backend.ts';
-import { nn, numpy as np } from '@jax-js/jax';
+import { nn, numpy as np } from './backend.ts';
 import type { Linear, MlpParams } from './params.ts';
 
 type Arr = np.Array;

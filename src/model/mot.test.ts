@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CONFIG_NAMES, getConfig, initParams, prefixLength, SEQ_ALIGN, suffixPadding, syntheticBatch } from './index.ts';
-import { random, tree } from '@jax-js/jax';
+import { random, tree } from './backend.ts';
 import { maxAbsDiff } from '../../test/helpers/close.ts';
 import { observationToDevice } from './batch.ts';
 import { velocityJoint } from './mot.ts';

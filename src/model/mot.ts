@@ -18,8 +18,7 @@
  * H action horizon, Ns = 1 + H + pad suffix length, N = Np + Ns, A = 60 unified dims, D_s / D_a widths,
  * h heads, d head_dim.
  */
-import './backend.ts';
-import { nn, numpy as np, tree } from '@jax-js/jax';
+import { nn, numpy as np, tree } from './backend.ts';
 import { type ModelConfig, stemPatch, suffixPadding } from './config.ts';
 import { attention, blockBias, linear, mergeHeads, mlp, rmsNorm, splitHeads } from './layers.ts';
 import { convStem } from './stem.ts';

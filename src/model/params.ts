@@ -3,8 +3,7 @@
  * initialization, analytic parameter counts and checkpoint validation all read, and dotted
  * names (`semantic.layers.0.attn.wq`) for checkpoints. Weights are [in, out] (y = x W + b).
  */
-import './backend.ts';
-import { numpy as np } from '@jax-js/jax';
+import { numpy as np } from './backend.ts';
 import { Rng } from '../util/index.ts';
 import { type ModelConfig, patchesPerView, stemPatch, validateConfig } from './config.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { grad, numpy as np, tree } from '@jax-js/jax';
+import { numpy as np, tree, valueAndGrad } from './backend.ts';
 import { Rng } from '../util/index.ts';
 import { getConfig, initParams, paramCounts, paramSpecs, prefixLength, syntheticBatch, validateConfig } from './index.ts';
 import { observationToDevice } from './batch.ts';
@@ -75,7 +75,9 @@ describe('the convolutional image stem', () => {
       { w: np.array(w1).reshape([36, 8]), b: np.zeros([8]), gnScale: np.ones([8]), gnShift: np.zeros([8]) },
     ];
     const objective = (a: np.Array) => np.sum(convStem(x.ref, [{ w: a.reshape([12, 4]), b: np.zeros([4]), gnScale: np.ones([4]), gnShift: np.zeros([4]) }, layers(w0)[1]], 2).mul(r.ref));
-    const g = await grad(objective)(np.array(w0)).data();
+    const [value0, gradient] = valueAndGrad(objective)(np.array(w0));
+    value0.dispose();
+    const g = await gradient.data();
     const value = async (a: Float32Array<ArrayBuffer>) => (await np.sum(convStem(x.ref, layers(a), 2).mul(r.ref)).data())[0];
     const eps = 1e-2;
     for (const i of [0, 13, 29, 47]) {

@@ -12,8 +12,7 @@
  *
  * Axes: n images (B * V), H x W the current resolution, C channels, G GroupNorm groups.
  */
-import './backend.ts';
-import { nn, numpy as np } from '@jax-js/jax';
+import { nn, numpy as np } from './backend.ts';
 import { STEM_GROUPS } from './config.ts';
 import type { ConvLayer } from './params.ts';
 

@@ -27,6 +27,8 @@ export type ClientOptions = {
   waitMs?: number;
   /** caps while decoding replies */
   limits?: Partial<DecodeLimits>;
+  /** sent as `Authorization: Api-Key <apiKey>`, as openpi's client does, to a server that requires a key */
+  apiKey?: string;
 };
 
 /** Thrown when the server answers with an error text frame (openpi's "Error in inference server"). */
@@ -72,7 +74,7 @@ export class PolicyClient {
     const deadline = performance.now() + (options.waitMs ?? 0);
     for (;;) {
       try {
-        const { ws, first } = await open(url);
+        const { ws, first } = await open(url, options.apiKey);
         const metadata = unpackb(first, options.limits);
         if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
           ws.close();
@@ -134,11 +136,11 @@ export class PolicyClient {
 }
 
 /** Opens a socket and waits for its first (metadata) frame. */
-function open(url: string): Promise<{ ws: WebSocket; first: Uint8Array }> {
+function open(url: string, apiKey?: string): Promise<{ ws: WebSocket; first: Uint8Array }> {
   return new Promise((resolve, reject) => {
     let ws: WebSocket;
     try {
-      ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 2 ** 30 });
+      ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 2 ** 30, headers: apiKey ? { authorization: `Api-Key ${apiKey}` } : {} });
     } catch (err) {
       reject(new UserError(`bad server URL ${JSON.stringify(url)}: ${(err as Error).message}; use ws://host:port`));
       return;
@@ -150,6 +152,9 @@ function open(url: string): Promise<{ ws: WebSocket; first: Uint8Array }> {
       reject(err);
     };
     ws.once('error', fail);
+    ws.once('unexpected-response', (_req, res) => fail(res.statusCode === 401
+      ? new UserError(`${url} refused the connection (HTTP 401): it requires an API key; pass the server's key (${apiKey ? 'the one given is wrong' : 'set VLALAB_API_KEY'})`)
+      : new ServerError(`${url} answered HTTP ${res.statusCode} instead of a WebSocket upgrade; is it an openpi policy server?`)));
     ws.once('close', (code) => fail(new ServerError(`${url} closed the connection (code ${code}) before sending metadata`)));
     ws.once('message', (data: Buffer, isBinary: boolean) => {
       ws.removeAllListeners();

@@ -39,6 +39,7 @@ export {
 export {
   type RunningServer,
   type ServerOptions,
+  API_KEY_ENV,
   CLOSE_INTERNAL_ERROR,
   DEFAULT_HOST,
   DEFAULT_PORT,
@@ -49,3 +50,4 @@ export { type ClientOptions, type InferReply, PolicyClient, remotePolicy, Server
 export { ActionChunkBroker, type ChunkSource } from './chunk-broker.ts';
 export { type ModelPolicyParts, chunkToNative, makeModelPolicy, observationToBatch, resizeToModel } from './model-policy.ts';
 export { type ChunkSampler, createSampler, POLICY_INPUTS, policySignature, requestNoise, tracePolicyProgram } from './sampler.ts';
+export { apiKeyMatches, type OpenpiServerOptions, type OpenpiSession, type RunningOpenpiServer, startOpenpiServer } from './openpi-core.ts';

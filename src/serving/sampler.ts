@@ -9,9 +9,8 @@
  *   state [B, A] f32 (normalized unified), state_mask [B, A] f32, action_mask [B, A] f32, noise [B, H, A] f32
  *   -> actions [B, H, A] f32 (normalized unified; masked dims 0)
  */
-import { numpy as np, random, tree } from '@jax-js/jax';
 import { chooseEngine, type EngineName, type Program, ProgramSession, traceProgram, type ValueInfo } from '../engine/index.ts';
-import { chunkNoise, eulerCached, type ModelConfig, type Observation, type Params, sampleActions, validateObservation } from '../model/index.ts';
+import { chunkNoise, eulerCached, type ModelConfig, type Observation, type Params, sampleActions, validateObservation, numpy as np, random, tree } from '../model/index.ts';
 
 type Arr = np.Array;
 

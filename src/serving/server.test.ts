@@ -177,3 +177,40 @@ test('remotePolicy: a served policy behind the Policy interface, even re-served 
   const bare = Object.assign(Object.create(PolicyClient.prototype), { metadata: { embodiment: 'x' } }) as PolicyClient;
   assert.throws(() => remotePolicy(bare), /no valid "action_horizon".*is it a vlalab server/);
 });
+
+test('with an API key: a keyless or wrong-keyed client gets HTTP 401 before any frame, a keyed one is served; healthz stays open', async () => {
+  const keyed = await startServer(policy, { port: 0, apiKey: 's3cret-key' });
+  try {
+    /** status of a raw upgrade with `headers`, and whether any frame arrived */
+    const raw = (headers: Record<string, string>) => new Promise<{ status?: number; frames: number }>((resolve) => {
+      const ws = new WebSocket(keyed.url, { headers });
+      let frames = 0;
+      ws.on('message', () => frames++);
+      ws.on('unexpected-response', (_req, res) => { resolve({ status: res.statusCode, frames }); ws.terminate(); });
+      ws.on('open', () => setTimeout(() => { resolve({ frames }); ws.close(); }, 100));
+      ws.on('error', () => {});
+    });
+    assert.deepEqual(await raw({}), { status: 401, frames: 0 });
+    assert.deepEqual(await raw({ authorization: 'Api-Key wrong' }), { status: 401, frames: 0 });
+    assert.deepEqual(await raw({ authorization: 'Bearer s3cret-key' }), { status: 401, frames: 0 });
+    await assert.rejects(PolicyClient.connect(keyed.url), /HTTP 401.*requires an API key/);
+    const client = await PolicyClient.connect(keyed.url, { apiKey: 's3cret-key' });
+    const obs = testObservation([1, 2, 3, 4, 5, 6, 7, 8], { side: 8 });
+    assertClose((await client.infer(obs)).actions.data as Float32Array, expected(obs), 1e-6);
+    await client.close();
+    assert.equal(keyed.served(), 1);
+    assert.equal((await fetch(`${keyed.url.replace('ws://', 'http://')}/healthz`)).status, 200);
+  } finally {
+    await keyed.close();
+  }
+});
+
+test('the URL names the host the server is bound to', async () => {
+  const all = await startServer(policy, { port: 0, host: '0.0.0.0' });
+  try {
+    assert.equal(all.url, `ws://0.0.0.0:${all.port}`);
+  } finally {
+    await all.close();
+  }
+  assert.match(server.url, /^ws:\/\/127\.0\.0\.1:\d+$/);
+});

@@ -3,8 +3,7 @@
  *   ema <- d * ema + (1 - d) * params        after every optimizer step
  * The policy acts with the average (smoother than the last iterate of a noisy optimizer).
  */
-import '../model/index.ts'; // installs the jax-js Worker shim before jax-js loads
-import { jit, type JsTree, numpy as np, tree } from '@jax-js/jax';
+import { jit, type JsTree, numpy as np, tree } from '../model/index.ts';
 
 type Arr = np.Array;
 type Update = (ema: Arr[], p: Arr[], d: Arr) => Arr[];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { numpy as np, tree } from '@jax-js/jax';
+import { numpy as np, tree } from '../model/index.ts';
 import { assertClose } from '../../test/helpers/close.ts';
 import { ADAMW_DEFAULTS, adamwInit, adamwStep } from './optimizer.ts';
 import { cosineLr } from './schedule.ts';

@@ -6,8 +6,7 @@
  *   m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
  *   p <- p (1 - lr wd) - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
  */
-import '../model/index.ts'; // installs the jax-js Worker shim before jax-js loads
-import { jit, type JsTree, numpy as np, tree } from '@jax-js/jax';
+import { jit, type JsTree, numpy as np, tree } from '../model/index.ts';
 
 type Arr = np.Array;
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 // the model layer first: it installs the worker shim before jax-js loads
-import { getConfig, initParams, lossAndGrad, namedLeaves, settle, syntheticBatch, wasmMemoryBytes } from '../model/index.ts';
-import { random, tree } from '@jax-js/jax';
+import { getConfig, initParams, lossAndGrad, namedLeaves, settle, syntheticBatch, wasmMemoryBytes, random, tree } from '../model/index.ts';
 import { ADAMW_DEFAULTS, adamwInit, adamwStep } from './optimizer.ts';
 
 describe('training the debug MoT on one fixed batch', () => {

@@ -10,14 +10,12 @@ import {
   defineEmbodiment, EEF_MODES, type EefMode, type EmbodimentSpecInput, featureStatsSchema, getEmbodiment, makeNormalizer, NORM_MODES, type NormMode,
 } from '../actions/index.ts';
 import { type NormStats, padTokens, TOKENIZER_JSON, tokenizerFromJson } from '../data/index.ts';
-import { tree } from '@jax-js/jax';
-import { decodeParams, loadCheckpoint, type PolicyCore } from '../model/index.ts';
+import { decodeParams, loadCheckpoint, type PolicyCore, tree } from '../model/index.ts';
 import { UserError } from '../util/index.ts';
-import { RunDir } from './run-dir.ts';
-import { EMA_FILE, policyWeightsFile } from './trainer.ts';
+import { CKPT_FILES, policyWeightsFile, readJsonChecked, resolveCheckpoint } from './run-state.ts';
 
 /** File name of the policy metadata inside a checkpoint. */
-export const POLICY_FILE = 'policy.json';
+export const POLICY_FILE = CKPT_FILES.policy;
 
 /** What acting as one embodiment needs: its camera order, unified stats and a default instruction. */
 const embodimentEntrySchema = z.object({
@@ -75,33 +73,11 @@ export type PolicyParts = PolicyCore & {
   dir: string;
 };
 
-/** The step recorded in a checkpoint's trainer.json, if it has a readable one. */
-function trainerStep(file: string): number | undefined {
-  try {
-    const step = JSON.parse(readFileSync(file, 'utf8')).step;
-    return Number.isInteger(step) ? step : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Resolves a run directory (its latest checkpoint) or a checkpoint directory. */
-export function checkpointDir(path: string): { dir: string; step: number } {
-  if (existsSync(join(path, 'latest.json'))) return new RunDir(path).latest()!;
-  if (existsSync(join(path, POLICY_FILE))) {
-    // trainer.json knows the step even when the folder was copied under another name
-    return { dir: path, step: trainerStep(join(path, 'trainer.json')) ?? Number(/step-(\d+)/.exec(path)?.[1] ?? 0) };
-  }
-  throw new UserError(`${path} is neither a training run (no latest.json) nor a checkpoint (no ${POLICY_FILE}); pass the --out of \`vlalab train\``);
-}
-
 /** The validated policy.json of a run (latest checkpoint) or of a checkpoint directory. */
 export function readPolicyMeta(path: string): PolicyMeta {
-  const metaFile = join(checkpointDir(path).dir, POLICY_FILE);
+  const metaFile = join(resolveCheckpoint(path).dir, POLICY_FILE);
   if (!existsSync(metaFile)) throw new UserError(`${metaFile} is missing; this checkpoint cannot act (was it written by \`vlalab train\`?)`);
-  const parsed = policySchema.safeParse(JSON.parse(readFileSync(metaFile, 'utf8')));
-  if (!parsed.success) throw new UserError(`${metaFile}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
-  return parsed.data;
+  return readJsonChecked(metaFile, policySchema, 'this checkpoint cannot act; restore policy.json from the run that wrote it');
 }
 
 /**
@@ -109,15 +85,15 @@ export function readPolicyMeta(path: string): PolicyMeta {
  * `o.embodiment` (default: the first it was trained on).
  */
 export function loadPolicyParts(path: string, o: { embodiment?: string } = {}): PolicyParts {
-  const { dir, step } = checkpointDir(path);
+  const { dir, step } = resolveCheckpoint(path);
   const metaFile = join(dir, POLICY_FILE);
   const meta = selectEmbodiment(readPolicyMeta(dir), o.embodiment, path);
   const loaded = loadCheckpoint(dir);
   const { config } = loaded;
   // act with the weights' moving average when the run kept one
-  const weights = policyWeightsFile(dir);
+  const weights = policyWeightsFile(dir, '--checkpoint');
   let params = loaded.params;
-  if (weights.endsWith(EMA_FILE)) {
+  if (weights.endsWith(CKPT_FILES.ema)) {
     tree.dispose(params);
     params = decodeParams(config, readFileSync(weights), weights);
   }

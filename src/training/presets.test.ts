@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { getPreset, PRESETS, resolveTrainConfig } from './presets.ts';
-import { RunDir } from './run-dir.ts';
+import { RunDir } from './run-state.ts';
 
 describe('training presets', () => {
   it('has the named presets, frozen, and suggests on typos', () => {

@@ -8,7 +8,7 @@
  * batch (BATCH_INPUTS, noise x0 and tau drawn on the host) and the scalars (learning rate, bias
  * corrections 1 - b^t per expert, EMA decay).
  */
-import { type JsTreeDef, numpy as np, tree } from '@jax-js/jax';
+import { type JsTreeDef, numpy as np, tree } from '../model/index.ts';
 import { type ActionParams, flowLossGrad, flowLossGradFrozen, type ModelConfig, type Params, type SemanticParams } from '../model/index.ts';
 import { emaUpdate } from './ema.ts';
 import { type AdamWConfig, adamwUpdate } from './optimizer.ts';

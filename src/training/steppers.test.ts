@@ -4,7 +4,8 @@ import { getConfig, initParams, type ModelConfig, syntheticBatch, decodeSafetens
 import { emaInit } from './ema.ts';
 import { ADAMW_DEFAULTS } from './optimizer.ts';
 import { jaxStepper, ortStepper, type Stepper } from './steppers.ts';
-import { initOptimizers, trainStep } from './trainer.ts';
+import { initOptimizers } from './run-state.ts';
+import { trainStep } from './trainer.ts';
 
 const c = getConfig('debug');
 const B = 8;

@@ -5,7 +5,7 @@
  * steps. Both draw a step's noise from the same key and compute the same math, so a run is a pure
  * function of (seed, step) on either, and their checkpoints are the same files.
  */
-import { type JsTreeDef, numpy as np, random, tree } from '@jax-js/jax';
+import { type JsTreeDef, numpy as np, random, tree } from '../model/index.ts';
 import {
   type ActionParams, type Batch, buildParams, drawNoise, encodeParamData, encodeParams, type ModelConfig, namedLeaves,
   type Params, type SemanticParams, settle, type TauDistribution,

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tree } from '@jax-js/jax';
-import { decodeParams, decodeSafetensors, encodeParams, getConfig, initParams, namedLeaves, syntheticBatch } from '../model/index.ts';
+import { decodeParams, decodeSafetensors, encodeParams, getConfig, initParams, namedLeaves, syntheticBatch, tree } from '../model/index.ts';
 import { resolveTrainConfig } from './presets.ts';
-import { RunDir } from './run-dir.ts';
-import { policyWeightsFile, stageAt, train, type BatchSource } from './trainer.ts';
+import { CKPT_FILES, policyWeightsFile, RunDir } from './run-state.ts';
+import { stageAt, train, type BatchSource } from './trainer.ts';
 
 const model = getConfig('debug');
 /** A fixed set of 4 synthetic batches, cycled: deterministic in the step. */
@@ -121,11 +120,12 @@ describe('trainer', () => {
     const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, k) => Math.max(m, Math.abs(x - b[k])), 0);
     try {
       // pretraining moves the weights far (lr 1e-2); one fine-tuning step at lr 1e-4 moves each weight by at most ~lr
-      tree.dispose((await train({ config: resolveTrainConfig('debug', { steps: 4, batchSize: 4, lr: 1e-2, warmupRatio: 0, checkpointEvery: 4 }), data, run: new RunDir(pre), quiet: true })).params);
+      const preConfig = resolveTrainConfig('debug', { steps: 4, batchSize: 4, lr: 1e-2, warmupRatio: 0, checkpointEvery: 4 });
+      tree.dispose((await train({ config: preConfig, data, run: new RunDir(pre), quiet: true })).params);
       const tune = (freezeSemantic: boolean) => resolveTrainConfig('debug', { steps: 1, batchSize: 4, lr: 1e-4, warmupRatio: 0, freezeSemantic, checkpointEvery: 1, seed: 3 });
       tree.dispose((await train({ config: tune(true), data, run: new RunDir(frozen), quiet: true, initFrom: pre })).params);
       tree.dispose((await train({ config: tune(false), data, run: new RunDir(open), quiet: true, initFrom: pre })).params);
-      const fresh = initParams(model, 3);
+      const fresh = initParams(model, preConfig.seed); // the pretraining's own starting point
       const init = await encodeParams(model, fresh);
       tree.dispose(fresh);
       assert.match(policyWeightsFile(pre), /model\.safetensors$/, 'a run without an EMA starts from its trained weights');
@@ -139,6 +139,28 @@ describe('trainer', () => {
       assert.throws(() => policyWeightsFile(tmpdir()), /neither a training run.*nor a checkpoint/);
     } finally {
       for (const d of [pre, frozen, open]) rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('a resumed run refuses a changed config field by field unless extended, and then follows the new schedule', async () => {
+    const cfg = resolveTrainConfig('debug', { steps: 4, batchSize: 4, checkpointEvery: 2, logEvery: 1 });
+    const dir = tmp();
+    try {
+      tree.dispose((await train({ config: cfg, data, run: new RunDir(dir), quiet: true, stopAt: 2 })).params);
+      const longer = resolveTrainConfig('debug', { ...cfg, steps: 6 });
+      await assert.rejects(train({ config: longer, data, run: new RunDir(dir), quiet: true, resume: true }), /--resume: the flags change the run's config .*: steps 4 -> 6; .*--extend/);
+      assert.equal(new RunDir(dir).readConfig()!.train.steps, 4, 'a refused resume leaves config.json as it was');
+      await assert.rejects(train({ config: resolveTrainConfig('debug', { ...longer, emaDecay: 0.5 }), data, run: new RunDir(dir), quiet: true, resume: true, extend: true }), /--extend cannot change emaDecay/);
+      tree.dispose((await train({ config: longer, data, run: new RunDir(dir), quiet: true, resume: true, extend: true })).params);
+      const run = new RunDir(dir);
+      assert.equal(run.readConfig()!.train.steps, 6, 'config.json holds the extended run');
+      const lines = run.readMetrics();
+      assert.deepEqual(lines.map((m) => m.step), [1, 2, 3, 4, 5, 6]);
+      assert.equal(lines[2].lr, stageAt(longer, 2).lr, 'step 3 uses the 6-step schedule');
+      assert.notEqual(stageAt(longer, 2).lr, stageAt(cfg, 2).lr);
+      assert.deepEqual(readdirSync(run.latest()!.dir).sort(), [CKPT_FILES.adamM, CKPT_FILES.adamV, CKPT_FILES.modelConfig, CKPT_FILES.weights, CKPT_FILES.trainer].sort(), 'a checkpoint holds the files of the table');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -9,35 +9,28 @@
  * The step itself runs on an engine (steppers.ts): ONNX Runtime by default, or jax-js; both compute
  * the same math from the same noise and write the same checkpoint files.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { numpy as np, tree } from '@jax-js/jax';
 import {
   type Batch,
-  decodeParams,
   getConfig,
-  initParams,
   lossAndGrad,
   type ModelConfig,
   type Params,
   type TauDistribution,
+  numpy as np,
+  tree,
 } from '../model/index.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { UserError } from '../util/errors.ts';
 import { lossChartSvg } from '../util/plot.ts';
 import { writeFileAtomic } from '../util/fs.ts';
-import { ADAMW_DEFAULTS, type AdamWConfig, adamwInit, adamwStep } from './optimizer.ts';
+import { ADAMW_DEFAULTS, type AdamWConfig, adamwStep } from './optimizer.ts';
 import type { TrainConfig } from './presets.ts';
-import { type MetricsLine, RunDir } from './run-dir.ts';
+import { checkResume, CKPT_FILES, initTrainState, type MetricsLine, restoreTrainState, RUN_FILES, type RunDir } from './run-state.ts';
 import { cosineLr } from './schedule.ts';
-import { emaInit } from './ema.ts';
 import type { EngineName } from '../engine/index.ts';
 import { jaxStepper, type Optimizers, ortStepper, type Snapshot, type Stepper, type TrainState } from './steppers.ts';
 
 export type { Optimizers } from './steppers.ts';
-
-/** The weights' moving average inside a checkpoint (when emaDecay > 0); the policy acts with it. */
-export const EMA_FILE = 'ema.safetensors';
 
 type Arr = np.Array;
 
@@ -76,12 +69,6 @@ function stepSeed(seed: number, step: number): number {
   return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
 }
 
-
-/** A fresh optimizer state for each expert. */
-export function initOptimizers(params: Params): Optimizers {
-  return { semantic: adamwInit(params.semantic), action: adamwInit(params.action) };
-}
-
 /**
  * One optimizer step: flow-matching loss and grads, AdamW on the action expert and (unless
  * `frozen`) on the semantic expert. Consumes `params`, `optimizers` and `key`; returns the new ones,
@@ -103,14 +90,18 @@ export function trainStep(
 }
 
 /**
- * Trains (or resumes) a run in `run`. With `resume`, continues from latest.json; without, refuses
- * to overwrite an existing run.
+ * Trains (or resumes) a run in `run`. With `resume`, continues from latest.json with the run's own
+ * config: a `config` that differs from its config.json is refused field by field unless `extend`
+ * (then config.json is rewritten and the schedule follows the new values); without `resume`,
+ * refuses to overwrite an existing run.
  */
 export async function train(opts: {
   config: TrainConfig;
   data: BatchSource;
   run: RunDir;
   resume?: boolean;
+  /** with `resume`: continue with a `config` that differs from the run's config.json (e.g. more steps) */
+  extend?: boolean;
   /** start from a pretrained run's (or checkpoint's) weights instead of a fresh init: see `policyWeightsFile` */
   initFrom?: string;
   extras?: CheckpointExtras;
@@ -131,12 +122,15 @@ export async function train(opts: {
   let state: TrainState;
   let start = 0;
   if (latest) {
-    ({ state, step: start } = restoreState(latest.dir, modelConfig, c.emaDecay > 0));
+    const stored = run.readConfig();
+    if (stored) {
+      checkResume(stored, c, { out: run.root, step: latest.step, extend: opts.extend });
+      if (opts.extend) run.writeConfig(c, stored.model, stored);
+    }
+    ({ state, step: start } = restoreTrainState(latest.dir, modelConfig, c.emaDecay > 0));
     run.truncateMetrics(start); // lines past the checkpoint are recomputed
   } else {
-    const pretrained = opts.initFrom && policyWeightsFile(opts.initFrom);
-    const params = pretrained ? decodeParams(modelConfig, readFileSync(pretrained), pretrained) : initParams(modelConfig, c.seed); // the optimizer starts fresh
-    state = { params, optimizers: initOptimizers(params), ema: c.emaDecay > 0 ? emaInit(params) : undefined };
+    state = initTrainState(modelConfig, { seed: c.seed, ema: c.emaDecay > 0, initFrom: opts.initFrom }); // the optimizer starts fresh
     run.writeConfig(c, modelConfig);
   }
   const stepperOptions = { config: modelConfig, opt, tau: c.timeSampling ?? modelConfig.tauDistribution, emaDecay: c.emaDecay };
@@ -167,7 +161,7 @@ export async function train(opts: {
       bar.update(step + 1, `loss ${loss.toFixed(4)} lr ${lr.toExponential(1)}`);
     }
     if ((step + 1) % c.checkpointEvery === 0 || last) {
-      checkpointDir = await writeCheckpoint(run, step + 1, modelConfig, await stepper.snapshot(EMA_FILE), opts.extras ?? {});
+      checkpointDir = await writeCheckpoint(run, step + 1, modelConfig, await stepper.snapshot(CKPT_FILES.ema), opts.extras ?? {});
     }
   }
   bar.done();
@@ -187,42 +181,16 @@ export async function train(opts: {
   };
 }
 
-/** The trainable state saved in checkpoint `dir` (weights, both experts' moments and step counts, the EMA) and its step. */
-function restoreState(dir: string, c: ModelConfig, withEma: boolean): { state: TrainState; step: number } {
-  const read = (name: string) => decodeParams(c, readFileSync(join(dir, name)), join(dir, name));
-  const { step, optSteps } = JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')) as { step: number; optSteps: { semantic: number; action: number } };
-  const m = read('adam-m.safetensors');
-  const v = read('adam-v.safetensors');
-  if (withEma && !existsSync(join(dir, EMA_FILE))) throw new UserError(`${dir} has no ${EMA_FILE}: the run was trained without an EMA; resume it with the config it was started with`);
-  const state: TrainState = {
-    params: read('model.safetensors'),
-    optimizers: { semantic: { step: optSteps.semantic, m: m.semantic, v: v.semantic }, action: { step: optSteps.action, m: m.action, v: v.action } },
-    ema: withEma ? read(EMA_FILE) : undefined,
-  };
-  return { state, step };
-}
-
-/**
- * The weights a run's policy acts with, which a fine-tuning run starts from: those of its latest
- * checkpoint (RUN with latest.json) or of a checkpoint directory; the moving average when the run
- * kept one, else the trained weights.
- */
-export function policyWeightsFile(path: string): string {
-  const dir = existsSync(join(path, 'latest.json')) ? new RunDir(path).latest()!.dir : path;
-  for (const name of [EMA_FILE, 'model.safetensors']) if (existsSync(join(dir, name))) return join(dir, name);
-  throw new UserError(`--init-from ${path}: neither a training run (no latest.json) nor a checkpoint (no model.safetensors); pass the --out of a \`vlalab train\` run`);
-}
-
 async function writeCheckpoint(run: RunDir, step: number, modelConfig: ModelConfig, snap: Snapshot, extras: CheckpointExtras): Promise<string> {
   return run.writeCheckpoint(step, {
     ...snap.files,
-    'config.json': JSON.stringify(modelConfig, null, 2),
-    'trainer.json': JSON.stringify({ step, optSteps: snap.optSteps }),
+    [CKPT_FILES.modelConfig]: JSON.stringify(modelConfig, null, 2),
+    [CKPT_FILES.trainer]: JSON.stringify({ step, optSteps: snap.optSteps }),
     ...extras,
   });
 }
 
 /** Writes RUN/loss.svg from the metrics. */
 export function writeLossPlot(run: RunDir, metrics: MetricsLine[]): void {
-  writeFileAtomic(run.path('loss.svg'), lossChartSvg(metrics.map((m) => m.step), metrics.map((m) => m.loss), { name: 'flow-matching loss' }));
+  writeFileAtomic(run.path(RUN_FILES.lossPlot), lossChartSvg(metrics.map((m) => m.step), metrics.map((m) => m.loss), { name: 'flow-matching loss' }));
 }

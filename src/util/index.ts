@@ -11,3 +11,5 @@ export { areaResizeRgb, tileRgb, upscaleRgb } from './image.ts';
 export { closestName, count } from './suggest.ts';
 export { fieldsAt, problemsMessage, schemaProblems } from './schema.ts';
 export { parseJsonc, stripJsonComments } from './jsonc.ts';
+export { shellQuote } from './shell.ts';
+export { API_KEY_ENV, boundUrl } from './net.ts';

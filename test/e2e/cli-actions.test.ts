@@ -35,6 +35,18 @@ describe('vlalab CLI', () => {
     assert.match(sub.stdout, /--mode <mode>/);
   });
 
+  it('`help` and `help <command>` work (npx may take a bare --help), and errors point to them', () => {
+    const r = runCli(['help']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /Commands:[\s\S]*train/);
+    const train = runCli(['help', 'train']);
+    assert.equal(train.status, 0);
+    assert.match(train.stdout, /Usage: vlalab train/);
+    const typo = runCli(['trian']);
+    assert.notEqual(typo.status, 0);
+    assert.match(typo.stderr, /Did you mean train\?[\s\S]*`npx vlalab help`, or `npx vlalab <command> --help`/);
+  });
+
   it('embodiments --json lists slot maps and masks', () => {
     const r = runCli(['embodiments', '--json']);
     assert.equal(r.status, 0, r.stderr);

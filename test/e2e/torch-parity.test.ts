@@ -11,9 +11,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { random } from '@jax-js/jax';
 import {
   decodeSafetensors, encodeSafetensors, getConfig, initParams, lossAndGrad, namedLeaves, type Params, type SafeTensor, syntheticBatch,
+  random,
 } from '../../src/model/index.ts';
 import { ADAMW_DEFAULTS, adamwStep, initOptimizers, resolveTrainConfig, stageAt } from '../../src/training/index.ts';
 import { flowDraws, PYTHON, pythonEnv, TORCH_INSTALL, torchMissing } from '../helpers/torch.ts';

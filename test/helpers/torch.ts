@@ -4,8 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { random } from '@jax-js/jax';
-import { drawNoise, type ModelConfig, type TauDistribution } from '../../src/model/index.ts';
+import { drawNoise, type ModelConfig, type TauDistribution, random } from '../../src/model/index.ts';
 
 /** Debian's interpreter (python3 on PATH may be another one without torch). */
 export const PYTHON = '/usr/bin/python3';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -60,6 +61,34 @@ function assertNoLeak(seen: { path: string; text: string }[], secrets: string[],
 }
 
 describe('blind study HTTP API', () => {
+  it('serves the pages\' TypeScript (src/eval/web) as plain JavaScript modules, types stripped; names its bound host', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-web-'));
+    const store = new BlindStore(join(dir, 'study.db'));
+    store.create({ name: 'web', models: { a: 'ws://127.0.0.1:1' }, trialsPerModel: 1, tasks: [{ name: 't', instruction: 'i', rubric: [{ name: 's', points: 1 }] }] });
+    const api = await startBlindApi(store, { host: '0.0.0.0' });
+    try {
+      assert.match(api.url, /^http:\/\/0\.0\.0\.0:\d+$/, 'the URL names the host the API is bound to');
+      for (const name of ['common', 'operator', 'judge', 'admin']) {
+        const res = await fetch(`${api.url}/web/${name}.ts`);
+        assert.equal(res.status, 200, name);
+        assert.match(res.headers.get('content-type') ?? '', /^text\/javascript/);
+        const js = await res.text();
+        assert.match(js, /\bimport\b|addEventListener/);
+        // plain JavaScript: node --check parses an .mjs without stripping anything
+        const file = join(dir, `${name}.mjs`);
+        writeFileSync(file, js);
+        const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' });
+        assert.equal(check.status, 0, `${name}: ${check.stderr}`);
+      }
+      assert.match(await (await fetch(`${api.url}/operator`)).text(), /<script type="module" src="\/web\/operator\.ts">/);
+      assert.equal((await fetch(`${api.url}/web/nope.ts`)).status, 404);
+    } finally {
+      await api.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('runs a study through the operator API without revealing any model, and gives the admin the results', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vlalab-api-'));
     const store = new BlindStore(join(dir, 'study.db'));

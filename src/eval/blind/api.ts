@@ -25,30 +25,23 @@
  *   GET  /api/admin/chart.svg           mean score per model and task with bootstrap 95% intervals
  *
  * Pages (no token needed to load them; they ask for one and call the endpoints above): GET /,
- * /operator, /judge, /admin (src/eval/blind/ui.ts).
+ * /operator, /judge, /admin (src/eval/blind/ui.ts), and their scripts GET /web/NAME.ts
+ * (src/eval/web/, served as JavaScript). Every JSON message is typed once, in wire.ts.
  *
  * Bad input gets a 4xx with a message; nothing a request sends can crash the server.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UserError } from '../../util/index.ts';
+import { boundUrl, UserError } from '../../util/index.ts';
 import { frameCount, readFrame, recordsDirOf } from './records.ts';
 import { resultsChartSvg, studyExport, summaryRows, toCsv, trialExport } from './report.ts';
 import { summarize } from './stats.ts';
 import type { BlindStore, Role } from './store.ts';
-import type { StudyDefinition } from './study.ts';
 import { UI_PAGES } from './ui.ts';
+import { webScripts } from './web-assets.ts';
+import type { ApiMethod, ApiPath, ApiReply, JudgeView, OperatorView } from './wire.ts';
 
-/** What the operator sees of the current trial: never a model name, alias map or server URL. */
-export type OperatorView = {
-  task: string; instruction: string; rubric: { name: string; points: number }[]; trial: number; of: number;
-  status: 'queued' | 'active'; restBeforeSeconds: number; scoring: StudyDefinition['scoring']; paused: boolean;
-} | { done: true };
-
-/** What the judge sees of the next trial to score: its id, task and record, never its model or alias. */
-export type JudgeView = {
-  trial: number; task: string; instruction: string; rubric: { name: string; points: number }[]; frames: number; remaining: number;
-} | { waiting: true; done: false } | { done: true; scoredBy?: 'operator' };
+export type { JudgeView, OperatorView } from './wire.ts';
 
 /** The operator's view of the study now. */
 export function operatorView(store: BlindStore): OperatorView {
@@ -100,12 +93,15 @@ function intField(v: unknown, name: string): number {
   return n;
 }
 
-/** An answer: JSON, or bytes of a content type. */
-type Reply = { json: unknown } | { type: string; data: string | Uint8Array; filename?: string };
+/** An answer: JSON (of type J), or bytes of a content type. */
+type Reply<J = unknown> = { json: J } | { type: string; data: string | Uint8Array; filename?: string };
 type Context = { store: BlindStore; recordsDir: string; req: IncomingMessage; query: URLSearchParams };
-type Route = { role: Role; method: 'GET' | 'POST'; run(c: Context): Reply | Promise<Reply> };
+type Route<J = unknown, M extends 'GET' | 'POST' = 'GET' | 'POST'> = { role: Role; method: M; run(c: Context): Reply<J> | Promise<Reply<J>> };
 
-const ROUTES: Record<string, Route> = {
+/** The JSON routes answer what wire.ts says (the pages are typed by the same union); the rest answer bytes. */
+type Routes = { [P in ApiPath]: Route<ApiReply<P>, ApiMethod<P>> } & Record<string, Route>;
+
+const ROUTES: Routes = {
   '/api/operator/current': { role: 'operator', method: 'GET', run: ({ store }) => ({ json: operatorView(store) }) },
   '/api/operator/start': {
     role: 'operator', method: 'POST',
@@ -195,6 +191,8 @@ export async function startBlindApi(store: BlindStore, options: BlindApiOptions 
       const url = new URL(req.url ?? '/', 'http://x');
       const pageHtml = req.method === 'GET' ? UI_PAGES[url.pathname] : undefined;
       if (pageHtml) return send(res, 200, { type: 'text/html; charset=utf-8', data: pageHtml });
+      const script = req.method === 'GET' ? webScripts().get(url.pathname) : undefined;
+      if (script) return send(res, 200, { type: 'text/javascript; charset=utf-8', data: script });
       const route = ROUTES[url.pathname];
       if (!route) return error(res, 404, `no endpoint ${url.pathname}`);
       if (req.method !== route.method) return error(res, 405, `${url.pathname} takes ${route.method}`);
@@ -212,9 +210,8 @@ export async function startBlindApi(store: BlindStore, options: BlindApiOptions 
     server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new UserError(`port ${o.port} is in use; pick another with --port`) : err));
     server.listen(o.port ?? 0, o.host ?? '127.0.0.1', resolve);
   });
-  const addr = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${addr.port}`,
+    url: boundUrl('http', server.address() as AddressInfo),
     server,
     close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
   };

@@ -115,8 +115,25 @@ describe('blind dispatcher', () => {
     }
   });
 
-  it('passes a model\'s "bad request" reason (which key, which shape) to the robot, without the model\'s name or URL', async () => {
+  /** A one-trial study of model `name` (served by `policy`) behind a dispatcher with `options`, torn down after `fn`. */
+  async function withOneModelStudy(name: string, policy: Policy, options: Parameters<typeof startDispatcher>[1], fn: (c: { dispatcher: Awaited<ReturnType<typeof startDispatcher>>; store: BlindStore; url: string }) => Promise<void>): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'vlalab-dispatch-'));
+    const server = await startServer(policy, { port: 0 });
+    const store = new BlindStore(join(dir, 'study.db'));
+    store.create({ name: 'one', models: { [name]: server.url }, trialsPerModel: 1, tasks: [{ name: 't', instruction: 'i', rubric: [{ name: 's', points: 1 }] }] });
+    const dispatcher = await startDispatcher(store, { upstreamWaitMs: 50, ...options });
+    try {
+      store.start(store.current()!.id);
+      await fn({ dispatcher, store, url: server.url });
+    } finally {
+      await dispatcher.close();
+      await server.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('passes a model\'s "bad request" reason (which key, which shape) to the robot, without the model\'s name or URL', async () => {
     let url = '';
     const strict: Policy = {
       ...constantPolicy('model-strict', 0, 0),
@@ -124,24 +141,31 @@ describe('blind dispatcher', () => {
         throw new UserError(`observation "observation.state" has shape [13] but embodiment panda7 expects [14] (model-strict at ${url})`);
       },
     };
-    const server = await startServer(strict, { port: 0 });
-    url = server.url;
-    const store = new BlindStore(join(dir, 'study.db'));
-    store.create({ name: 'bad', models: { 'model-strict': url }, trialsPerModel: 1, tasks: [{ name: 't', instruction: 'i', rubric: [{ name: 's', points: 1 }] }] });
-    const dispatcher = await startDispatcher(store, { upstreamWaitMs: 50 });
-    try {
-      store.start(store.current()!.id);
+    await withOneModelStudy('model-strict', strict, {}, async ({ dispatcher, url: u }) => {
+      url = u;
       const robot = await PolicyClient.connect(dispatcher.url);
       const err = await robot.infer(obs()).then(() => undefined, (e: Error) => e);
       assert.ok(err instanceof ServerError, String(err));
       assert.match(err.message, /bad request: the policy server refused the observation: observation "observation\.state" has shape \[13\] but embodiment panda7 expects \[14\]/);
       for (const secret of ['model-strict', url, new URL(url).host]) assert.ok(!err.message.includes(secret), `the robot saw "${secret}": ${err.message}`);
       await robot.close();
-    } finally {
-      await dispatcher.close();
-      await server.close();
-      store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it('with a study key, refuses a keyless robot with HTTP 401 before any frame and serves a keyed one; names the host it is bound to', async () => {
+    await withOneModelStudy('model-a', constantPolicy('model-a', 0.5, 0), { apiKey: 'robot-key', host: '0.0.0.0' }, async ({ dispatcher }) => {
+      assert.equal(dispatcher.url, `ws://0.0.0.0:${dispatcher.port}`);
+      const status = await new Promise<number | undefined>((resolve) => {
+        const ws = new WebSocket(dispatcher.url);
+        ws.on('unexpected-response', (_req, res) => { resolve(res.statusCode); ws.terminate(); });
+        ws.on('message', () => resolve(undefined));
+        ws.on('error', () => {});
+      });
+      assert.equal(status, 401);
+      const robot = await PolicyClient.connect(dispatcher.url, { apiKey: 'robot-key' });
+      assert.deepEqual(robot.metadata, { ...DISPATCHER_METADATA });
+      assert.deepEqual(Array.from((await robot.infer(obs())).actions.data as Float32Array), [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+      await robot.close();
+    });
   });
 });

@@ -1,0 +1,55 @@
+/**
+ * `npm ci` under a system Node older than 22 (machines here ship Node 20; the project runs on the
+ * pinned Node 24 of its `node` devDependency) must not warn EBADENGINE about vlalab itself, while
+ * engines.node still says >=22 for anyone who installs vlalab as a dependency. package.json's
+ * devEngines (npm is the tool that develops it) makes npm skip the root package's engines check.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { describe, it } from 'node:test';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** A `node` on PATH outside node_modules (the system's), with its major version. */
+function systemNode(): { bin: string; major: number } | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const bin = join(dir, 'node');
+    if (dir.includes('node_modules') || !existsSync(bin)) continue;
+    const v = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    return { bin, major: Number(/^v(\d+)/.exec(v)?.[1] ?? 0) };
+  }
+  return undefined;
+}
+
+/** npm's own script (npm-cli.js), to run under a chosen node. */
+function npmCli(): string | undefined {
+  if (process.env.npm_execpath?.endsWith('.js')) return process.env.npm_execpath;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const bin = join(dir, 'npm');
+    if (!dir.includes('node_modules') && existsSync(bin)) return realpathSync(bin);
+  }
+  return undefined;
+}
+
+const node = systemNode();
+const npm = npmCli();
+const skip = !node || !npm ? 'no system node and npm on PATH' : node.major >= 22 ? `the system Node is ${node.major} (the warning needs one older than 22)` : false;
+
+describe('npm under an older system Node', () => {
+  it('npm ci (dry run, offline) prints no EBADENGINE for vlalab; engines.node stays >=22', { skip }, () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    assert.equal(pkg.engines.node, '>=22');
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-npm-'));
+    try {
+      for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(ROOT, f), join(dir, f));
+      const r = spawnSync(node!.bin, [npm!, 'ci', '--dry-run', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--cache', join(dir, 'cache')], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.doesNotMatch(r.stderr + r.stdout, /EBADENGINE|EBADDEVENGINES/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
