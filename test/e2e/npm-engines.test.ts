@@ -3,6 +3,7 @@
  * pinned Node 24 of its `node` devDependency) must not warn EBADENGINE about vlalab itself, while
  * engines.node still says >=22 for anyone who installs vlalab as a dependency. package.json's
  * devEngines (npm is the tool that develops it) makes npm skip the root package's engines check.
+ * `npx vlalab` runs the project's own bin, which the postinstall script links into node_modules/.bin.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -51,5 +52,19 @@ describe('npm under an older system Node', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('npx vlalab runs the linked bin in place: no EBADENGINE, no install into npx\'s cache', { skip }, () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    assert.equal(pkg.scripts.postinstall, 'node scripts/link-bin.mjs');
+    const link = spawnSync(process.execPath, [join(ROOT, 'scripts', 'link-bin.mjs')], { encoding: 'utf8' }); // what npm ci ran
+    assert.equal(link.status, 0, link.stderr);
+    assert.equal(realpathSync(join(ROOT, 'node_modules', '.bin', 'vlalab')), realpathSync(join(ROOT, 'bin', 'vlalab.js')));
+    const npx = join(npm!, '..', 'npx-cli.js');
+    const env = { ...process.env, PATH: `${join(node!.bin, '..')}${delimiter}${process.env.PATH}` }; // npx itself under the system Node
+    const r = spawnSync(node!.bin, [npx, 'vlalab', '--version'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), pkg.version);
+    assert.doesNotMatch(r.stderr, /EBADENGINE/);
   });
 });
