@@ -15,6 +15,15 @@ describe('training presets', () => {
     assert.equal(PRESETS.paper.pState, 0.2);
   });
 
+  it('resolves the config of a run made before the augmentation fields existed, with augmentation off', () => {
+    const { augShift, augColor, ...older } = getPreset('laptop');
+    assert.equal(augShift + augColor, 0);
+    const c = resolveTrainConfig(older as never);
+    assert.equal(c.augShift, 0);
+    assert.equal(c.augColor, 0);
+    assert.throws(() => resolveTrainConfig('laptop', { augShift: 1.5 }), /augShift/);
+  });
+
   it('applies overrides in order and validates them by field', () => {
     const c = resolveTrainConfig('debug', { steps: 99, lr: 1e-3 }, { lr: 5e-4, seed: undefined });
     assert.equal(c.steps, 99);
