@@ -20,7 +20,7 @@ import { recordDemonstrations } from './record.ts';
 import { action, ensureDir, intOption, printJson } from './run.ts';
 
 /** One dataset of a corpus: which robot records which tasks of the family, and its mixture entry. */
-export type CorpusPart = { name: string; robot: string; tasks: readonly string[]; domain?: string; frameStep: number; category: string };
+export type CorpusPart = { name: string; robot: string; tasks: readonly string[]; domain?: string; cameras?: readonly string[]; frameStep: number; category: string };
 
 /** Tasks `from` .. `to - 1` of the pretraining family. */
 function family(from: number, to: number): string[] {
@@ -42,7 +42,8 @@ const D3: CorpusPart[] = [...D2,
 ];
 const D4: CorpusPart[] = [...D3,
   { name: 'so5-joint', robot: 'so5', tasks: family(6, 12), frameStep: 1, category: 'joint-space robots' },
-  { name: 'bimanual6-joint', robot: 'bimanual6', tasks: family(12, 18), frameStep: 1, category: 'joint-space robots' },
+  // two of its three cameras: the models have two view slots
+  { name: 'bimanual6-joint', robot: 'bimanual6', tasks: family(12, 18), cameras: ['top', 'wrist_right'], frameStep: 1, category: 'joint-space robots' },
 ];
 
 /** The corpus presets. */
@@ -65,11 +66,11 @@ export function writeCorpusMixture(name: string, dir: string, file = join(dir, `
 
 /**
  * Records corpus `name` into `out` (one folder per dataset, `episodes` per task) and writes
- * out/mixture.json. Each part is recorded into PART.partial and renamed when whole; with
+ * out/mixture.json (`tasksPerPart` keeps only the first tasks of each part). Each part is recorded into PART.partial and renamed when whole; with
  * `reuse`, parts already in `out` are kept, so a killed recording continues where it stopped and
  * corpora that share parts (D1 is in D4) record them once.
  */
-export async function recordCorpus(name: string, o: { out: string; episodes: number; seed: number; imageSize: number; quiet?: boolean; reuse?: boolean }): Promise<{ mixture: string; datasets: { name: string; episodes: number; frames: number }[]; seconds: number }> {
+export async function recordCorpus(name: string, o: { out: string; episodes: number; seed: number; imageSize: number; quiet?: boolean; reuse?: boolean; tasksPerPart?: number }): Promise<{ mixture: string; datasets: { name: string; episodes: number; frames: number }[]; seconds: number }> {
   const parts = corpusParts(name);
   const t0 = performance.now();
   ensureDir(o.out);
@@ -80,7 +81,7 @@ export async function recordCorpus(name: string, o: { out: string; episodes: num
     if (!o.quiet) process.stderr.write(`${name}: ${p.name}\n`);
     rmSync(`${dir}.partial`, { recursive: true, force: true });
     const r = await recordDemonstrations({
-      robot: p.robot, tasks: p.tasks, episodes: o.episodes, seed: o.seed, out: `${dir}.partial`, imageSize: o.imageSize, domain: p.domain, quiet: o.quiet,
+      robot: p.robot, tasks: p.tasks.slice(0, o.tasksPerPart ?? p.tasks.length), episodes: o.episodes, seed: o.seed, out: `${dir}.partial`, imageSize: o.imageSize, domain: p.domain, cameras: p.cameras, quiet: o.quiet,
     });
     renameSync(`${dir}.partial`, dir);
     datasets.push({ name: p.name, episodes: r.episodes, frames: r.frames });

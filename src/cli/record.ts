@@ -16,6 +16,8 @@ export type RecordOptions = {
   noise?: number;
   /** the room's appearance (sim DOMAINS; default 'default') */
   domain?: string;
+  /** record only these cameras (default: all of the robot's) */
+  cameras?: readonly string[];
 };
 
 /** Steps an execution-noise offset is held (correlated noise pushes the arm measurably off the path). */
@@ -37,7 +39,7 @@ export async function recordDemonstrations(o: RecordOptions): Promise<{ episodes
   let done = 0;
   for (const task of o.tasks) {
     const env = await createEnv({ robot: o.robot, task, imageSize: o.imageSize, domain: o.domain });
-    writer ??= createDatasetWriter(o.out, { embodiment: env.embodiment.name, imageSize: o.imageSize });
+    writer ??= createDatasetWriter(o.out, { embodiment: env.embodiment.name, imageSize: o.imageSize, cameras: o.cameras });
     const xyz = ['target_x', 'target_y', 'target_z'].map((n) => env.embodiment.actionNames.indexOf(n));
     try {
       if (o.noise && xyz.some((i) => i < 0)) throw new UserError(`--noise perturbs EEF targets; ${o.robot} is joint-controlled`);
