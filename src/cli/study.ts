@@ -13,7 +13,7 @@ import {
   type StudyBackend, studyColumns, studyPreset, studyPresetNames, studyResults, type StudyResults,
 } from '../study/index.ts';
 import { loadPolicyParts } from '../training/index.ts';
-import { formatSeconds, UserError } from '../util/index.ts';
+import { count, formatSeconds, UserError } from '../util/index.ts';
 import { corpusParts, recordCorpus, writeCorpusMixture } from './corpus.ts';
 import { localPolicy } from './eval.ts';
 import { recordDemonstrations } from './record.ts';
@@ -75,9 +75,11 @@ export function writeStudyReport(dir: string): StudyResults {
   const { study, evals } = readStudyDir(dir);
   const res = studyResults(study, expandStudy(study).cells, studyColumns(study), evals);
   const log = join(dir, 'runs.jsonl');
-  const runs = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { command: string; seconds: number }) : [];
+  const lines = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: 'start' | 'end'; command: string; seconds?: number }) : [];
+  const ends = lines.filter((l) => l.event === 'end');
+  const killed = lines.filter((l) => l.event === 'start').length - ends.length;
   const notes = [
-    ...(runs.length ? [`command: \`${runs[0].command}\``, `wall time: ${formatSeconds(runs.reduce((s, r) => s + r.seconds, 0))} in ${runs.length} invocation${runs.length > 1 ? 's' : ''}`] : []),
+    ...(ends.length ? [`command: \`${ends[0].command}\``, `wall time: ${formatSeconds(ends.reduce((s, r) => s + (r.seconds ?? 0), 0))} in ${count(ends.length, 'completed invocation')}${killed > 0 ? ` (and ${killed} interrupted, not counted)` : ''}`] : []),
     `recipe: training preset ${study.budgets.trainPreset}${study.budgets.model ? `, model ${study.budgets.model}` : ''}; pretrain ${study.budgets.pretrainSteps} steps, fine-tune ${study.budgets.finetuneSteps} steps, batch ${study.budgets.batchSize}, seed ${study.seed}; ` +
       `${study.downstream.nShot}-shot, ${study.downstream.episodes} episodes per task (seeds from ${study.downstream.evalSeed})`,
   ];
@@ -118,9 +120,10 @@ export function register(program: Command): void {
       const dir = o.out!;
       ensureDir(dir);
       await initBackend();
-      const r = await runStudy(s, dir, localStudyBackend({ quiet: o.json }));
       const command = `vlalab study run ${spec} --out ${dir}${o.scale ? ` --scale ${o.scale}` : ''}`;
-      appendFileSync(join(dir, 'runs.jsonl'), JSON.stringify({ command, seconds: r.seconds, ran: r.ran.length, skipped: r.skipped.length }) + '\n');
+      appendFileSync(join(dir, 'runs.jsonl'), JSON.stringify({ event: 'start', command, at: new Date().toISOString() }) + '\n');
+      const r = await runStudy(s, dir, localStudyBackend({ quiet: o.json }));
+      appendFileSync(join(dir, 'runs.jsonl'), JSON.stringify({ event: 'end', command, seconds: r.seconds, ran: r.ran.length, skipped: r.skipped.length }) + '\n');
       const res = writeStudyReport(dir);
       if (o.json) return printJson({ out: dir, seconds: r.seconds, ran: r.ran, skipped: r.skipped, findings: res.findings.map((f) => ({ claim: f.claim, holds: f.holds ?? null })) });
       process.stdout.write(`${s.name}: ${r.ran.length} cells run, ${r.skipped.length} already done, in ${formatSeconds(r.seconds)}; report ${join(dir, 'report.md')} and report.html\n`);
