@@ -34,6 +34,9 @@ const SCALES = {
   },
 };
 
+/** Tables II/IV have 4 tasks, not 40: more episodes per task for the same evaluation time. */
+const SCALES_MULTISTAGE = { ...SCALES, laptop: { ...SCALES.laptop, downstream: { ...SCALES.laptop.downstream, episodes: 10 } } };
+
 const PROTOCOL = { nShot: 5, episodes: 10, evalSeed: 0, demoSeed: 100000 };
 const BUDGETS = { trainPreset: 'laptop', pretrainSteps: 4000, finetuneSteps: 1500, batchSize: 32, checkpointEvery: 500, corpusEpisodes: 4 };
 
@@ -116,7 +119,7 @@ const PRESETS: Record<string, () => Record<string, unknown>> = {
   table2: () => ({
     name: 'Table II: multi-stage transfer by action space', table: 'table2', baseline: BASELINE,
     rows: actionSpaceRows(['unfrozen'], (_, m) => T2[m]).map((r) => ({ ...r, group: r.group.replace('Unfrozen VLM / ', '') })),
-    downstream: { columns: ROBOCASA, ...PROTOCOL }, budgets: BUDGETS, scales: SCALES,
+    downstream: { columns: ROBOCASA, ...PROTOCOL }, budgets: BUDGETS, scales: SCALES_MULTISTAGE,
     findings: [...pretrainFindings((m) => m, ['EEF-Rel', 'EEF-Delta', 'World-Rel'], 1, 'multi-stage'), f('multi-stage: pretrained EEF-Rel beats pretrained World-Rel', 'World-Rel/Pretrain', 'EEF-Rel/Pretrain', 1)],
   }),
   table3: () => ({
@@ -132,7 +135,7 @@ const PRESETS: Record<string, () => Record<string, unknown>> = {
   table4: () => ({
     name: 'Table IV: multi-stage transfer by pretraining mixture (EEF-Rel)', table: 'table4', baseline: BASELINE,
     rows: mixtureRows(['unfrozen'], (_, label) => T4[label]),
-    downstream: { columns: ROBOCASA, ...PROTOCOL }, budgets: BUDGETS, scales: SCALES,
+    downstream: { columns: ROBOCASA, ...PROTOCOL }, budgets: BUDGETS, scales: SCALES_MULTISTAGE,
     findings: [f('D1 beats scratch', '/Scratch', '/D1', 1), f('adding EEF embodiments (D2) hurts', '/D1', '/D2', -1), f('D4 stays below D1', '/D1', '/D4', -1)],
   }),
   table5: () => ({

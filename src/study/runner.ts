@@ -66,8 +66,12 @@ function trainConfig(s: Study, r: Recipe, stage: 'pretrain' | 'finetune'): Train
   });
 }
 
-/** Measured costs on the 2-core machine (debug model; see README "vlalab study"): for the wall-time estimate. */
-const COST = { recordEpisodeS: 0.6, runStartS: 2.5, sampleS: 0.0022, simStepS: 0.006, queryS: 0.025 };
+/**
+ * Costs measured on the shared 2-core machine (debug model, 64 px, while other jobs ran): recording
+ * 10 panda7 episodes took 4.2 s; 150 laptop-preset steps at batch 32 took 24 s; evaluating two
+ * 110-step episodes re-planning every 2 actions took 5.8 s with start-up. For the wall-time estimate.
+ */
+const COST = { recordEpisodeS: 0.45, runStartS: 2.5, sampleS: 0.0045, simStepS: 0.006, queryS: 0.025 };
 
 /** What a study will run, before anything runs. */
 export type StudyPlan = {
