@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { evaluateInSim } from '../eval/index.ts';
 import { initBackend } from '../model/index.ts';
 import {
-  type CellEvaluation, expandStudy, formatPlan, parseStudy, planStudy, readCellEvaluation, reportChartSvg, reportHtml, reportMarkdown, runStudy, type Study,
+  blindFigure, blindFigureReport, BLIND_FIGURES, runBlindFigure, type CellEvaluation, expandStudy, formatPlan, parseStudy, planStudy, readCellEvaluation, reportChartSvg, reportHtml, reportMarkdown, runStudy, type Study,
   type StudyBackend, studyColumns, studyPreset, studyPresetNames, studyResults, type StudyResults,
 } from '../study/index.ts';
 import { loadPolicyParts } from '../training/index.ts';
@@ -17,7 +17,7 @@ import { count, formatSeconds, UserError } from '../util/index.ts';
 import { corpusParts, recordCorpus, writeCorpusMixture } from './corpus.ts';
 import { localPolicy } from './eval.ts';
 import { recordDemonstrations } from './record.ts';
-import { action, ensureDir, printJson, readJsonFile } from './run.ts';
+import { action, ensureDir, intOption, printJson, readJsonFile } from './run.ts';
 import { openTrainingData, trainOnDatasets } from './train.ts';
 
 /** Image side of every recording (the models' input size). */
@@ -127,6 +127,33 @@ export function register(program: Command): void {
       const res = writeStudyReport(dir);
       if (o.json) return printJson({ out: dir, seconds: r.seconds, ran: r.ran, skipped: r.skipped, findings: res.findings.map((f) => ({ claim: f.claim, holds: f.holds ?? null })) });
       process.stdout.write(`${s.name}: ${r.ran.length} cells run, ${r.skipped.length} already done, in ${formatSeconds(r.seconds)}; report ${join(dir, 'report.md')} and report.html\n`);
+    }));
+
+  study
+    .command('blind')
+    .description('Figures 4-5: the point-scored evaluation of a study\'s models through the Grouped Blind Ensemble service (simulated robot, scripted operator and judge)')
+    .argument('<dir>', 'study directory whose cells the figure compares (table1 for figure4, table3 for figure5)')
+    .requiredOption('--figure <name>', `figure: ${Object.keys(BLIND_FIGURES).join(', ')}`)
+    .option('--trials <n>', 'trials per model and task [10]', '10')
+    .option('--tasks <names>', 'multi-stage tasks separated by commas (default: all four)')
+    .option('--json', 'print the bars as JSON')
+    .action(action(async (dir: string, o: { figure: string; trials: string; tasks?: string; json?: boolean }) => {
+      const f = blindFigure(o.figure);
+      const missing = f.models.filter((m) => !readCellEvaluation(dir, m.cell)).map((m) => m.cell);
+      if (missing.length) throw new UserError(`${o.figure} compares cells of ${f.study}; ${dir} has not finished ${missing.join(', ')}: run \`vlalab study run ${f.study} --out ${dir}\` first`);
+      const out = join(dir, `blind-${f.name}`);
+      rmSync(out, { recursive: true, force: true }); // a fresh blind study each time (its models' servers get new ports)
+      ensureDir(out);
+      await initBackend();
+      const t0 = performance.now();
+      const bars = await runBlindFigure(f, dir, { out, trials: intOption('--trials', o.trials, 1), tasks: o.tasks?.split(',').map((t) => t.trim()).filter(Boolean) });
+      const rep = blindFigureReport(f, bars);
+      writeFileSync(join(out, 'results.json'), JSON.stringify({ figure: f.name, seconds: (performance.now() - t0) / 1000, bars }, null, 2) + '\n');
+      writeFileSync(join(out, 'report.md'), rep.markdown);
+      writeFileSync(join(out, 'report.html'), rep.html);
+      writeFileSync(join(out, 'chart.svg'), rep.svg);
+      if (o.json) return printJson({ figure: f.name, out, bars });
+      process.stdout.write(rep.markdown);
     }));
 
   study

@@ -3,3 +3,4 @@ export { type Cell, type Finding, type PretrainRun, type Recipe, type Study, exp
 export { studyPreset, studyPresetNames } from './presets.ts';
 export { type CellEvaluation, type EpisodeOutcome, type StudyBackend, type StudyPlan, DOWNSTREAM_ROBOT, formatPlan, planStudy, readCellEvaluation, runStudy, studyColumns } from './runner.ts';
 export { type Estimate, type FindingResult, type ReportRow, type StudyResults, pairedDelta, reportChartSvg, reportHtml, reportMarkdown, studyResults } from './report.ts';
+export { type BlindBar, type BlindFigure, BLIND_FIGURES, blindFigure, blindFigureReport, runBlindFigure } from './blind.ts';

@@ -1,6 +1,6 @@
 /**
- * `vlalab study` end to end (tagged slow, ~1.5 min on 2 cores): Table I at ci scale has every cell
- * in its report, and a study SIGKILLed in the middle of a cell's fine-tuning, then rerun with the
+ * `vlalab study` end to end (tagged slow, ~2 min on 2 cores): Table I at ci scale has every cell
+ * in its report (and Figure 4 of its models runs through the blind service), and a study SIGKILLed in the middle of a cell's fine-tuning, then rerun with the
  * same command, ends with the same report as an uninterrupted run.
  */
 import assert from 'node:assert/strict';
@@ -53,6 +53,15 @@ describe('vlalab study (slow)', () => {
       const d = await openDataset(join(out, 'data', 'corpus', part.path));
       assert.ok(d.tasks.length > 0 && d.tasks.every((t) => !t.startsWith('put ')), `${part.path}: no downstream instruction (${d.tasks.join('; ')})`);
     }
+
+    // Figure 4 on the study's models, through the blind service
+    const b = await runCliAsync(['study', 'blind', out, '--figure', 'figure4', '--trials', '1', '--tasks', 'water-plant', '--json'], { timeoutMs: 200_000 });
+    assert.equal(b.status, 0, b.stderr);
+    const bars = JSON.parse(b.stdout).bars as { model: string; task: string; trials: number; score: number; paper?: number }[];
+    assert.deepEqual(bars.map((x) => `${x.model} ${x.task} ${x.trials}`), ['World-Delta', 'World-Rel', 'EEF-Delta', 'EEF-Rel'].flatMap((m) => [`${m} water-plant 1`, `${m} avg 1`]));
+    assert.ok(bars.every((x) => x.score >= 0 && x.score <= 1));
+    assert.equal(bars.find((x) => x.model === 'EEF-Rel' && x.task === 'water-plant')!.paper, 77);
+    assert.match(readFileSync(join(out, 'blind-figure4', 'report.md'), 'utf8'), /\| EEF-Rel \| /);
   });
 
   it('a study killed mid-cell and rerun ends with the same report as an uninterrupted run', async () => {
