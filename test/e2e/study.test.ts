@@ -33,6 +33,22 @@ function tinyStudy(): string {
 /** The report without the lines that name the directory or the wall time. */
 const comparable = (dir: string) => readFileSync(join(dir, 'report.md'), 'utf8').split('\n').filter((l) => !l.startsWith('command:') && !l.startsWith('wall time:')).join('\n');
 
+describe('vlalab study plan', () => {
+  it('prints the cells, the shared pretraining runs and an estimate; unknown presets get a suggestion', async () => {
+    const r = await runCliAsync(['study', 'plan', 'table1', '--scale', 'laptop', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const plan = JSON.parse(r.stdout);
+    assert.equal(plan.cells.length, 16);
+    assert.equal(plan.pretrains.length, 4);
+    assert.ok(plan.estimate_seconds.totalS > 3600 && plan.estimate_seconds.totalS < 3 * 3600, `Table I at laptop scale fits 3 hours: ${plan.estimate_seconds.totalS} s`);
+    const text = await runCliAsync(['study', 'plan', 'table3', '--scale', 'ci']);
+    assert.match(text.stdout, /10 cells, 4 shared pretraining runs[\s\S]*estimated wall time: /);
+    const bad = await runCliAsync(['study', 'plan', 'tabel1']);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /unknown study preset "tabel1"; did you mean "table1"/);
+  });
+});
+
 describe('vlalab study (slow)', () => {
   it('runs Table I at ci scale with every cell in the report', async () => {
     const out = join(root, 't1');
