@@ -74,6 +74,8 @@ class Semantic(torch.nn.Module):
 
     def __init__(self, c):
         super().__init__()
+        if c.get("stemChannels"):
+            raise ValueError(f"model config {c.get('name')!r} has a convolutional image stem (stemChannels), which the PyTorch mirror does not implement yet; train it with `vlalab train` or choose a config without one")
         ds = c["semanticWidth"]
         self.patchEmbed = Linear(c["patchSize"] ** 2 * 3, ds)
         self.viewEmbed = _param(c["maxViews"], ds)

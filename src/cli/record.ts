@@ -1,8 +1,13 @@
 /** `vlalab sim record`: scripted-expert demonstrations written as a LeRobot v3.0 dataset. */
 import type { Command } from 'commander';
 import { createDatasetWriter, type EpisodeFrame } from '../data/index.ts';
-import { createEnv, DOMAINS } from '../sim/index.ts';
+import type { ChunkPolicy } from '../eval/index.ts';
+import { createEnv, DOMAINS, PERTURBATIONS, perturber, type SimObservation } from '../sim/index.ts';
 import { count, ProgressBar, Rng, UserError } from '../util/index.ts';
+import { chooseEngine, parseEngine } from '../engine/index.ts';
+import { initBackend } from '../model/index.ts';
+import { loadPolicyParts } from '../training/index.ts';
+import { localPolicy } from './eval.ts';
 import { action, ensureDir, intOption, printJson } from './run.ts';
 import { resolveTasks } from './sim.ts';
 
@@ -18,6 +23,14 @@ export type RecordOptions = {
   domain?: string;
   /** record only these cameras (default: all of the robot's) */
   cameras?: readonly string[];
+  /** fraction of episodes disturbed by a drop or a missed grasp (alternating; sim/perturb.ts), recovered by the expert */
+  perturb?: number;
+  /**
+   * DAgger relabelling: this policy drives the robot (executing `executeSteps` actions of each
+   * chunk) and every frame is labelled with the expert's action from the state it reached; every
+   * episode is kept, failed ones too (their states are the ones the policy needs labels for)
+   */
+  relabel?: { policy: (cameras: string[], imageSize: number) => ChunkPolicy<SimObservation>; executeSteps: number };
 };
 
 /** Steps an execution-noise offset is held (correlated noise pushes the arm measurably off the path). */
@@ -28,7 +41,11 @@ export const NOISE_HOLD = 4;
  * Only successful episodes are kept (failures are counted); every frame stores the observation and
  * the expert's action for it. With `noise` (DART-style), the executed EEF targets carry a random
  * offset held for NOISE_HOLD steps while the recorded labels stay the expert's clean commands, so
- * the data shows how to get back on the path from states the clean expert never visits.
+ * the data shows how to get back on the path from states the clean expert never visits. With
+ * `perturb`, that fraction of episodes (drawn per episode) is disturbed by a dropped cube or a
+ * missed grasp, alternately; the expert re-plans and the episode shows the recovery, its labels
+ * again the expert's own commands. With `relabel`, a trained policy acts instead and the expert
+ * only labels (DAgger).
  */
 export async function recordDemonstrations(o: RecordOptions): Promise<{ episodes: number; frames: number; failed: number; seconds: number }> {
   const t0 = performance.now();
@@ -41,17 +58,28 @@ export async function recordDemonstrations(o: RecordOptions): Promise<{ episodes
     const env = await createEnv({ robot: o.robot, task, imageSize: o.imageSize, domain: o.domain });
     writer ??= createDatasetWriter(o.out, { embodiment: env.embodiment.name, imageSize: o.imageSize, cameras: o.cameras });
     const xyz = ['target_x', 'target_y', 'target_z'].map((n) => env.embodiment.actionNames.indexOf(n));
+    const policy = o.relabel?.policy(env.embodiment.spec.cameras.map((c) => c.name), o.imageSize);
     try {
       if (o.noise && xyz.some((i) => i < 0)) throw new UserError(`--noise perturbs EEF targets; ${o.robot} is joint-controlled`);
+      if (o.perturb && xyz.some((i) => i < 0)) throw new UserError(`--perturb disturbs EEF targets and the gripper; ${o.robot} is joint-controlled`);
       for (let k = 0; k < o.episodes; k++) {
         let obs = env.reset(o.seed + k);
         const frames: EpisodeFrame[] = [];
         const rng = new Rng((o.seed + k) ^ 0x5eed);
+        const disturb = o.perturb && new Rng((o.seed + k) ^ 0xd157).uniform() < o.perturb ? perturber(env, PERTURBATIONS[k % PERTURBATIONS.length]) : undefined;
         let offset = [0, 0, 0];
+        policy?.reset?.();
+        let chunk: ArrayLike<number>[] = [];
+        let used = 0;
         for (let t = 0; ; t++) {
-          const a = env.expertAction();
+          const a = env.expertAction(policy !== undefined);
           frames.push({ images: obs.images, state: obs.state, action: a });
-          const executed = Float64Array.from(a);
+          if (policy && (used >= Math.min(chunk.length, o.relabel!.executeSteps))) {
+            chunk = await policy.predict(obs);
+            used = 0;
+          }
+          const executed = policy ? Float64Array.from(chunk[used++]) : Float64Array.from(a);
+          disturb?.apply(t, executed);
           if (o.noise) {
             if (t % NOISE_HOLD === 0) offset = xyz.map(() => o.noise! * rng.normal());
             xyz.forEach((i, j) => { executed[i] += offset[j]; });
@@ -59,8 +87,8 @@ export async function recordDemonstrations(o: RecordOptions): Promise<{ episodes
           const r = env.step(executed);
           obs = r.obs;
           if (r.done) {
-            if (r.success) writer.addEpisode({ task: env.instruction, frames });
-            else failed++;
+            if (r.success || policy) writer.addEpisode({ task: env.instruction, frames });
+            if (!r.success) failed++;
             break;
           }
         }
@@ -80,7 +108,7 @@ export function register(program: Command): void {
   if (!sim) throw new Error('register the sim command before record');
   sim
     .command('record')
-    .description('record scripted-expert demonstrations as a LeRobot v3.0 dataset')
+    .description('record scripted-expert demonstrations (or a policy\'s rollouts labelled by the expert: --relabel) as a LeRobot v3.0 dataset')
     .requiredOption('--robot <name>', 'robot (see `vlalab sim tasks`)')
     .option('--task <names>', 'a task, or several separated by commas (one dataset)')
     .option('--suite <name>', 'every task of a suite (`vlalab sim tasks`)')
@@ -89,19 +117,39 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'new dataset directory')
     .option('--size <px>', 'image side in pixels', '64')
     .option('--noise <m>', 'std of a random offset (m) on the executed EEF targets, labels stay clean (DART-style)', '0')
+    .option('--perturb <fraction>', 'fraction of episodes disturbed by a dropped cube or a missed grasp, which the expert recovers from (labels stay its own)', '0')
     .option('--domain <name>', `the room's appearance: ${Object.keys(DOMAINS).join(', ')}`, 'default')
+    .option('--relabel <run>', 'DAgger: a trained run (or checkpoint) drives the robot and the expert labels every state it reaches; failed episodes are kept')
+    .option('--execute-steps <k>', 'with --relabel: actions of each chunk executed before re-planning (default: the run\'s)')
+    .option('--engine <name>', 'with --relabel: ort (ONNX Runtime, default) or jax')
     .option('--json', 'print a JSON summary')
     .action(
-      action(async (opts: { robot: string; task?: string; suite?: string; episodes: string; seed: string; out: string; size: string; noise: string; domain: string; json?: boolean }) => {
+      action(async (opts: {
+        robot: string; task?: string; suite?: string; episodes: string; seed: string; out: string; size: string; noise: string; perturb: string; domain: string; json?: boolean;
+        relabel?: string; executeSteps?: string; engine?: string;
+      }) => {
         const noise = Number(opts.noise);
         if (!(noise >= 0 && noise < 0.1)) throw new UserError(`--noise must be a number of meters in [0, 0.1), got "${opts.noise}"`);
+        const perturb = Number(opts.perturb);
+        if (!(perturb >= 0 && perturb <= 1)) throw new UserError(`--perturb is a fraction of episodes in [0, 1], got "${opts.perturb}"`);
         const tasks = resolveTasks(opts.task, opts.suite);
+        if (!opts.relabel && (opts.executeSteps || opts.engine)) throw new UserError('--execute-steps and --engine choose how the --relabel policy acts; pass --relabel RUN');
+        const seed = intOption('--seed', opts.seed);
+        let relabel: RecordOptions['relabel'];
+        if (opts.relabel) {
+          await initBackend();
+          const { engine, note } = await chooseEngine(parseEngine(opts.engine));
+          if (note) process.stderr.write(`${note}\n`);
+          const parts = loadPolicyParts(opts.relabel, { embodiment: opts.robot });
+          relabel = { policy: localPolicy(parts, seed, engine), executeSteps: opts.executeSteps ? intOption('--execute-steps', opts.executeSteps, 1) : parts.meta.executeSteps };
+        }
         const r = await recordDemonstrations({
           robot: opts.robot, tasks, out: opts.out, episodes: intOption('--episodes', opts.episodes, 1),
-          seed: intOption('--seed', opts.seed), imageSize: intOption('--size', opts.size, 8), quiet: opts.json, noise, domain: opts.domain,
+          seed, imageSize: intOption('--size', opts.size, 8), quiet: opts.json, noise, perturb, domain: opts.domain, relabel,
         });
         if (opts.json) return printJson(r);
-        process.stdout.write(`wrote ${count(r.episodes, 'episode')} (${count(r.frames, 'frame')}) to ${opts.out} in ${r.seconds.toFixed(1)} s${r.failed ? `; ${count(r.failed, 'expert failure')} skipped` : ''}\n`);
+        const failures = relabel ? `; the policy failed ${count(r.failed, 'episode')} (kept, labelled by the expert)` : `; ${count(r.failed, 'expert failure')} skipped`;
+        process.stdout.write(`wrote ${count(r.episodes, 'episode')} (${count(r.frames, 'frame')}) to ${opts.out} in ${r.seconds.toFixed(1)} s${r.failed ? failures : ''}\n`);
       }),
     );
 }

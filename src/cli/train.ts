@@ -48,6 +48,7 @@ export function trainingLoader(config: TrainConfig, data: TrainingData, opts: { 
     frameStep: data.frameStep, weights: data.weights,
     horizon: model.actionHorizon, mode: config.eefMode, normMode: config.normMode, batchSize: config.batchSize, seed: config.seed,
     maxViews: model.maxViews, imageSize: model.imageSize, maxTokens: model.maxTokens, tokenizer, pState: config.pState, pView: config.pView,
+    augment: { shift: config.augShift, color: config.augColor },
   });
   const first = datasets[0];
   // every embodiment trained on, with the stats of its first dataset, so eval and serve can act as any of them
@@ -141,7 +142,7 @@ export function register(program: Command): void {
     .option('--steps <n>', 'optimizer steps')
     .option('--batch-size <n>', 'samples per step')
     .option('--lr <x>', 'peak learning rate')
-    .option('--model <name>', 'model config: debug, quick, tiny, small')
+    .option('--model <name>', 'model config: debug, debug-conv, quick, tiny, small')
     .option('--eef-mode <mode>', 'action parameterization: world-rel, world-delta, eef-rel, eef-delta')
     .option('--seed <n>', 'seed of init, data order and noise')
     .option('--init-from <dir>', 'fine-tune from a pretrained run (its latest checkpoint, EMA weights if kept) or a checkpoint directory')

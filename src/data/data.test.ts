@@ -151,6 +151,19 @@ describe('LeRobot v3.0 datasets', () => {
     }
   });
 
+  it('augments views per (seed, step) and leaves everything else as an unaugmented loader builds it', async () => {
+    const opts = { horizon: 4, mode: 'eef-rel' as const, normMode: 'quantile' as const, batchSize: 16, seed: 5, maxViews: 2, imageSize: S, maxTokens: 40, pView: 0.3 };
+    const plain = await createLoader([ds], opts).batchAt(3);
+    assert.deepEqual(await createLoader([ds], { ...opts, augment: { shift: 0, color: 0 } }).batchAt(3), plain, 'zero augmentation is no augmentation');
+    const aug = { ...opts, augment: { shift: 2, color: 0.2 } };
+    const a = await createLoader([ds], aug).batchAt(3);
+    assert.deepEqual(await createLoader([ds], aug).batchAt(3), a, 'a pure function of (seed, step)');
+    assert.notDeepEqual(a.images.data, plain.images.data);
+    assert.notDeepEqual((await createLoader([ds], aug).batchAt(4)).images.data, (await createLoader([ds], opts).batchAt(4)).images.data);
+    for (const k of ['imageMask', 'tokens', 'tokenMask', 'state', 'stateMask', 'actionMask', 'actions'] as const) assert.deepEqual(a[k], plain[k], k);
+    assert.throws(() => createLoader([ds], { ...opts, augment: { shift: S, color: 0 } }), /augment.shift must be an integer in \[0, 8\)/);
+  });
+
   it('loads deterministic batches with sensory dropout that never drops every view', async () => {
     const opts = { horizon: 4, mode: 'eef-rel' as const, normMode: 'quantile' as const, batchSize: 64, seed: 3, maxViews: 2, imageSize: S, maxTokens: 40, pState: 0.3, pView: 0.4 };
     const loader = createLoader([ds], opts);

@@ -7,7 +7,8 @@
  * last action (the robot holds still), the usual convention of LeRobot-style loaders.
  *
  * Sensory dropout: the state is zeroed with probability pState; each view is dropped with
- * probability pView, but at least one view is always kept.
+ * probability pView, but at least one view is always kept. Augmentation (augment.ts), when asked
+ * for, shifts and colour-jitters each kept view.
  *
  * Mixtures: dataset d is drawn with probability proportional to weight_d * N_eff,d where
  * N_eff = floor(N_raw / S_d) (eq. 5, S = frame step size); within it a frame is drawn uniformly.
@@ -17,6 +18,7 @@ import {
   stateToUnified, UNIFIED_DIM,
 } from '../actions/index.ts';
 import { areaResizeRgb, Rng, UserError } from '../util/index.ts';
+import { type AugmentOptions, augments, augmentView } from './augment.ts';
 import type { Dataset } from './lerobot.ts';
 import { MixtureIndex } from './mixture.ts';
 import { computeStats } from './stats.ts';
@@ -54,6 +56,8 @@ export type LoaderOptions = {
   weights?: readonly number[];
   /** batches built ahead of the last one asked for, while the caller awaits other work (default 2; 0 = none) */
   prefetch?: number;
+  /** training-time image augmentation (augment.ts; default none) */
+  augment?: AugmentOptions;
 };
 
 /** Unified-layout normalization stats of a dataset (what a checkpoint stores to act later). */
@@ -123,6 +127,9 @@ const CACHE_ROWS = 1 << 20;
 const PIXEL = Float32Array.from({ length: 256 }, (_, v) => v / 127.5 - 1);
 
 /** A 32-bit seed for (seed, step). */
+/** Seed offset of the augmentation stream (any constant other than 0). */
+const AUGMENT_STREAM = 0x5bd1e995;
+
 function mix(seed: number, step: number): number {
   let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(step + 0x632be5ab, 0xc2b2ae35);
   h ^= h >>> 16;
@@ -177,12 +184,17 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
   };
   const pState = o.pState ?? 0;
   const pView = o.pView ?? 0;
+  if (o.augment && !(Number.isInteger(o.augment.shift) && o.augment.shift >= 0 && o.augment.shift < S / 2)) throw new UserError(`loader option augment.shift must be an integer in [0, ${S / 2}), got ${o.augment.shift}`);
+  if (o.augment && !(o.augment.color >= 0 && o.augment.color < 1)) throw new UserError(`loader option augment.color must be in [0, 1), got ${o.augment.color}`);
+  const augment = augments(o.augment) ? o.augment : undefined;
+  const scratch = new Float32Array(S * S * 3);
 
   function build(step: number): SampleBatch {
     const B = o.batchSize;
     const H = o.horizon;
     const A = UNIFIED_DIM;
     const rng = new Rng(mix(o.seed, step));
+    const augRng = new Rng(mix(o.seed ^ AUGMENT_STREAM, step)); // its own stream: the draws above stay those of an unaugmented loader
     const b: SampleBatch = {
       images: { data: new Float32Array(B * V * S * S * 3), shape: [B, V, S, S, 3] },
       imageMask: { data: new Float32Array(B * V), shape: [B, V] },
@@ -224,6 +236,7 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
         const off = (k * V + v) * S * S * 3;
         if (ds.imageSize === S) for (let p = 0; p < img.length; p++) b.images.data[off + p] = PIXEL[img[p]];
         else areaResizeRgb(img, ds.imageSize, ds.imageSize, S, b.images.data, off); // the serving adapter's resize
+        if (augment) augmentView(b.images.data, off, S, augment, augRng, scratch);
       });
     }
     return b;

@@ -5,6 +5,9 @@
 import { UNIFIED_DIM } from '../actions/index.ts';
 import { UserError, unknownNameMessage } from '../util/index.ts';
 
+/** GroupNorm groups of every stem layer (its channels are multiples of it). */
+export const STEM_GROUPS = 4;
+
 /** How flow time tau is drawn in training. */
 export type TauDistribution = 'uniform' | 'beta';
 
@@ -46,11 +49,18 @@ export type ModelConfig = {
   readonly tauDistribution: TauDistribution;
   /** Euler steps for sampling (paper: 10). */
   readonly sampleSteps: number;
+  /**
+   * A convolutional image stem (stem.ts): the output channels of its layers, each followed by
+   * GroupNorm and SiLU: first a p0 x p0 patchify (p0 = patchSize / 2^(k-1), see `stemPatch`), then
+   * k-1 3x3 stride-2 convolutions; the patch embedding then projects each feature cell. Absent:
+   * the patch embedding projects raw patches (ViT), as every config before the stem did.
+   */
+  readonly stemChannels?: readonly number[];
 };
 
 const base = { actionDim: UNIFIED_DIM, normEps: 1e-6, tauDistribution: 'uniform', sampleSteps: 10 } as const;
 
-/** The named configs (in order of size: debug < mini < quick < tiny < small; paper is shapes only). */
+/** The named configs (in order of size: debug < debug-conv < mini < quick < tiny < small; paper is shapes only). */
 export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
   // trains in seconds on CPU: 2 layers, 32 image patches, 16-token instructions
   debug: Object.freeze({
@@ -73,6 +83,13 @@ export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
     actionMlpDim: 192, actionHorizon: 16,
   }),
   // the smallest config meant to solve the simulated pick-and-place from 64x64 images
+  // a multi-task suite on a laptop: debug's transformer on the tokens of a convolutional stem
+  // (64 px views: a 4 px patchify, then two 3x3 stride-2 convs -> the 4x4 grid of debug's 16 px patches)
+  'debug-conv': Object.freeze({
+    ...base, name: 'debug-conv', imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 16, vocabSize: 260,
+    depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
+    actionMlpDim: 64, actionHorizon: 8, stemChannels: Object.freeze([16, 32, 64]),
+  }),
   tiny: Object.freeze({
     ...base, name: 'tiny', imageSize: 64, patchSize: 8, maxViews: 2, maxTokens: 32, vocabSize: 260,
     depth: 4, numHeads: 4, headDim: 32, semanticWidth: 128, semanticMlpDim: 384, actionWidth: 64,
@@ -108,6 +125,11 @@ export function patchesPerView(c: ModelConfig): number {
   return (c.imageSize / c.patchSize) ** 2;
 }
 
+/** Side of the stem's first (patchify) layer: patchSize / 2^(layers - 1). */
+export function stemPatch(c: ModelConfig): number {
+  return c.patchSize / 2 ** ((c.stemChannels?.length ?? 1) - 1);
+}
+
 /** Prefix length N_p = V * patches + L. */
 export function prefixLength(c: ModelConfig): number {
   return c.maxViews * patchesPerView(c) + c.maxTokens;
@@ -134,6 +156,11 @@ export function validateConfig(c: ModelConfig): ModelConfig {
     if (!Number.isInteger(c[k]) || c[k] < 1) throw bad(`${k} must be a positive integer, got ${c[k]}`);
   }
   if (c.imageSize % c.patchSize !== 0) throw bad(`imageSize ${c.imageSize} is not a multiple of patchSize ${c.patchSize}`);
+  if (c.stemChannels) {
+    const k = c.stemChannels.length;
+    if (k < 1 || !Number.isInteger(stemPatch(c)) || stemPatch(c) < 1) throw bad(`stemChannels: ${k} layers halve patchSize ${c.patchSize} ${k - 1} times after the patchify layer, which needs patchSize / 2^${k - 1} to be a whole number of pixels`);
+    for (const ch of c.stemChannels) if (!Number.isInteger(ch) || ch < 1 || ch % STEM_GROUPS !== 0) throw bad(`stem channels must be positive multiples of ${STEM_GROUPS} (GroupNorm groups), got ${ch}`);
+  }
   if (c.actionWidth % 2 !== 0) throw bad(`actionWidth ${c.actionWidth} must be even (sinusoidal time embedding)`);
   if (c.actionDim !== UNIFIED_DIM) throw bad(`actionDim must be the unified dimension ${UNIFIED_DIM}, got ${c.actionDim}`);
   if (!(c.normEps > 0)) throw bad(`normEps must be > 0`);

@@ -8,6 +8,7 @@ export {
   type TauDistribution,
   getConfig,
   patchesPerView,
+  stemPatch,
   prefixLength,
   SEQ_ALIGN,
   suffixPadding,

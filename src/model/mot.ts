@@ -20,8 +20,9 @@
  */
 import './backend.ts';
 import { nn, numpy as np, tree } from '@jax-js/jax';
-import { type ModelConfig, suffixPadding } from './config.ts';
+import { type ModelConfig, stemPatch, suffixPadding } from './config.ts';
 import { attention, blockBias, linear, mergeHeads, mlp, rmsNorm, splitHeads } from './layers.ts';
+import { convStem } from './stem.ts';
 import type { ActionParams, LayerParams, Params, SemanticParams } from './params.ts';
 
 type Arr = np.Array;
@@ -37,15 +38,15 @@ export type PrefixCache = { keys: Arr[]; values: Arr[]; prefixValid: Arr };
 const TIME_PERIOD_MIN = 4e-3;
 const TIME_PERIOD_MAX = 4.0;
 
-/** Prefix embeddings: patches (+ view and position embeddings) then tokens. -> [x [B, Np, D_s], valid [B, Np]]. */
+/** Prefix embeddings: patches or stem cells (+ view and position embeddings) then tokens. -> [x [B, Np, D_s], valid [B, Np]]. */
 export function embedPrefix(c: ModelConfig, p: Omit<SemanticParams, 'layers'>, inp: PrefixInputs): [Arr, Arr] {
   const [b, v, s] = inp.images.shape;
   const ps = c.patchSize;
   const g = s / ps;
   const perView = g * g;
-  const patches = np
-    .transpose(inp.images.reshape([b, v, g, ps, g, ps, 3]), [0, 1, 2, 4, 3, 5, 6])
-    .reshape([b, v * perView, ps * ps * 3]); // [B, V*P, p*p*3]
+  const patches = p.stem
+    ? convStem(inp.images.reshape([b * v, s, s, 3]), p.stem, stemPatch(c)).reshape([b, v * perView, -1]) // [B, V*P, C_last]
+    : np.transpose(inp.images.reshape([b, v, g, ps, g, ps, 3]), [0, 1, 2, 4, 3, 5, 6]).reshape([b, v * perView, ps * ps * 3]); // [B, V*P, p*p*3]
   const where = p.viewEmbed.reshape([v, 1, -1]).add(p.patchPos.reshape([1, perView, -1])); // [V, P, D_s]
   const xImg = linear(patches, p.patchEmbed).add(where.reshape([1, v * perView, -1])); // [B, V*P, D_s]
   const xTok = embedTokens(p.tokenEmbed, inp.tokens).add(p.tokenPos); // [B, L, D_s]

@@ -6,7 +6,7 @@
 import './backend.ts';
 import { numpy as np } from '@jax-js/jax';
 import { Rng } from '../util/index.ts';
-import { type ModelConfig, patchesPerView, validateConfig } from './config.ts';
+import { type ModelConfig, patchesPerView, stemPatch, validateConfig } from './config.ts';
 
 type Arr = np.Array;
 
@@ -19,9 +19,14 @@ export type MlpParams = { wGate: Arr; wUp: Arr; wDown: Arr };
 /** One expert's share of one MoT layer: pre-norms (RMSNorm scales [D]), attention, MLP. */
 export type LayerParams = { attnNorm: Arr; attn: AttnParams; mlpNorm: Arr; mlp: MlpParams };
 
+/** One layer of the convolutional stem: w [p0 p0 3, C_out] (the patchify layer) or [9 C_in, C_out] (a 3x3 conv), b [C_out], GroupNorm scale and shift [C_out]. */
+export type ConvLayer = { w: Arr; b: Arr; gnScale: Arr; gnShift: Arr };
+
 /** The semantic (vision-language) expert: prefix embeddings and its layer stack. */
 export type SemanticParams = {
-  /** [p*p*3, D_s] patch embedding. */
+  /** The convolutional stem's layers, when the config has one (stem.ts). */
+  stem?: ConvLayer[];
+  /** [p*p*3, D_s] patch embedding (with a stem: [C_last, D_s], one feature cell per patch). */
   patchEmbed: Linear;
   /** [V, D_s] camera view embedding. */
   viewEmbed: Arr;
@@ -75,9 +80,15 @@ export function paramShapes(c: ModelConfig): { semantic: ShapeTree; action: Shap
   const da = c.actionWidth;
   const a = c.actionDim;
   const layers = (d: number, f: number) => Array.from({ length: c.depth }, () => layerShapes(d, f, inner));
+  const stem = c.stemChannels?.map((out, i) => {
+    const fanIn = i === 0 ? stemPatch(c) ** 2 * 3 : 9 * c.stemChannels![i - 1];
+    return { w: [fanIn, out], b: [out], gnScale: [out], gnShift: [out] };
+  });
+  const patchIn = stem ? c.stemChannels![c.stemChannels!.length - 1] : c.patchSize * c.patchSize * 3;
   return {
     semantic: {
-      patchEmbed: { w: [c.patchSize * c.patchSize * 3, ds], b: [ds] },
+      ...(stem ? { stem } : {}),
+      patchEmbed: { w: [patchIn, ds], b: [ds] },
       viewEmbed: [c.maxViews, ds],
       patchPos: [patchesPerView(c), ds],
       tokenEmbed: [c.vocabSize, ds],
@@ -133,8 +144,8 @@ function initLeaf(name: string, shape: number[], c: ModelConfig, rng: Rng): Floa
   const n = shape.reduce((x, y) => x * y, 1);
   const out = new Float32Array(n);
   const leaf = name.slice(name.lastIndexOf('.') + 1);
-  if (leaf === 'attnNorm' || leaf === 'mlpNorm' || leaf === 'finalNorm') return out.fill(1);
-  if (leaf === 'b') return out;
+  if (leaf === 'attnNorm' || leaf === 'mlpNorm' || leaf === 'finalNorm' || leaf === 'gnScale') return out.fill(1);
+  if (leaf === 'b' || leaf === 'gnShift') return out;
   let std = EMBEDDINGS.has(leaf) ? 0.02 : 1 / Math.sqrt(shape[0]);
   // residual-branch outputs scaled down so the residual stream's variance stays O(1) with depth
   if (leaf === 'wo' || leaf === 'wDown') std /= Math.sqrt(2 * c.depth);

@@ -53,8 +53,13 @@ export type Env = {
    * `mode` relative to the current state's pose (joint robots take absolute joints either way)
    */
   stepUnified(action: ArrayLike<number>, mode?: EefMode | 'absolute'): StepResult;
-  /** the scripted expert's next native action for the current state */
-  expertAction(): Float64Array;
+  /**
+   * the scripted expert's next native action for the current state; with `fromState`, moving from
+   * where the arm really is rather than from its own last command (when another policy drives the arm)
+   */
+  expertAction(fromState?: boolean): Float64Array;
+  /** times this episode's expert went back in its plan (a missed or lost grasp; expert.ts) */
+  expertRetries(): number;
   /** renders camera `name` at `size` (for recordings and checks) */
   render(name: string, size?: number): Frame;
   /** frees the wasm memory */
@@ -131,10 +136,12 @@ export async function createEnv(opts: EnvOptions): Promise<Env> {
       const absolute = mode === 'absolute' ? action : decodeChunk(e, mode, stateToUnified(e, world.nativeState()), [action])[0];
       return env.step(actionFromUnified(e, absolute));
     },
-    expertAction() {
+    expertAction(fromState = false) {
       if (!expert) throw new UserError('call reset(seed) before expertAction()');
+      if (fromState) expert.resync(world);
       return expert.nextAction(world);
     },
+    expertRetries: () => expert?.retries ?? 0,
     render(name, s = size) {
       const id = camIds.get(name) ?? objectId(mj, world.model, 'camera', name);
       return raster.render(world.data, id, s, s);

@@ -4,6 +4,12 @@
  * objects really are), then the commanded pose moves towards it at a bounded speed; the expert
  * moves on once the commanded pose has arrived, the real TCP is within tolerance, and the
  * waypoint's hold count has passed.
+ *
+ * Re-planning: a waypoint may require a condition of the state while it runs (e.g. "the cube is
+ * still in the gripper" while lifting and carrying it). When the condition fails (a missed grasp,
+ * a cube knocked away or dropped), the expert goes back `backTo` waypoints (to the approach above
+ * the object), starting again from where the arm really is, so the plan's poses are recomputed
+ * from the new state; at most EXPERT.retries times per episode.
  */
 import { type Mat3, matFromAxisAngle, matMul, matTranspose, type Pose, axisAngleFromMat, type Vec3 } from '../geometry/index.ts';
 import type { World } from './world.ts';
@@ -20,10 +26,14 @@ export type Waypoint = {
   hold?: number;
   /** translation speed limit (m per control step); default EXPERT.speed */
   speed?: number;
+  /** a condition of the state that must hold while this waypoint runs; when it fails the expert re-plans */
+  requires?: (w: World) => boolean;
+  /** waypoints to go back when `requires` fails (default 0: retry this one) */
+  backTo?: number;
 };
 
 /** Speed limits and tolerances of the experts. */
-export const EXPERT = Object.freeze({ speed: 0.03, turn: 0.2, tolerance: 0.012, maxWait: 15 });
+export const EXPERT = Object.freeze({ speed: 0.03, turn: 0.2, tolerance: 0.012, maxWait: 15, retries: 3 });
 
 /** Rotation about world z by `yaw` (rad). */
 export function yawMat(yaw: number): Mat3 {
@@ -63,6 +73,7 @@ export class Expert {
   private waited = 0;
   private readonly commanded: Pose[];
   private readonly grippers: number[];
+  private replans = 0;
 
   constructor(w: World, plan: readonly Waypoint[]) {
     this.plan = plan;
@@ -75,8 +86,30 @@ export class Expert {
     return this.index >= this.plan.length;
   }
 
+  /**
+   * Re-bases the commanded poses on the arms' real TCP poses, so the next command is the expert's
+   * move from the state as it is (labelling states another policy drove the arm to: DAgger).
+   */
+  resync(w: World): void {
+    for (let i = 0; i < this.commanded.length; i++) this.commanded[i] = w.tcpPose(i);
+  }
+
+  /** Times the expert went back in its plan because a waypoint's condition failed. */
+  get retries(): number {
+    return this.replans;
+  }
+
   /** The commanded TCP poses and gripper commands for the next control step. */
   next(w: World): { poses: Pose[]; grippers: number[] } {
+    if (!this.done && this.plan[this.index].requires && this.replans < EXPERT.retries && !this.plan[this.index].requires!(w)) {
+      const wp = this.plan[this.index];
+      this.index = Math.max(0, this.index - (wp.backTo ?? 0));
+      this.commanded[wp.arm] = w.tcpPose(wp.arm); // re-plan from where the arm is
+      this.goal = undefined;
+      this.held = 0;
+      this.waited = 0;
+      this.replans++;
+    }
     if (!this.done) {
       const wp = this.plan[this.index];
       this.goal ??= wp.pose(w, this.commanded[wp.arm]);

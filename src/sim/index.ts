@@ -7,3 +7,4 @@ export { PRETRAIN_SUITE } from './pretrain-tasks.ts';
 export { CONTROL_DT, DOMAINS, type Domain, PHYSICS_DT } from './scene.ts';
 export { World } from './world.ts';
 export { mujoco } from './mujoco.ts';
+export { PERTURBATIONS, type Perturbation, perturber } from './perturb.ts';

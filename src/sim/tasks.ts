@@ -58,9 +58,17 @@ export type PickOptions = {
   keepOffset?: boolean;
 };
 
+/** Gripper opening below which a closed gripper holds nothing (its fingers met). */
+const CLOSED_ON_AIR = 0.05;
+/** How far (m) the object may drift from the TCP, beyond its distance at the grasp, and still count as held. */
+const HOLD_SLACK = 0.02;
+
 /**
  * Pick `obj` and release it at `dest` (computed when the carry starts): above, descend, close,
- * lift, carry, lower, open, retreat. By default `obj` is a cube grasped at its centre.
+ * lift, carry, lower, open, retreat. By default `obj` is a cube grasped at its centre. While
+ * lifting, carrying and lowering, the object must stay in the gripper (its distance from the TCP
+ * as at the grasp, the fingers not closed on air); when it does not, the expert re-plans from the
+ * approach above the object's new place (expert.ts).
  */
 export function pickAndPlacePlan(arm: number, obj: string, dest: (w: World) => Vec3, opts: PickOptions = {}): Waypoint[] {
   const grasp = opts.grasp ?? ((w: World): Pose => {
@@ -68,6 +76,13 @@ export function pickAndPlacePlan(arm: number, obj: string, dest: (w: World) => V
     return { p: [o.p[0], o.p[1], o.p[2]], r: yawMat(boxGraspYaw(yawOf(o.r))) };
   });
   let target: Vec3 = [0, 0, 0];
+  let gripDistance: number | undefined; // |TCP - object| when the lift starts
+  const distance = (w: World) => {
+    const o = w.objectPose(obj).p;
+    const t = w.tcpPose(arm).p;
+    return Math.hypot(o[0] - t[0], o[1] - t[1], o[2] - t[2]);
+  };
+  const holding = (w: World) => w.gripperOpening(arm) > CLOSED_ON_AIR && (gripDistance === undefined || distance(w) < gripDistance + HOLD_SLACK);
   const carryTarget = (w: World): Vec3 => {
     const d = dest(w);
     if (!opts.keepOffset) return d;
@@ -76,12 +91,12 @@ export function pickAndPlacePlan(arm: number, obj: string, dest: (w: World) => V
     return [d[0] + t[0] - o[0], d[1] + t[1] - o[1], d[2] + t[2] - o[2]];
   };
   return [
-    { arm, gripper: 1, pose: (w) => { const g = grasp(w); return { p: [g.p[0], g.p[1], g.p[2] + 0.1], r: g.r }; } },
+    { arm, gripper: 1, pose: (w) => { gripDistance = undefined; const g = grasp(w); return { p: [g.p[0], g.p[1], g.p[2] + 0.1], r: g.r }; } },
     { arm, gripper: 1, pose: grasp, speed: 0.02 },
     { arm, gripper: 0, pose: stay, hold: 4 },
-    { arm, gripper: 0, pose: lifted(0.12) },
-    { arm, gripper: 0, pose: (w, cur) => { target = carryTarget(w); return { p: [target[0], target[1], Math.max(cur.p[2], target[2] + 0.1)], r: cur.r }; } },
-    { arm, gripper: 0, pose: (_, cur) => ({ p: target, r: cur.r }), speed: 0.02 },
+    { arm, gripper: 0, pose: (w, cur) => { gripDistance = distance(w); return lifted(0.12)(w, cur); }, requires: holding, backTo: 3 },
+    { arm, gripper: 0, pose: (w, cur) => { target = carryTarget(w); return { p: [target[0], target[1], Math.max(cur.p[2], target[2] + 0.1)], r: cur.r }; }, requires: holding, backTo: 4 },
+    { arm, gripper: 0, pose: (_, cur) => ({ p: target, r: cur.r }), speed: 0.02, requires: holding, backTo: 5 },
     { arm, gripper: 1, pose: stay, hold: 3 },
     { arm, gripper: 1, pose: lifted(0.1) },
   ];

@@ -41,6 +41,10 @@ export const trainConfigSchema = z
     pState: z.number().min(0).max(1),
     /** probability of dropping each camera view, at least one kept [0.2] */
     pView: z.number().min(0).max(1),
+    /** training-time random shift of each view, in pixels at the model's image size (0: none; runs before it had none) */
+    augShift: z.number().int().min(0).default(0),
+    /** training-time colour jitter strength: brightness +-j, contrast and channel gains in [1 - j, 1 + j] (0: none) */
+    augColor: z.number().min(0).lt(1).default(0),
     /** flow time distribution: uniform (paper) or beta(1.5, 1) (pi0) */
     timeSampling: z.enum(['uniform', 'beta']),
     /** write a checkpoint every N steps (and at the end) */
@@ -77,6 +81,8 @@ const BASE: TrainConfig = {
   normMode: 'quantile',
   pState: 0,
   pView: 0,
+  augShift: 0,
+  augColor: 0,
   timeSampling: 'uniform',
   checkpointEvery: 500,
   logEvery: 10,

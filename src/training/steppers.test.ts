@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { getConfig, initParams, syntheticBatch, decodeSafetensors } from '../model/index.ts';
+import { getConfig, initParams, type ModelConfig, syntheticBatch, decodeSafetensors } from '../model/index.ts';
 import { emaInit } from './ema.ts';
 import { ADAMW_DEFAULTS } from './optimizer.ts';
 import { jaxStepper, ortStepper, type Stepper } from './steppers.ts';
@@ -8,12 +8,12 @@ import { initOptimizers, trainStep } from './trainer.ts';
 
 const c = getConfig('debug');
 const B = 8;
-const options = { config: c, opt: ADAMW_DEFAULTS, tau: 'uniform' as const, emaDecay: 0.99 };
-const fresh = () => {
-  const params = initParams(c, 0);
+const optionsFor = (config: ModelConfig) => ({ config, opt: ADAMW_DEFAULTS, tau: 'uniform' as const, emaDecay: 0.99 });
+const fresh = (config: ModelConfig) => {
+  const params = initParams(config, 0);
   return { params, optimizers: initOptimizers(params), ema: emaInit(params) };
 };
-const both = async (): Promise<[Stepper, Stepper]> => [await ortStepper(options, fresh(), 1), jaxStepper(options, fresh(), trainStep)];
+const both = async (config = c): Promise<[Stepper, Stepper]> => [await ortStepper(optionsFor(config), fresh(config), 1), jaxStepper(optionsFor(config), fresh(config), trainStep)];
 const tensors = (bytes: Uint8Array) => decodeSafetensors(bytes, 'snapshot').tensors;
 const maxAbs = (x: Float32Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 /** Asserts |got_i - want_i| <= tol(i) everywhere, naming the first element that is not. */
@@ -24,10 +24,10 @@ function within(what: string, got: Float32Array, want: Float32Array, tol: (i: nu
 }
 
 /** One step on both engines, compared: loss, gradient norm, every gradient (the first moment after one step is (1 - b1) g), the updated weights and EMA. */
-async function compareOneStep(frozen: boolean) {
+async function compareOneStep(frozen: boolean, config = c) {
   const lr = 1e-4;
-  const [ort, jax] = await both();
-  const batch = syntheticBatch(c, B, 1);
+  const [ort, jax] = await both(config);
+  const batch = syntheticBatch(config, B, 1);
   const a = await ort.step(batch, 11, { frozen, lr, read: true });
   const b = await jax.step(batch, 11, { frozen, lr, read: true });
   assert.ok(Math.abs(a.loss - b.loss) <= 1e-4 * Math.abs(b.loss), `loss ${a.loss} vs ${b.loss}`);
@@ -64,6 +64,10 @@ async function compareOneStep(frozen: boolean) {
 describe('the ort engine against the jax engine', () => {
   it('computes the same training step: loss, every gradient, the updated weights and EMA', async () => {
     await compareOneStep(false);
+  });
+
+  it('computes the same step for a config with the convolutional image stem', async () => {
+    await compareOneStep(false, getConfig('debug-conv'));
   });
 
   it('computes the same frozen step (semantic expert untouched, its moments not advanced)', async () => {

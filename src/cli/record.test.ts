@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { openDataset } from '../data/index.ts';
+import type { ChunkPolicy } from '../eval/index.ts';
+import type { SimObservation } from '../sim/index.ts';
+import { recordDemonstrations } from './record.ts';
+
+/** A policy that holds the arm where it is with the gripper open (panda7: EEF pose = state[0..6]). */
+const holdStill = (): ChunkPolicy<SimObservation> => ({
+  predict: async (obs) => [Float64Array.from([...obs.state.slice(0, 6), 1])],
+});
+
+describe('sim record --relabel (DAgger)', () => {
+  it('lets the policy drive, labels every state with the expert\'s action from it, and keeps failed episodes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-relabel-'));
+    try {
+      const r = await recordDemonstrations({
+        robot: 'panda7', tasks: ['pick-place'], episodes: 2, seed: 0, out: join(dir, 'ds'), imageSize: 16, quiet: true,
+        relabel: { policy: holdStill, executeSteps: 1 },
+      });
+      assert.equal(r.failed, 2, 'a policy that holds still solves nothing');
+      assert.equal(r.episodes, 2, 'failed relabelled episodes are kept');
+      const ds = await openDataset(join(dir, 'ds'));
+      assert.equal(ds.numFrames, 2 * 100, 'each episode runs its whole step budget');
+      const a = ds.action;
+      const s = ds.state;
+      const [da, dsd] = [7, 14];
+      for (let i = 0; i < ds.numFrames; i++) {
+        // the arm stays put (the policy drives it) ...
+        const moved = Math.hypot(s[i * dsd] - s[0], s[i * dsd + 1] - s[1]);
+        if (i < 100) assert.ok(moved < 0.01, `frame ${i}: the held arm moved ${moved} m`);
+        // ... while every label is the expert's move from that state: a step of the approach towards the cube, not "hold"
+        const step = Math.hypot(a[i * da] - s[i * dsd], a[i * da + 1] - s[i * dsd + 1], a[i * da + 2] - s[i * dsd + 2]);
+        assert.ok(step > 0.01 && step <= 0.031, `frame ${i}: label moves ${step} m from the state (the expert's speed is 0.03 per step)`);
+        assert.equal(a[i * da + 6], 1, `frame ${i}: the approach keeps the gripper open`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
