@@ -98,7 +98,7 @@ function findingRows(res: StudyResults): string[][] {
     f.claim,
     f.ours ? `${signed(100 * f.ours.value)} [${signed(100 * f.ours.lo)}, ${signed(100 * f.ours.hi)}]` : 'not run',
     f.paper === undefined ? '' : signed(f.paper),
-    f.holds === undefined ? '' : f.holds ? (f.significant ? 'holds (interval excludes 0)' : 'same sign, interval includes 0') : 'does not hold',
+    f.holds === undefined ? '' : f.holds ? (f.significant ? 'holds (interval excludes 0)' : 'same sign, interval includes 0') : f.ours!.value === 0 ? 'does not hold (no difference)' : 'does not hold (opposite sign)',
   ]);
 }
 
