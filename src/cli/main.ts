@@ -21,6 +21,7 @@ import { register as registerModel } from './model.ts';
 import { register as registerExport } from './export.ts';
 import { register as registerShards } from './shards.ts';
 import { register as registerRobot } from './robot.ts';
+import { register as registerStudy } from './study.ts';
 
 const COMMANDS: ((program: Command) => void)[] = [
   registerEmbodiments,
@@ -38,6 +39,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerExport,
   registerShards, // adds `data shards`: after registerData
   registerRobot,
+  registerStudy,
 ];
 
 export function buildProgram(): Command {

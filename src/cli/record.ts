@@ -21,6 +21,8 @@ export type RecordOptions = {
   noise?: number;
   /** the room's appearance (sim DOMAINS; default 'default') */
   domain?: string;
+  /** record only these cameras (default: all of the robot's) */
+  cameras?: readonly string[];
   /** fraction of episodes disturbed by a drop or a missed grasp (alternating; sim/perturb.ts), recovered by the expert */
   perturb?: number;
   /**
@@ -54,9 +56,9 @@ export async function recordDemonstrations(o: RecordOptions): Promise<{ episodes
   let done = 0;
   for (const task of o.tasks) {
     const env = await createEnv({ robot: o.robot, task, imageSize: o.imageSize, domain: o.domain });
-    writer ??= createDatasetWriter(o.out, { embodiment: env.embodiment.name, imageSize: o.imageSize });
+    writer ??= createDatasetWriter(o.out, { embodiment: env.embodiment.name, imageSize: o.imageSize, cameras: o.cameras });
     const xyz = ['target_x', 'target_y', 'target_z'].map((n) => env.embodiment.actionNames.indexOf(n));
-    const policy = o.relabel?.policy(env.embodiment.spec.cameras.map((c) => c.name), o.imageSize);
+    const policy = o.relabel?.policy([...(o.cameras ?? env.embodiment.spec.cameras.map((c) => c.name))], o.imageSize);
     try {
       if (o.noise && xyz.some((i) => i < 0)) throw new UserError(`--noise perturbs EEF targets; ${o.robot} is joint-controlled`);
       if (o.perturb && xyz.some((i) => i < 0)) throw new UserError(`--perturb disturbs EEF targets and the gripper; ${o.robot} is joint-controlled`);

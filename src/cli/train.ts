@@ -37,12 +37,12 @@ export async function openTrainingData(spec: string, opts: { embodiment?: string
  * The model config (with the tokenizer's vocabulary), the loader and the policy metadata a run of
  * `config` on `data` trains with; a fine-tuning run (`initFrom`) keeps the pretrained run's tokenizer.
  */
-export function trainingLoader(config: TrainConfig, data: TrainingData, opts: { initFrom?: string } = {}) {
+export function trainingLoader(config: TrainConfig, data: TrainingData, opts: { initFrom?: string; vocabulary?: readonly string[] } = {}) {
   const datasets = data.datasets;
   // fine-tuning keeps the pretrained run's tokenizer (its embeddings were learnt for those ids); else
   // the word list comes from the data, so a resumed run rebuilds the same one
   const tokenizer = opts.initFrom ? tokenizerFromJson(readPolicyMeta(opts.initFrom).tokenizer, `--init-from ${opts.initFrom}`)
-    : config.tokenizer === 'words' ? buildWordTokenizer(datasets.flatMap((d) => d.tasks)) : BYTE_TOKENIZER;
+    : config.tokenizer === 'words' ? buildWordTokenizer([...datasets.flatMap((d) => d.tasks), ...(opts.vocabulary ?? [])]) : BYTE_TOKENIZER;
   const model = { ...getConfig(config.model), vocabSize: tokenizer.vocabSize };
   const loader = createLoader(datasets, {
     frameStep: data.frameStep, weights: data.weights,
@@ -62,8 +62,11 @@ export function trainingLoader(config: TrainConfig, data: TrainingData, opts: { 
   return { model, loader, meta };
 }
 
-/** Trains `config` on `datasets` into run directory `out`; the checkpoints can act (policy.json). */
-export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; extend?: boolean; quiet?: boolean; initFrom?: string; engine?: EngineName; source?: RunSource } = {}): Promise<TrainResult> {
+/**
+ * Trains `config` on `datasets` into run directory `out`; the checkpoints can act (policy.json).
+ * `vocabulary`: more instructions for a word tokenizer (a study gives all its runs one vocabulary).
+ */
+export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; extend?: boolean; quiet?: boolean; initFrom?: string; engine?: EngineName; source?: RunSource; vocabulary?: readonly string[] } = {}): Promise<TrainResult> {
   const { model, loader, meta } = trainingLoader(config, data, opts);
   ensureDir(out);
   return train({

@@ -75,11 +75,13 @@ const text = (name: string) => ({ name, type: 'BYTE_ARRAY' as const, converted_t
  * cameras are `getEmbodiment('panda7').spec.cameras[*].name`. Throws UserError when `dir` already
  * holds a dataset or a frame has the wrong sizes.
  */
-export function createDatasetWriter(dir: string, opts: { embodiment: string; fps?: number; imageSize: number; fileSizeMb?: number }): DatasetWriter {
+export function createDatasetWriter(dir: string, opts: { embodiment: string; fps?: number; imageSize: number; fileSizeMb?: number; cameras?: readonly string[] }): DatasetWriter {
   const e = getEmbodiment(opts.embodiment);
   if (existsSync(join(dir, 'meta', 'info.json'))) throw new UserError(`${dir} already holds a dataset; choose another --out or delete it`);
   const fps = opts.fps ?? e.spec.fps;
-  const cams = e.spec.cameras.map((c) => c.name);
+  // `cameras`: a subset of the embodiment's, e.g. to fit a model's view slots
+  const cams = opts.cameras ? [...opts.cameras] : e.spec.cameras.map((c) => c.name);
+  for (const c of cams) if (!e.spec.cameras.some((x) => x.name === c)) throw new UserError(`${opts.embodiment} has no camera "${c}" (its cameras: ${e.spec.cameras.map((x) => x.name).join(', ')})`);
   const size = opts.imageSize;
   const state: number[][] = [];
   const action: number[][] = [];

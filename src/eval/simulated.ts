@@ -49,6 +49,8 @@ export type SimEvalOptions = {
   recordEpisodes?: number;
   label?: string;
   quiet?: boolean;
+  /** end each episode after at most this many control steps (default: the task's step budget) */
+  maxSteps?: number;
 };
 
 /** Evaluates `policy` on each task (episode seeds seed, seed + 1, ...). */
@@ -66,7 +68,8 @@ export async function evaluateInSim(makePolicy: (cameras: string[], imageSize: n
       for (const [k, seed] of evaluationSeeds(o.seed, o.episodes).entries()) {
         const record = o.recordDir !== undefined && k < (o.recordEpisodes ?? 3);
         const frames: Uint8Array[][] = cameras.map(() => []);
-        const r = await runEpisode(env, policy, {
+        const loopEnv = o.maxSteps ? { stepBudget: Math.min(env.stepBudget, o.maxSteps), reset: (s: number) => env.reset(s), step: (a: Float64Array) => env.step(a) } : env;
+        const r = await runEpisode(loopEnv, policy, {
           seed,
           executeSteps: o.executeSteps,
           onStep: record ? (obs) => cameras.forEach((c, i) => frames[i].push(obs.images[c])) : undefined,

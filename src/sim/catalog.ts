@@ -1,10 +1,11 @@
-/** The task catalog: the basic pick-and-place, the four LIBERO-style suites and the multi-stage tasks. */
+/** The task catalog: the basic pick-and-place, the four LIBERO-style suites, the multi-stage tasks and the pretraining family. */
 import { UserError, unknownNameMessage } from '../util/index.ts';
 import { MULTISTAGE_TASKS } from './multistage.ts';
+import { PRETRAIN_TASKS } from './pretrain-tasks.ts';
 import { SUITE_TASKS } from './suites.ts';
 import { PICK_PLACE, type TaskSpec } from './tasks.ts';
 
-const TASKS: readonly TaskSpec[] = [PICK_PLACE, ...SUITE_TASKS, ...MULTISTAGE_TASKS];
+const TASKS: readonly TaskSpec[] = [PICK_PLACE, ...SUITE_TASKS, ...MULTISTAGE_TASKS, ...PRETRAIN_TASKS];
 
 /** Every task. */
 export function allTasks(): readonly TaskSpec[] {

@@ -55,6 +55,15 @@ export const COLORS: Readonly<Record<string, Rgba>> = Object.freeze({
   terracotta: [0.78, 0.38, 0.22, 1],
   cream: [0.86, 0.82, 0.72, 1],
   teal: [0.1, 0.6, 0.6, 1],
+  // colours only the pretraining task family uses (sim/pretrain-tasks.ts)
+  pink: [0.95, 0.45, 0.7, 1],
+  cyan: [0.2, 0.85, 0.95, 1],
+  lime: [0.6, 0.95, 0.2, 1],
+  navy: [0.1, 0.12, 0.4, 1],
+  maroon: [0.45, 0.05, 0.12, 1],
+  olive: [0.45, 0.45, 0.12, 1],
+  silver: [0.75, 0.76, 0.8, 1],
+  magenta: [0.85, 0.1, 0.75, 1],
 });
 
 /** `xyaxes` of a camera at `pos` looking at `target`, image up near `up` (MuJoCo cameras look along -z). */

@@ -8,7 +8,7 @@ import { type AttrValue, COLORS, el, type Element, lookAtXyAxes, type Rgba, toXm
 import type { RobotSpec } from './robots.ts';
 
 /** Object kinds the scene builder knows. */
-export type ObjectKind = 'cube' | 'plate' | 'bowl' | 'cabinet' | 'board' | 'patch' | 'can' | 'pot';
+export type ObjectKind = 'cube' | 'plate' | 'bowl' | 'cabinet' | 'board' | 'patch' | 'can' | 'pot' | 'cylinder' | 'tray';
 
 /**
  * An object of a task: a free body named `name`. `size` scales bowls (their outer radius, m;
@@ -43,6 +43,10 @@ export const PATCH = { half: [0.015, 0.015, 0.005] } as const;
 /** A watering can (body half extents, spout from the top of its +x face) and a potted plant. */
 export const CAN = { half: [0.02, 0.02, 0.035], spout: [0.02, 0, 0.055, 0.065, 0, 0.075], spoutRadius: 0.006 } as const;
 export const POT = { radius: 0.04, half: 0.025, leaves: 0.035 } as const;
+/** An upright cylinder as tall as a cube (radius, half height; m): the pretraining family's second shape. */
+export const CYLINDER = { radius: 0.018, half: CUBE_HALF } as const;
+/** A square tray (body frame on the table): base half side and thickness, wall height and thickness (m). */
+export const TRAY = { half: 0.065, base: 0.006, wall: 0.025, thickness: 0.006 } as const;
 
 const OBJ_GEOM = { condim: 4, friction: [1.5, 0.02, 0.001], solref: [0.01, 1] } as const;
 
@@ -103,6 +107,19 @@ function cabinetGeoms(o: SceneObject): Element[] {
   ];
 }
 
+function trayGeoms(o: SceneObject): Element[] {
+  // a base plate and four low walls; light enough to move a little, heavy enough not to tip
+  const { half: h, base: b, wall, thickness: t } = TRAY;
+  const z = b + wall / 2;
+  return [
+    box([0, 0, b / 2], [h, h, b / 2], o.color, { mass: 0.25 }),
+    box([h - t / 2, 0, z], [t / 2, h, wall / 2], o.color, { mass: 0.03 }),
+    box([-h + t / 2, 0, z], [t / 2, h, wall / 2], o.color, { mass: 0.03 }),
+    box([0, h - t / 2, z], [h - t, t / 2, wall / 2], o.color, { mass: 0.03 }),
+    box([0, -h + t / 2, z], [h - t, t / 2, wall / 2], o.color, { mass: 0.03 }),
+  ];
+}
+
 function objectGeoms(o: SceneObject): Element[] {
   switch (o.kind) {
     case 'cube': return [box([0, 0, 0], [CUBE_HALF, CUBE_HALF, CUBE_HALF], o.color, { mass: 0.05 })];
@@ -116,6 +133,8 @@ function objectGeoms(o: SceneObject): Element[] {
       box([0, 0, 0], CAN.half, o.color, { mass: 0.08 }),
       el('geom', { type: 'capsule', fromto: CAN.spout.map((v, i) => (i % 3 === 2 ? v - CAN.half[2] : v)), size: [CAN.spoutRadius], rgba: rgba(o.color), mass: 0.01, ...OBJ_GEOM }),
     ];
+    case 'cylinder': return [el('geom', { type: 'cylinder', size: [CYLINDER.radius, CYLINDER.half], rgba: rgba(o.color), mass: 0.04, ...OBJ_GEOM })];
+    case 'tray': return trayGeoms(o);
     case 'pot': return [
       el('geom', { type: 'cylinder', size: [POT.radius, POT.half], pos: [0, 0, POT.half], rgba: rgba(o.color), mass: 1.5, ...OBJ_GEOM }),
       el('geom', { type: 'sphere', size: [POT.leaves], pos: [0, 0, 2 * POT.half + POT.leaves * 0.6], rgba: rgba('green'), mass: 0.05, ...OBJ_GEOM }),

@@ -149,7 +149,7 @@ describe('LIBERO-style suites', () => {
       assert.equal(tasks.length, 10, suite);
       assert.equal(new Set(tasks.map((t) => t.instruction)).size, 10, `${suite} instructions repeat`);
     }
-    assert.deepEqual(suiteNames(), ['basic', 'spatial', 'object', 'goal', 'long', 'multistage']);
+    assert.deepEqual(suiteNames(), ['basic', 'spatial', 'object', 'goal', 'long', 'multistage', 'pretrain']);
   });
 
   for (const task of ['spatial-far-bowl', 'object-orange-plate', 'goal-green-red', 'long-red-green-then-yellow-plate']) {

@@ -72,14 +72,14 @@ describe('vlalab data corpus', () => {
       let r = runCli(['data', 'corpus', 'D4', '--episodes', '1', '--size', '16', '--out', out, '--json'], { timeoutMs: 300_000 });
       assert.equal(r.status, 0, r.stderr);
       const mixture = JSON.parse(readFileSync(join(out, 'mixture.json'), 'utf8'));
-      assert.equal(mixture.datasets.length, 8);
+      assert.equal(mixture.datasets.length, 7);
       const robots = mixture.datasets.map((d: { path: string }) => JSON.parse(readFileSync(join(out, d.path, 'meta/info.json'), 'utf8')).robot_type);
       assert.deepEqual([...new Set(robots)].sort(), ['vlalab_bimanual6', 'vlalab_panda7', 'vlalab_so5', 'vlalab_ur6', 'vlalab_widowx6']);
       assert.ok(mixture.datasets.some((d: { category: string }) => /domain/.test(d.category)), 'D3 adds the other-looking domain');
       r = runCli(['data', 'mix', join(out, 'mixture.json'), '--json']);
       assert.equal(r.status, 0, r.stderr);
       const rows = JSON.parse(r.stdout).rows as { share: number; frame_step_size: number }[];
-      assert.equal(rows.length, 8);
+      assert.equal(rows.length, 7);
       assert.ok(Math.abs(rows.reduce((s, x) => s + x.share, 0) - 1) < 1e-9);
       assert.ok(rows.every((x) => x.share > 0.08 && x.share < 0.2), `balanced shares: ${rows.map((x) => x.share.toFixed(2))}`);
       r = runCli(['data', 'corpus', 'D5', '--out', join(dir, 'd5')]);

@@ -1,0 +1,194 @@
+/**
+ * Plans and runs a study: record the pretraining corpora (shared parts once) and the n-shot
+ * fine-tuning demonstrations, train each shared pretraining run, then per cell fine-tune and
+ * evaluate. Every training run is a normal run directory; a cell is finished once its eval.json is
+ * written (atomically, last), so a killed study rerun with the same command resumes every run from
+ * its last checkpoint and never repeats a finished cell. All cells use the same training seed,
+ * demonstrations and evaluation seeds (matched: the deltas pair episodes by task and seed).
+ *
+ *   DIR/study.json                the resolved study (a rerun must match it)
+ *   DIR/data/corpus/PART/         pretraining datasets; mixture-D1.json .. mixture-D4.json
+ *   DIR/data/downstream/          the fine-tuning demonstrations (panda7, all downstream tasks)
+ *   DIR/pretrain/KEY/             shared pretraining runs
+ *   DIR/cells/ID/                 the cell's fine-tuning run and eval.json
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type TaskEvaluation } from '../eval/index.ts';
+import { resolveTrainConfig, RunDir, type TrainConfig } from '../training/index.ts';
+import { allTasks, getTask } from '../sim/index.ts';
+import { formatSeconds, UserError, writeFileAtomic } from '../util/index.ts';
+import { type Cell, expandStudy, type PretrainRun, type Recipe, type Study } from './study.ts';
+
+/** What the runner needs from the layers above it (the CLI wires recording, training and evaluation). */
+export type StudyBackend = {
+  /** tasks corpus `name` records (at most `tasksPerPart` per part), for the wall-time estimate */
+  corpusTasks(name: string, tasksPerPart?: number): number;
+  /** records corpus `name`'s parts into `dir` (keeping parts already there) and returns its mixture file */
+  recordCorpus(name: string, dir: string, o: { episodes: number; seed: number; tasksPerPart?: number }): Promise<string>;
+  /** records `episodes` expert demonstrations of each task on `robot` into the new dataset `dir` */
+  recordDemos(o: { robot: string; tasks: readonly string[]; episodes: number; seed: number; out: string }): Promise<void>;
+  /** trains (or resumes) run `out` on `data` (a mixture .json or a dataset dir), optionally from a pretrained run */
+  train(o: { config: TrainConfig; data: string; out: string; initFrom?: string; vocabulary: readonly string[] }): Promise<void>;
+  /** evaluates the run `checkpoint` closed-loop on `tasks` */
+  evaluate(o: { checkpoint: string; tasks: readonly string[]; episodes: number; seed: number; executeSteps?: number; maxSteps?: number }): Promise<TaskEvaluation[]>;
+  /** progress lines */
+  log(line: string): void;
+};
+
+/** One evaluated episode of a cell. */
+export type EpisodeOutcome = { task: string; seed: number; success: boolean; points: number; maxPoints: number };
+
+/** A finished cell's eval.json. */
+export type CellEvaluation = { cell: string; step: number; seconds: number; episodes: EpisodeOutcome[] };
+
+/** The robot every cell is fine-tuned and evaluated on (the paper's Franka). */
+export const DOWNSTREAM_ROBOT = 'panda7';
+
+/** The downstream columns with their (capped) tasks. */
+export function studyColumns(s: Study): { name: string; tasks: string[] }[] {
+  return s.downstream.columns.map((c) => {
+    const tasks = c.tasks ? c.tasks.map((t) => getTask(t).name) : allTasks().filter((t) => t.suite === c.suite).map((t) => t.name);
+    if (tasks.length === 0) throw new UserError(`study "${s.name}": column ${c.name} names suite "${c.suite}", which has no tasks (see \`vlalab sim tasks\`)`);
+    return { name: c.name, tasks: tasks.slice(0, s.downstream.tasksPerColumn ?? tasks.length) };
+  });
+}
+
+function trainConfig(s: Study, r: Recipe, stage: 'pretrain' | 'finetune'): TrainConfig {
+  const b = s.budgets;
+  return resolveTrainConfig(b.trainPreset, {
+    model: b.model, batchSize: b.batchSize, checkpointEvery: b.checkpointEvery, executeSteps: b.executeSteps, seed: s.seed, eefMode: r.eefMode,
+    // whole-word tokens: instructions fit the small models' token budgets (bytes would truncate them)
+    tokenizer: 'words',
+    ...(stage === 'pretrain'
+      ? { steps: b.pretrainSteps, pState: r.pState, pView: r.pView, curriculum: r.curriculum, freezeSemantic: false }
+      : { steps: b.finetuneSteps, curriculum: 'stage2-only', freezeSemantic: r.freeze }),
+  });
+}
+
+/**
+ * Costs measured on the shared 2-core machine (debug model, 64 px, while other jobs ran): recording
+ * 10 panda7 episodes took 4.2 s; 150 laptop-preset steps at batch 32 took 24 s; evaluating two
+ * 110-step episodes re-planning every 2 actions took 5.8 s with start-up. For the wall-time estimate.
+ */
+const COST = { recordEpisodeS: 0.45, runStartS: 2.5, sampleS: 0.0045, simStepS: 0.006, queryS: 0.025 };
+
+/** What a study will run, before anything runs. */
+export type StudyPlan = {
+  study: Study;
+  cells: Cell[];
+  pretrains: PretrainRun[];
+  columns: { name: string; tasks: string[] }[];
+  corpora: string[];
+  estimate: { recordS: number; pretrainS: number; finetuneS: number; evalS: number; totalS: number };
+};
+
+/** The plan of study `s`: cells, shared pretraining runs, and an estimated wall time. */
+export function planStudy(s: Study, corpusTasks: StudyBackend['corpusTasks']): StudyPlan {
+  const { cells, pretrains } = expandStudy(s);
+  const columns = studyColumns(s);
+  const tasks = columns.flatMap((c) => c.tasks);
+  const corpora = [...new Set(pretrains.map((p) => p.recipe.corpus))].sort();
+  const b = s.budgets;
+  const fine = trainConfig(s, s.baseline, 'finetune');
+  const biggest = corpora.at(-1);
+  const recorded = biggest ? corpusTasks(biggest, b.corpusTasksPerPart) : 0;
+  const recordS = COST.recordEpisodeS * (recorded * b.corpusEpisodes + tasks.length * s.downstream.nShot);
+  const stepS = COST.sampleS * b.batchSize + 0.012;
+  const pretrainS = pretrains.length * (COST.runStartS + b.pretrainSteps * stepS);
+  const finetuneS = cells.length * (COST.runStartS + b.finetuneSteps * stepS);
+  const budgetSteps = tasks.reduce((n, t) => n + Math.min(getTask(t).stepBudget, s.downstream.maxSteps ?? Infinity), 0) * s.downstream.episodes;
+  const evalS = cells.length * budgetSteps * (COST.simStepS + COST.queryS / fine.executeSteps);
+  return { study: s, cells, pretrains, columns, corpora, estimate: { recordS, pretrainS, finetuneS, evalS, totalS: recordS + pretrainS + finetuneS + evalS } };
+}
+
+/** The plan as text (cells, shared runs, estimate). */
+export function formatPlan(p: StudyPlan): string {
+  const e = p.estimate;
+  const lines = [
+    `${p.study.name}: ${p.cells.length} cells, ${p.pretrains.length} shared pretraining runs`,
+    `downstream (${DOWNSTREAM_ROBOT}): ${p.columns.map((c) => `${c.name} (${c.tasks.length} tasks)`).join(', ')}; ${p.study.downstream.nShot}-shot, ${p.study.downstream.episodes} episodes per task from seed ${p.study.downstream.evalSeed}`,
+    `budgets: preset ${p.study.budgets.trainPreset}, pretrain ${p.study.budgets.pretrainSteps} steps, fine-tune ${p.study.budgets.finetuneSteps} steps, batch ${p.study.budgets.batchSize}, seed ${p.study.seed}`,
+    '',
+    'pretraining runs:',
+    ...(p.pretrains.length ? p.pretrains.map((r) => `  ${r.key}`) : ['  (none)']),
+    '',
+    'cells:',
+    ...p.cells.map((c) => `  ${c.id.padEnd(36)} ${c.pretrain ? `from ${c.pretrain}` : 'from scratch'}${c.recipe.freeze ? ', frozen semantic expert' : ''}${c.vs ? `  (delta vs ${c.vs})` : ''}`),
+    '',
+    `estimated wall time: ${formatSeconds(e.totalS)} (record ${formatSeconds(e.recordS)}, pretrain ${formatSeconds(e.pretrainS)}, fine-tune ${formatSeconds(e.finetuneS)}, evaluate ${formatSeconds(e.evalS)} at most: failed episodes run to the step budget)`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** True when run directory `dir` holds a checkpoint at (or past) `steps`. */
+function finished(dir: string, steps: number): boolean {
+  const latest = existsSync(join(dir, 'latest.json')) ? new RunDir(dir).latest() : undefined;
+  return latest !== undefined && latest.step >= steps;
+}
+
+/** Reads a finished cell's eval.json, or undefined. */
+export function readCellEvaluation(dir: string, cell: string): CellEvaluation | undefined {
+  const f = join(dir, 'cells', cell, 'eval.json');
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as CellEvaluation) : undefined;
+}
+
+/**
+ * Runs (or continues) study `s` in `dir`: everything not yet finished, in order. Returns the
+ * wall time of this invocation and which cells it evaluated.
+ */
+export async function runStudy(s: Study, dir: string, backend: StudyBackend): Promise<{ seconds: number; ran: string[]; skipped: string[] }> {
+  const t0 = performance.now();
+  const plan = planStudy(s, backend.corpusTasks);
+  const stored = join(dir, 'study.json');
+  if (existsSync(stored)) {
+    if (readFileSync(stored, 'utf8') !== JSON.stringify(s, null, 2) + '\n') {
+      throw new UserError(`${dir} holds another study (or other settings of it: ${stored}); rerun it with its own command, or pass a new --out`);
+    }
+  } else {
+    writeFileAtomic(stored, JSON.stringify(s, null, 2) + '\n');
+  }
+  const tasks = plan.columns.flatMap((c) => c.tasks);
+  const b = s.budgets;
+  const mixtures = new Map<string, string>();
+  for (const corpus of plan.corpora) {
+    backend.log(`corpus ${corpus}`);
+    mixtures.set(corpus, await backend.recordCorpus(corpus, join(dir, 'data', 'corpus'), { episodes: b.corpusEpisodes, seed: 1000, tasksPerPart: b.corpusTasksPerPart }));
+  }
+  const demos = join(dir, 'data', 'downstream');
+  if (!existsSync(demos)) {
+    backend.log(`downstream demonstrations: ${tasks.length} tasks x ${s.downstream.nShot}`);
+    await backend.recordDemos({ robot: DOWNSTREAM_ROBOT, tasks, episodes: s.downstream.nShot, seed: s.downstream.demoSeed, out: demos });
+  }
+  // one vocabulary for every run, so scratch and pretrained cells read instructions identically
+  const vocabulary = allTasks().map((t) => t.instruction);
+  for (const p of plan.pretrains) {
+    const out = join(dir, 'pretrain', p.key);
+    const config = trainConfig(s, p.recipe, 'pretrain');
+    if (finished(out, config.steps)) continue;
+    backend.log(`pretrain ${p.key}`);
+    await backend.train({ config, data: mixtures.get(p.recipe.corpus)!, out, vocabulary });
+  }
+  const ran: string[] = [];
+  const skipped: string[] = [];
+  for (const c of plan.cells) {
+    if (readCellEvaluation(dir, c.id)) {
+      skipped.push(c.id);
+      continue;
+    }
+    const t1 = performance.now();
+    const out = join(dir, 'cells', c.id);
+    const config = trainConfig(s, c.recipe, 'finetune');
+    if (!finished(out, config.steps)) {
+      backend.log(`cell ${c.id}: fine-tune`);
+      await backend.train({ config, data: demos, out, initFrom: c.pretrain ? join(dir, 'pretrain', c.pretrain) : undefined, vocabulary });
+    }
+    backend.log(`cell ${c.id}: evaluate`);
+    const rows = await backend.evaluate({ checkpoint: out, tasks, episodes: s.downstream.episodes, seed: s.downstream.evalSeed, executeSteps: b.executeSteps, maxSteps: s.downstream.maxSteps });
+    const episodes = rows.flatMap((r) => r.episodes.map((e) => ({ task: r.task, seed: e.seed, success: e.success, points: e.points, maxPoints: e.maxPoints })));
+    const evaluation: CellEvaluation = { cell: c.id, step: config.steps, seconds: (performance.now() - t1) / 1000, episodes };
+    writeFileAtomic(join(out, 'eval.json'), JSON.stringify(evaluation, null, 2) + '\n');
+    ran.push(c.id);
+  }
+  return { seconds: (performance.now() - t0) / 1000, ran, skipped };
+}

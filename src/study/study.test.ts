@@ -1,0 +1,119 @@
+/** The study layer: presets, cells and shared pretraining runs, resumable runs on a fake backend, paired deltas. */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { type CellEvaluation, expandStudy, pairedDelta, parseStudy, planStudy, readCellEvaluation, runStudy, type StudyBackend, studyColumns, studyPreset, studyPresetNames, studyResults } from './index.ts';
+
+const preset = (name: string, scale = 'ci') => parseStudy(studyPreset(name), name, scale);
+
+/** A backend that records calls; train writes a finished latest.json; evaluate succeeds on even seeds of pretrained cells. */
+function fakeBackend(failOnEvaluate?: number): StudyBackend & { calls: string[] } {
+  const calls: string[] = [];
+  let evaluations = 0;
+  return {
+    calls,
+    corpusTasks: () => 7,
+    async recordCorpus(name, dir) { calls.push(`corpus ${name}`); mkdirSync(dir, { recursive: true }); return join(dir, `mixture-${name}.json`); },
+    async recordDemos(o) { calls.push('demos'); mkdirSync(o.out, { recursive: true }); },
+    async train(o) {
+      calls.push(`train ${o.out.split('/').slice(-2).join('/')}${o.initFrom ? ` from ${o.initFrom.split('/').at(-1)}` : ''}`);
+      const ck = `checkpoints/step-${String(o.config.steps).padStart(6, '0')}`;
+      mkdirSync(join(o.out, ck), { recursive: true });
+      writeFileSync(join(o.out, 'latest.json'), JSON.stringify({ step: o.config.steps, dir: ck }));
+    },
+    async evaluate(o) {
+      if (failOnEvaluate !== undefined && ++evaluations === failOnEvaluate) throw new Error('killed');
+      calls.push(`evaluate ${o.checkpoint.split('/').at(-1)}`);
+      const pretrained = !o.checkpoint.endsWith('scratch');
+      return o.tasks.map((task) => ({
+        task, successRate: 0, ci95: [0, 1] as [number, number], meanPoints: 0, maxPoints: 1,
+        episodes: Array.from({ length: o.episodes }, (_, k) => ({ seed: o.seed + k, success: pretrained && k % 2 === 0, points: 0, maxPoints: 1, steps: 1, queries: 1, policyMs: 0 })),
+      }));
+    },
+    log() {},
+  };
+}
+
+describe('study presets', () => {
+  it('parse at every scale with the paper\'s cells and shared pretraining runs', () => {
+    assert.deepEqual(studyPresetNames(), ['table1', 'table2', 'table3', 'table4', 'table5']);
+    for (const name of studyPresetNames()) for (const scale of ['ci', 'laptop']) assert.ok(expandStudy(preset(name, scale)).cells.length > 0, `${name} ${scale}`);
+    const t1 = expandStudy(preset('table1'));
+    assert.equal(t1.cells.length, 16);
+    assert.deepEqual(t1.pretrains.map((p) => p.key), ['D4-world-rel-ps0.2-pv0.2-two-stage', 'D4-world-delta-ps0.2-pv0.2-two-stage', 'D4-eef-rel-ps0.2-pv0.2-two-stage', 'D4-eef-delta-ps0.2-pv0.2-two-stage']);
+    assert.deepEqual(expandStudy(preset('table3')).pretrains.map((p) => p.recipe.corpus), ['D1', 'D2', 'D3', 'D4'], 'frozen and unfrozen rows share each mixture\'s run');
+    assert.equal(expandStudy(preset('table5')).pretrains.length, 6);
+    assert.deepEqual(studyColumns(preset('table2')).map((c) => c.name), ['pick_place', 'doors_drawers', 'other']);
+  });
+
+  it('names the bad field of a study file and an unknown scale', () => {
+    const bad = { ...studyPreset('table1'), baseline: { ...(studyPreset('table1').baseline as object), corpus: 'D9' } };
+    assert.throws(() => parseStudy(bad, 'my.json'), /my\.json.*baseline\.corpus/s);
+    assert.throws(() => parseStudy(studyPreset('table1'), 'table1', 'huge'), /no scale "huge"; scales: ci, laptop/);
+  });
+
+  it('plans an estimate that grows with the budgets', () => {
+    const ci = planStudy(preset('table1', 'ci'), () => 7).estimate.totalS;
+    const laptop = planStudy(preset('table1', 'laptop'), () => 54).estimate.totalS;
+    assert.ok(ci > 0 && laptop > 50 * ci, `${ci} vs ${laptop}`);
+  });
+});
+
+describe('study runner', () => {
+  it('shares pretraining runs, resumes after a crash without repeating finished cells', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-study-'));
+    try {
+      const s = preset('table3');
+      const first = fakeBackend(4);
+      await assert.rejects(runStudy(s, dir, first), /killed/);
+      assert.equal(first.calls.filter((c) => c.startsWith('train pretrain/')).length, 4, 'one pretraining run per mixture');
+      assert.equal(first.calls.filter((c) => c.startsWith('evaluate')).length, 3);
+      const second = fakeBackend();
+      const r = await runStudy(s, dir, second);
+      assert.deepEqual(r.skipped, ['frozen-vlm-scratch', 'frozen-vlm-d1', 'frozen-vlm-d2']);
+      assert.ok(!second.calls.some((c) => c.startsWith('train pretrain/')), 'finished pretraining runs are not repeated');
+      assert.ok(!second.calls.some((c) => c === 'train cells/frozen-vlm-d3'), 'the interrupted cell\'s finished fine-tuning is kept');
+      assert.equal(second.calls.filter((c) => c.startsWith('evaluate')).length, 7);
+      assert.ok(second.calls.includes('train cells/unfrozen-vlm-d2 from D2-eef-rel-ps0.2-pv0.2-two-stage'));
+      const third = fakeBackend();
+      assert.deepEqual((await runStudy(s, dir, third)).ran, []);
+      assert.deepEqual(third.calls.filter((c) => !c.startsWith('corpus')), [], 'a finished study runs nothing');
+      await assert.rejects(runStudy(preset('table1'), dir, third), /holds another study/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports deltas paired by task and seed, and whether each finding holds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-study-'));
+    try {
+      const s = { ...preset('table3'), downstream: { ...preset('table3').downstream, episodes: 4 } };
+      await runStudy(s, dir, fakeBackend());
+      const { cells } = expandStudy(s);
+      const evals = new Map(cells.map((c) => [c.id, readCellEvaluation(dir, c.id) as CellEvaluation]));
+      const res = studyResults(s, cells, studyColumns(s), evals);
+      const d1 = res.rows.find((r) => r.cell === 'frozen-vlm-d1')!;
+      assert.equal(d1.rates.at(-1)!.value, 0.5);
+      assert.equal(d1.deltas!.at(-1)!.value, 0.5, 'D1 vs scratch');
+      assert.equal(d1.paperDeltas!.at(-1)!.toFixed(1), '10.4');
+      const byClaim = new Map(res.findings.map((f) => [f.claim, f]));
+      assert.equal(byClaim.get('frozen: D1 beats scratch')!.holds, true);
+      assert.equal(byClaim.get('frozen: D1 beats scratch')!.significant, true);
+      assert.equal(byClaim.get('frozen: adding EEF embodiments (D2) hurts')!.holds, false, 'equal rates do not confirm a drop');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('pairs episodes by task and seed and ignores unpaired ones', () => {
+    const ep = (task: string, seed: number, success: boolean) => ({ task, seed, success, points: Number(success), maxPoints: 1 });
+    const a = [ep('t', 0, true), ep('t', 1, false), ep('t', 2, false), ep('u', 0, false)];
+    const b = [ep('t', 2, true), ep('t', 1, false), ep('t', 0, true), ep('u', 0, true), ep('u', 9, true)];
+    const d = pairedDelta(a, b);
+    assert.equal(d.n, 4);
+    assert.equal(d.value, 0.5);
+    assert.ok(d.lo >= 0 && d.lo <= 0.5 && d.hi >= 0.5 && d.hi <= 1, `${d.lo} ${d.hi}`);
+  });
+});
