@@ -1,0 +1,97 @@
+/**
+ * The recipe ladder (BENCHMARKS.md "Recipe ladder"): each row is the `laptop` preset plus the
+ * levers added so far, trained on the spatial suite's demonstrations and evaluated on the same
+ * held-out seeds (20 episodes per task, 200 in all), so each lever's effect is measured, not assumed.
+ *
+ *   node bench/recipe-ladder.ts run DIR [--rows r0-base,r1-aug,...] [--steps 20000]   # resumable
+ *   node bench/recipe-ladder.ts report DIR                                           # the Markdown table
+ *
+ * `run` records the data once (DIR/spatial), then for each row trains DIR/ROW (resuming a stopped
+ * one: rerun the same command) and evaluates it into DIR/ROW/eval.json, written last, so a row
+ * with eval.json is finished and never repeated. Rows may run concurrently from several `run`
+ * processes (one row each, `--rows`); give each `VLALAB_THREADS=1` on a 2-core machine.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { wilsonInterval } from '../src/eval/index.ts';
+
+/** One rung: a name, what it adds, and its config fields over the laptop preset. */
+type Row = { name: string; adds: string; config: Record<string, unknown> };
+
+const ROWS: readonly Row[] = [
+  { name: 'r0-base', adds: 'the laptop preset (debug MoT, word tokens, EMA, execute 2)', config: {} },
+  { name: 'r1-aug', adds: '+ random shifts (4 px) and colour jitter (0.1) of the views', config: { augShift: 4, augColor: 0.1 } },
+  { name: 'r2-conv-aug', adds: '+ the convolutional stem (debug-conv)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 } },
+];
+
+const DATA = { robot: 'panda7', suite: 'spatial', episodes: 50, noise: 0.008 };
+const EVAL_EPISODES = 20;
+const root = join(import.meta.dirname, '..');
+
+function vlalab(args: string[]): string {
+  const r = spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`vlalab ${args.join(' ')} failed (exit ${r.status})`);
+  return r.stdout;
+}
+
+function run(dir: string, rows: readonly Row[], steps: number): void {
+  const data = join(dir, DATA.suite);
+  if (!existsSync(join(data, 'meta', 'info.json'))) {
+    vlalab(['sim', 'record', '--robot', DATA.robot, '--suite', DATA.suite, '--episodes', String(DATA.episodes), '--noise', String(DATA.noise), '--out', data]);
+  }
+  for (const row of rows) {
+    const out = join(dir, row.name);
+    if (existsSync(join(out, 'eval.json'))) continue;
+    if (existsSync(join(out, 'latest.json'))) vlalab(['train', '--out', out, '--resume']);
+    else {
+      const config = join(dir, `${row.name}.json`);
+      writeFileSync(config, JSON.stringify(row.config));
+      vlalab(['train', '--preset', 'laptop', '--data', data, '--out', out, '--steps', String(steps), '--config', config]);
+    }
+    const json = vlalab(['eval', '--checkpoint', out, '--suite', DATA.suite, '--episodes', String(EVAL_EPISODES), '--json']);
+    writeFileSync(join(out, 'eval.tmp'), json);
+    renameSync(join(out, 'eval.tmp'), join(out, 'eval.json'));
+  }
+}
+
+/** Median samples/s over a run's logged steps after the first 5% (its steady state), and its wall time. */
+function throughput(out: string): { samplesPerSec: number; seconds: number } {
+  const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { samplesPerSec: number; time: number });
+  const rates = lines.slice(Math.floor(lines.length / 20)).map((l) => l.samplesPerSec).sort((a, b) => a - b);
+  return { samplesPerSec: rates[Math.floor(rates.length / 2)], seconds: lines[lines.length - 1].time };
+}
+
+function report(dir: string): string {
+  const pct = (x: number) => `${Math.round(100 * x)}%`;
+  const out = ['| row | adds | spatial success (95% CI) | training | samples/s |', '|---|---|---|---|---|'];
+  for (const row of ROWS) {
+    const file = join(dir, row.name, 'eval.json');
+    if (!existsSync(file)) continue;
+    const e = JSON.parse(readFileSync(file, 'utf8')) as { success_rate: number; episodes: number };
+    const n = e.episodes;
+    const k = Math.round(e.success_rate * n);
+    const [lo, hi] = wilsonInterval(k, n);
+    const t = throughput(join(dir, row.name));
+    out.push(`| ${row.name} | ${row.adds} | ${k}/${n} (${pct(k / n)}, ${pct(lo)}-${pct(hi)}) | ${(t.seconds / 60).toFixed(0)} min | ${t.samplesPerSec.toFixed(0)} |`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+const [command, dir, ...rest] = process.argv.slice(2);
+const flag = (k: string) => {
+  const i = rest.indexOf(`--${k}`);
+  return i >= 0 ? rest[i + 1] : undefined;
+};
+if (!dir || (command !== 'run' && command !== 'report')) {
+  console.error('usage: node bench/recipe-ladder.ts run|report DIR [--rows a,b] [--steps N]');
+  process.exit(2);
+}
+const names = flag('rows')?.split(',');
+const unknown = names?.filter((n) => !ROWS.some((r) => r.name === n)) ?? [];
+if (unknown.length) {
+  console.error(`unknown rows ${unknown.join(', ')}; rows: ${ROWS.map((r) => r.name).join(', ')}`);
+  process.exit(2);
+}
+if (command === 'run') run(dir, ROWS.filter((r) => !names || names.includes(r.name)), Number(flag('steps') ?? 20000));
+else process.stdout.write(report(dir));
