@@ -1,6 +1,6 @@
 /** `vlalab model info --config NAME [--json]`: a model config's hyperparameters, sequence lengths and parameter counts per expert. */
 import type { Command } from 'commander';
-import { type ModelConfig, getConfig, paramCounts, patchesPerView, prefixLength, suffixPadding } from '../model/index.ts';
+import { CONFIG_NAMES, type ModelConfig, getConfig, paramCounts, patchesPerView, prefixLength, stemPatch, suffixPadding } from '../model/index.ts';
 import { action, printJson } from './run.ts';
 
 /** The facts `model info` reports about one config. */
@@ -32,7 +32,7 @@ export function register(program: Command): void {
   cmd
     .command('info')
     .description('hyperparameters, sequence lengths and parameter counts per expert of a model config')
-    .requiredOption('--config <name>', 'model config: debug, quick, tiny, small or paper')
+    .requiredOption('--config <name>', `model config: ${CONFIG_NAMES.join(', ')}`)
     .option('--json', 'print JSON {config, sequence, parameters}')
     .action(
       action((opts: { config: string; json?: boolean }) => {
@@ -44,6 +44,7 @@ export function register(program: Command): void {
         const lines = [
           `model config "${c.name}"`,
           `  images        ${c.maxViews} views of ${c.imageSize}x${c.imageSize}, ${c.patchSize}px patches (${s.imageTokensPerView} tokens per view)`,
+          ...(c.stemChannels ? [`  stem          ${stemPatch(c)}px patchify -> ${c.stemChannels[0]}${c.stemChannels.slice(1).map((ch) => `, 3x3 stride-2 conv -> ${ch}`).join('')} channels (GroupNorm, SiLU)`] : []),
           `  instruction   ${c.maxTokens} tokens, vocabulary ${c.vocabSize}`,
           `  layers        ${c.depth}, ${c.numHeads} heads x ${c.headDim}`,
           `  semantic      width ${c.semanticWidth}, MLP ${c.semanticMlpDim}: ${human(p.semantic)} parameters (${p.semantic})`,

@@ -24,6 +24,18 @@ describe('vlalab model info', () => {
     assert.match(text.stdout, /semantic\s+width 2048/);
   });
 
+  it('describes the convolutional stem of debug-conv and counts its parameters', () => {
+    const text = runCli(['model', 'info', '--config', 'debug-conv']);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /stem\s+4px patchify -> 16, 3x3 stride-2 conv -> 32, 3x3 stride-2 conv -> 64 channels/);
+    const conv = JSON.parse(runCli(['model', 'info', '--config', 'debug-conv', '--json']).stdout);
+    const plain = JSON.parse(runCli(['model', 'info', '--config', 'debug', '--json']).stdout);
+    // stem: (48*16 + 3*16) + (144*32 + 3*32) + (288*64 + 3*64); the patch embedding shrinks from 768x64 to 64x64
+    const stem = 48 * 16 + 3 * 16 + 144 * 32 + 3 * 32 + 288 * 64 + 3 * 64;
+    assert.equal(conv.parameters.semantic - plain.parameters.semantic, stem - (768 - 64) * 64);
+    assert.equal(conv.parameters.action, plain.parameters.action);
+  });
+
   it('rejects an unknown config in one line with a suggestion', () => {
     const r = runCli(['model', 'info', '--config', 'tny']);
     assert.notEqual(r.status, 0);
