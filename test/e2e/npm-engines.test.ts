@@ -61,7 +61,9 @@ describe('npm under an older system Node', () => {
     assert.equal(link.status, 0, link.stderr);
     assert.equal(realpathSync(join(ROOT, 'node_modules', '.bin', 'vlalab')), realpathSync(join(ROOT, 'bin', 'vlalab.js')));
     const npx = join(npm!, '..', 'npx-cli.js');
-    const env = { ...process.env, PATH: `${join(node!.bin, '..')}${delimiter}${process.env.PATH}` }; // npx itself under the system Node
+    // npx itself under the system Node, in a user's shell environment (none of the npm_* settings of an enclosing `npm test`)
+    const shell = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
+    const env = { ...shell, PATH: `${join(node!.bin, '..')}${delimiter}${process.env.PATH}` };
     const r = spawnSync(node!.bin, [npx, 'vlalab', '--version'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), pkg.version);
