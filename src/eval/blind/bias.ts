@@ -54,6 +54,7 @@ export function favouringOperator(o: { favour: string; blind: BlindLeniency; see
 
 /** The three operators of the experiment. */
 export const BIAS_CONDITIONS = ['unbiased', 'unblinded', 'blinded'] as const;
+/** One of BIAS_CONDITIONS. */
 export type BiasCondition = (typeof BIAS_CONDITIONS)[number];
 
 /** A mean score or difference (fractions of rubric points) with its 95% interval. */
