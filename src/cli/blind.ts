@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { BlindStore, type CellResult, parseStudy, SIM_TASKS, STUDY_TEMPLATE, simulateStudy, startBlindApi, startDispatcher, summarize } from '../eval/index.ts';
+import { biasTable, BlindStore, type CellResult, parseStudy, runBiasExperiment, SIM_TASKS, STUDY_TEMPLATE, simulateStudy, startBlindApi, startDispatcher, summarize } from '../eval/index.ts';
 import { API_KEY_ENV, parseJsonc, UserError } from '../util/index.ts';
 import { action, apiKeyOption, ensureDir, intOption, printJson } from './run.ts';
 
@@ -139,9 +139,13 @@ export function register(program: Command): void {
     .option('--seed <n>', 'study seed (plan, aliases, episodes)', '0')
     .option('--api-key <key>', `the robot port refuses connections without "Authorization: Api-Key <key>" (HTTP 401; default: $${API_KEY_ENV}, else no key)`)
     .option('--latency-floor-ms <n>', 'dispatcher latency floor', '0')
+    .option('--bias <model>', 'the bias experiment instead: three studies on the same trials and seeds (operator scoring) with an unbiased operator, one who favours this stand-in (e.g. sim-lapse-0.01) and is told which model runs (unblinded), and the same one blinded; prints each model\'s score and the favoured-minus-other differences with 95% intervals')
+    .option('--blind-leniency <aim>', 'with --bias: where the blinded favouring operator aims its leniency, "half" (a random half of the trials) or "every" trial', 'half')
     .option('--json', 'print the de-anonymized results as JSON (last line)')
     .action(
-      action(async (o: { out?: string; models: string; trials: string; tasks: string; scoring: string; seed: string; latencyFloorMs: string; json?: boolean }) => {
+      action(async (o: { out?: string; models: string; trials: string; tasks: string; scoring: string; seed: string; latencyFloorMs: string; json?: boolean; bias?: string; blindLeniency: string }) => {
+        if (o.bias !== undefined && o.scoring !== 'operator') throw new UserError('--bias runs operator-scored studies (the operator\'s leniency is what it measures); leave out --scoring');
+        if (o.blindLeniency !== 'half' && o.blindLeniency !== 'every') throw new UserError(`--blind-leniency must be "half" or "every", got "${o.blindLeniency}"`);
         if (o.scoring !== 'operator' && o.scoring !== 'judge') throw new UserError(`--scoring must be "operator" or "judge", got "${o.scoring}"`);
         const tasks = o.tasks.split(',').map((t) => t.trim()).filter(Boolean);
         if (tasks.length === 0) throw new UserError('--tasks names no task; see `vlalab sim tasks`');
@@ -154,6 +158,18 @@ export function register(program: Command): void {
         try {
           ensureDir(out);
           if (o.out && existsSync(join(out, 'study.db'))) throw new UserError(`${join(out, 'study.db')} already exists; choose another --out`);
+          if (o.bias !== undefined) {
+            if (o.out && existsSync(join(out, 'unbiased'))) throw new UserError(`${join(out, 'unbiased')} already exists; choose another --out`);
+            const started = performance.now();
+            const r = await runBiasExperiment({
+              out, models, trials, tasks, seed, latencyFloorMs, favour: o.bias, blind: o.blindLeniency,
+              onTrial: o.json ? undefined : (condition, trial, points, seen) => void process.stderr.write(`${condition}: trial ${trial} of ${seen.of} (${seen.task}): ${points} of ${seen.maxPoints} points\n`),
+            });
+            if (o.json) return printJson({ ...r, wallSeconds: (performance.now() - started) / 1000 });
+            process.stdout.write(`bias experiment: ${models} stand-ins x ${tasks.join(', ')} x ${trials} trials each, seed ${seed}, operator scoring; score = % of rubric points, [95% bootstrap interval]; bias = difference minus the unbiased one\n` +
+              `${biasTable(r)}wall time ${((performance.now() - started) / 1000).toFixed(0)} s${o.out ? `; studies in ${out}/{unbiased,unblinded,blinded}` : ''}\n`);
+            return;
+          }
           const r = await simulateStudy({
             out, models, trials, tasks, scoring: o.scoring, seed, latencyFloorMs,
             onTrial: o.json ? undefined : (trial, points, seen) => void process.stderr.write(`trial ${trial} of ${seen.of} (${seen.task}): ${points} of ${seen.maxPoints} points\n`),

@@ -111,4 +111,21 @@ describe('vlalab blind', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('simulate --bias runs the unbiased, unblinded and blinded studies and prints one table row each; bad names and modes are refused', () => {
+    const r = runCli(['blind', 'simulate', '--models', '2', '--trials', '1', '--tasks', 'water-plant', '--bias', 'sim-lapse-0.01'], { timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\| operator \| sim-lapse-0\.00 \| sim-lapse-0\.01 \(favoured\) \| favoured - sim-lapse-0\.00 \| retries \| credited \|/);
+    assert.deepEqual(r.stdout.split('\n').filter((l) => /^\| (unbiased|unblinded|blinded \(half\)) \|/.test(l)).length, 3);
+    assert.match(r.stderr, /^unblinded: trial 1 of 2 \(water-plant\)/m);
+    const unknown = runCli(['blind', 'simulate', '--bias', 'sim-lapse-0.1']);
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /unknown stand-in model "sim-lapse-0.1"; did you mean "sim-lapse-0.01"/);
+    const judged = runCli(['blind', 'simulate', '--bias', 'sim-lapse-0.01', '--scoring', 'judge']);
+    assert.equal(judged.status, 1);
+    assert.match(judged.stderr, /--bias runs operator-scored studies/);
+    const aim = runCli(['blind', 'simulate', '--bias', 'sim-lapse-0.01', '--blind-leniency', 'some']);
+    assert.equal(aim.status, 1);
+    assert.match(aim.stderr, /--blind-leniency must be "half" or "every"/);
+  });
 });

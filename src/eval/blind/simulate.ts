@@ -9,6 +9,11 @@
  * outlives the server: refused connections and dropped sockets are retried until the server is
  * back, a trial interrupted mid-run is run again from its reset (episodes are deterministic in the
  * trial), so a study driven through crashes ends with the same outcomes as one without.
+ *
+ * The operator's choices are a hook (`OperatorPolicy`): after each run of a trial it sees what the
+ * operator can see (the task, the points on the table, the attempt, and the model only when the
+ * harness unblinds the run) and records points or runs the trial again. The default records the
+ * simulator's points, once; bias.ts scripts an operator who favours one model.
  */
 import { join } from 'node:path';
 import { makeObservation, PolicyClient, squareFrames } from '../../serving/index.ts';
@@ -17,7 +22,7 @@ import { UserError } from '../../util/index.ts';
 import { startBlindApi } from './api.ts';
 import { startDispatcher } from './dispatcher.ts';
 import { SimOracle, SIM_TASKS, simStudyDefinition, startSimModels } from './sim-models.ts';
-import type { summarize } from './stats.ts';
+import type { summarize, TrialOutcome } from './stats.ts';
 import { BlindStore, type Role } from './store.ts';
 
 /** The simulated robot. */
@@ -60,6 +65,27 @@ async function call(api: string, path: string, token: string, patienceMs: number
 /** Told each trial's simulator outcome: its id, points, and (as the operator sees them) its task, the study's trial count and the rubric's points. */
 export type TrialCallback = (trial: number, points: number, seen: { task: string; of: number; maxPoints: number }) => void | Promise<void>;
 
+/**
+ * What the scripted operator sees after a run of a trial: the trial, its task, the study's trial
+ * count, the rubric's points, the points the run reached and which run of the trial it was (0 the
+ * first). `model` is set only in an unblinded run (DriveOptions.reveal); the API never tells it.
+ */
+export type OperatorSight = { trial: number; task: string; of: number; maxPoints: number; points: number; attempt: number; model?: string };
+
+/** The operator's choice: record `points` (recorded only under operator scoring), or run the trial again from its reset. */
+export type OperatorChoice = { points: number } | { retry: true };
+
+/** The scripted operator's choice for each run of a trial, from what it sees. */
+export type OperatorPolicy = (seen: OperatorSight) => OperatorChoice;
+
+/** Runs of one trial an operator policy may ask for before the drive stops (a policy that never records). */
+export const MAX_ATTEMPTS = 10;
+
+/** The episode seed of run `attempt` of `trial`: 1000 seed + trial for the first, a fresh seed for each retry. */
+export function episodeSeed(seed: number, trial: number, attempt: number): number {
+  return (1000 * seed + trial + 0x9e3779b1 * attempt) % 2 ** 32;
+}
+
 /** Options of driveStudy. */
 export type DriveOptions = {
   /** http://host:port of the study API */
@@ -75,6 +101,10 @@ export type DriveOptions = {
   patienceMs?: number;
   /** called (and awaited) after each trial's simulator outcome, before the operator scores or ends it */
   onTrial?: TrialCallback;
+  /** what the operator records for each run of a trial (default: the simulator's points, no retry) */
+  operator?: OperatorPolicy;
+  /** unblinds the run: the model behind trial `id`, shown to the operator policy (the harness knows it; the API never says) */
+  reveal?: (trial: number) => string;
 };
 
 type OperatorCurrent = { done?: true; trial: number; of: number; task: string; rubric: { points: number }[]; status: 'queued' | 'active'; scoring: 'operator' | 'judge'; paused: boolean };
@@ -102,12 +132,13 @@ async function runEpisode(robot: string, env: Env, oracle: SimOracle, seed: numb
 
 /**
  * Runs every remaining trial of the study behind `api` as robot, operator and (judge scoring)
- * judge. Returns the simulator's points per trial (the judge's side channel).
+ * judge. Returns the simulator's points per trial, of the run that counted (the judge's side channel).
  */
 export async function driveStudy(o: DriveOptions): Promise<Map<number, number>> {
   const patience = o.patienceMs ?? 60_000;
   const envs = new Map<string, Env>();
   const outcomes = new Map<number, number>();
+  const recorded = new Map<number, number>(); // what the operator records, after its policy
   const operator = (path: string, body?: unknown) => call(o.api, path, o.tokens.operator, patience, body);
   const judge = (path: string, body?: unknown) => call(o.api, path, o.tokens.judge, patience, body);
   let failures = 0;
@@ -125,13 +156,22 @@ export async function driveStudy(o: DriveOptions): Promise<Map<number, number>> 
       if (v.paused && v.status === 'queued') { await sleep(200); continue; }
       try {
         if (v.status === 'queued') await operator('/api/operator/start', { trial: v.trial });
-        let points = outcomes.get(v.trial);
+        let points = recorded.get(v.trial);
         if (points === undefined) {
           let env = envs.get(v.task);
           if (!env) envs.set(v.task, (env = await createEnv({ robot: SIM_ROBOT, task: v.task, imageSize: o.imageSize ?? 32 })));
-          points = await runEpisode(o.robot, env, o.oracle, (1000 * (o.seed ?? 0) + v.trial) % 2 ** 32, patience);
-          outcomes.set(v.trial, points);
-          await o.onTrial?.(v.trial, points, { task: v.task, of: v.of, maxPoints: v.rubric.reduce((a, x) => a + x.points, 0) });
+          const seen = { task: v.task, of: v.of, maxPoints: v.rubric.reduce((a, x) => a + x.points, 0) };
+          // a run interrupted here (or a retry) starts again from attempt 0: every attempt is seeded by the trial
+          for (let attempt = 0; ; attempt++) {
+            if (attempt >= MAX_ATTEMPTS) throw new UserError(`the operator policy asked for more than ${MAX_ATTEMPTS} runs of trial ${v.trial}; it must record points`);
+            const reached = await runEpisode(o.robot, env, o.oracle, episodeSeed(o.seed ?? 0, v.trial, attempt), patience);
+            const choice = o.operator?.({ trial: v.trial, ...seen, points: reached, attempt, model: o.reveal?.(v.trial) }) ?? { points: reached };
+            if ('retry' in choice) continue;
+            outcomes.set(v.trial, reached);
+            recorded.set(v.trial, (points = choice.points));
+            await o.onTrial?.(v.trial, reached, seen);
+            break;
+          }
         }
         if (v.scoring === 'operator') await operator('/api/operator/record', { trial: v.trial, points });
         else await operator('/api/operator/end', { trial: v.trial });
@@ -172,10 +212,14 @@ export type SimulateOptions = {
   latencyFloorMs?: number;
   imageSize?: number;
   onTrial?: TrialCallback;
+  /** the scripted operator's choices (default: record the simulator's points) */
+  operator?: OperatorPolicy;
+  /** unblind the operator: its policy is told which model runs each trial */
+  unblinded?: boolean;
 };
 
 /** What simulateStudy found: where the study lies, its final progress and the de-anonymized results. */
-export type SimulateResult = { db: string; progress: { done: number; ended: number; total: number; state: string }; results: ReturnType<typeof summarize> };
+export type SimulateResult = { db: string; progress: { done: number; ended: number; total: number; state: string }; results: ReturnType<typeof summarize>; outcomes: TrialOutcome[] };
 
 /** Runs a whole simulated study in-process. */
 export async function simulateStudy(o: SimulateOptions): Promise<SimulateResult> {
@@ -192,8 +236,9 @@ export async function simulateStudy(o: SimulateOptions): Promise<SimulateResult>
     servers.push(dispatcher);
     const admin = (path: string, body?: unknown) => call(api.url, path, tokens.admin, 10_000, body);
     await admin('/api/admin/start', {});
-    await driveStudy({ api: api.url, robot: dispatcher.url, tokens, oracle, seed: o.seed, imageSize: o.imageSize, onTrial: o.onTrial });
-    return { db, progress: (await admin('/api/admin/progress')) as SimulateResult['progress'], results: (await admin('/api/admin/results')) as SimulateResult['results'] };
+    const reveal = o.unblinded ? (trial: number) => store.trial(trial)!.model : undefined;
+    await driveStudy({ api: api.url, robot: dispatcher.url, tokens, oracle, seed: o.seed, imageSize: o.imageSize, onTrial: o.onTrial, operator: o.operator, reveal });
+    return { db, progress: (await admin('/api/admin/progress')) as SimulateResult['progress'], results: (await admin('/api/admin/results')) as SimulateResult['results'], outcomes: store.outcomes() };
   } finally {
     for (const s of servers.reverse()) await s.close();
     store.close();

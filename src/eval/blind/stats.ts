@@ -6,20 +6,39 @@
 import { Rng } from '../../util/index.ts';
 import { wilsonInterval } from '../intervals.ts';
 
+/** The two-sided 1 - alpha percentile interval of bootstrap statistics `stats` (sorted in place). */
+function percentileInterval(stats: Float64Array, alpha: number): [number, number] {
+  stats.sort();
+  const at = (q: number) => stats[Math.min(stats.length - 1, Math.max(0, Math.floor(q * stats.length)))];
+  return [at(alpha / 2), at(1 - alpha / 2)];
+}
+
+/** The mean of one bootstrap resample of `xs` (n draws with replacement). */
+function resampledMean(xs: readonly number[], rng: Rng): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[rng.int(xs.length)];
+  return s / xs.length;
+}
+
 /** Percentile bootstrap interval of the mean of `xs` (B resamples, seeded), two-sided at level 1 - alpha. */
 export function bootstrapMeanInterval(xs: readonly number[], seed: number, resamples = 2000, alpha = 0.05): [number, number] {
-  const n = xs.length;
-  if (n === 0) return [NaN, NaN];
+  if (xs.length === 0) return [NaN, NaN];
   const rng = new Rng(seed);
   const means = new Float64Array(resamples);
-  for (let b = 0; b < resamples; b++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += xs[rng.int(n)];
-    means[b] = s / n;
-  }
-  means.sort();
-  const at = (q: number) => means[Math.min(resamples - 1, Math.max(0, Math.floor(q * resamples)))];
-  return [at(alpha / 2), at(1 - alpha / 2)];
+  for (let b = 0; b < resamples; b++) means[b] = resampledMean(xs, rng);
+  return percentileInterval(means, alpha);
+}
+
+/**
+ * Percentile bootstrap interval of mean(a) - mean(b) for two independent samples: each resample
+ * draws a and b with replacement on their own (B resamples, seeded), two-sided at level 1 - alpha.
+ */
+export function bootstrapDifferenceInterval(a: readonly number[], b: readonly number[], seed: number, resamples = 2000, alpha = 0.05): [number, number] {
+  if (a.length === 0 || b.length === 0) return [NaN, NaN];
+  const rng = new Rng(seed);
+  const diffs = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) diffs[r] = resampledMean(a, rng) - resampledMean(b, rng);
+  return percentileInterval(diffs, alpha);
 }
 
 function logFactorials(n: number): Float64Array {
