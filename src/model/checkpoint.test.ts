@@ -34,8 +34,8 @@ describe('safetensors', () => {
 });
 
 describe('checkpoints', () => {
-  it('save/load round trip is bit-exact, with config and tokenizer', async () => {
-    const c = getConfig('debug');
+  for (const name of ['debug', 'debug-conv']) it(`save/load round trip is bit-exact, with config and tokenizer (${name})`, async () => {
+    const c = getConfig(name);
     const dir = mkdtempSync(join(tmpdir(), 'vlalab-ckpt-'));
     try {
       const params = initParams(c, 3);
