@@ -6,6 +6,10 @@
  *   node bench/recipe-ladder.ts run DIR [--rows r0-base,r1-aug,...] [--steps 20000]   # resumable
  *   node bench/recipe-ladder.ts report DIR                                           # the Markdown table
  *
+ * Each row is also compared at step 12,500 of its 20,000 (the same point of the same schedule in
+ * every row) when DIR/ROW/eval-012500.json exists: `vlalab eval --checkpoint DIR/ROW/checkpoints/step-012500
+ * --suite spatial --episodes 20 --json > DIR/ROW/eval-012500.json`.
+ *
  * `run` records the data once (DIR/spatial), then for each row trains DIR/ROW (resuming a stopped
  * one: rerun the same command) and evaluates it into DIR/ROW/eval.json, written last, so a row
  * with eval.json is finished and never repeated. Rows may run concurrently from several `run`
@@ -15,6 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wilsonInterval } from '../src/eval/index.ts';
+import { type EpisodeOutcome, pairedDelta } from '../src/study/index.ts';
 
 /** One rung: a name, what it adds, and its config fields over the laptop preset. */
 type Row = { name: string; adds: string; config: Record<string, unknown> };
@@ -55,26 +60,42 @@ function run(dir: string, rows: readonly Row[], steps: number): void {
   }
 }
 
-/** Median samples/s over a run's logged steps after the first 5% (its steady state), and its wall time. */
+/** Median samples/s over a run's logged steps after the first 5% (its steady state; a resumed run's restart lines included), and its wall time. */
 function throughput(out: string): { samplesPerSec: number; seconds: number } {
   const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { samplesPerSec: number; time: number });
   const rates = lines.slice(Math.floor(lines.length / 20)).map((l) => l.samplesPerSec).sort((a, b) => a - b);
   return { samplesPerSec: rates[Math.floor(rates.length / 2)], seconds: lines[lines.length - 1].time };
 }
 
+/** Where a row was evaluated: at a common intermediate checkpoint (eval-STEP.json) and at the end (eval.json). */
+const POINTS = [{ file: 'eval-012500.json', label: 'step 12,500' }, { file: 'eval.json', label: 'end' }];
+
+/** A row's episodes from one of its eval files (undefined when it was not evaluated there). */
+function episodes(dir: string, row: string, file: string): EpisodeOutcome[] | undefined {
+  const path = join(dir, row, file);
+  if (!existsSync(path)) return undefined;
+  const e = JSON.parse(readFileSync(path, 'utf8')) as { tasks: { task: string; max_points: number; seeds: { seed: number; success: boolean; points: number }[] }[] };
+  return e.tasks.flatMap((t) => t.seeds.map((x) => ({ task: t.task, seed: x.seed, success: x.success, points: x.points, maxPoints: t.max_points })));
+}
+
 function report(dir: string): string {
-  const pct = (x: number) => `${Math.round(100 * x)}%`;
-  const out = ['| row | adds | spatial success (95% CI) | training | samples/s |', '|---|---|---|---|---|'];
-  for (const row of ROWS) {
-    const file = join(dir, row.name, 'eval.json');
-    if (!existsSync(file)) continue;
-    const e = JSON.parse(readFileSync(file, 'utf8')) as { success_rate: number; episodes: number };
-    const n = e.episodes;
-    const k = Math.round(e.success_rate * n);
-    const [lo, hi] = wilsonInterval(k, n);
-    const t = throughput(join(dir, row.name));
-    out.push(`| ${row.name} | ${row.adds} | ${k}/${n} (${pct(k / n)}, ${pct(lo)}-${pct(hi)}) | ${(t.seconds / 60).toFixed(0)} min | ${t.samplesPerSec.toFixed(0)} |`);
-  }
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+  const head = POINTS.flatMap((p) => [`success at ${p.label} (Wilson 95%)`, 'vs the row above (paired bootstrap 95%)']);
+  const out = [`| row | adds | ${head.join(' | ')} | samples/s |`, `|---|---|${head.map(() => '---|').join('')}---|`];
+  ROWS.forEach((row, i) => {
+    if (!existsSync(join(dir, row.name, 'metrics.jsonl'))) return;
+    const cells = POINTS.flatMap((p) => {
+      const eps = episodes(dir, row.name, p.file);
+      if (!eps) return ['-', '-'];
+      const k = eps.filter((e) => e.success).length;
+      const [lo, hi] = wilsonInterval(k, eps.length);
+      const before = i > 0 ? episodes(dir, ROWS[i - 1].name, p.file) : undefined;
+      const d = before && pairedDelta(before, eps);
+      return [`${k}/${eps.length} (${pct(k / eps.length)}, ${pct(lo)}-${pct(hi)})`, d ? `${pts(d.value)} [${pts(d.lo)}, ${pts(d.hi)}]` : '-'];
+    });
+    out.push(`| ${row.name} | ${row.adds} | ${cells.join(' | ')} | ${throughput(join(dir, row.name)).samplesPerSec.toFixed(0)} |`);
+  });
   return `${out.join('\n')}\n`;
 }
 
