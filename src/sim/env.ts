@@ -32,7 +32,7 @@ export type SimObservation = {
 export type StepResult = { obs: SimObservation; points: number; maxPoints: number; success: boolean; done: boolean; steps: number };
 
 /** Options of createEnv (`domain`: the room's appearance, DOMAINS; default 'default'). */
-export type EnvOptions = { robot: string; task: string; seed?: number; imageSize?: number; depth?: boolean; domain?: string };
+export type EnvOptions = { robot: string; task: string; seed?: number; imageSize?: number; domain?: string };
 
 /** A running environment. */
 export type Env = {
