@@ -84,7 +84,7 @@ export function register(program: Command): void {
         if (m !== undefined && !(m >= 0 && Number.isFinite(m))) throw new UserError(`--ensemble is the weight m >= 0 of temporal ensembling (ACT uses 0.01), got "${o.ensemble}"`);
         if (m !== undefined && o.executeSteps) throw new UserError('--ensemble executes one ensembled action per query; leave out --execute-steps');
         const chunked = <T>(make: (cameras: string[], size: number) => ChunkPolicy<T>) => (m === undefined ? make : (cameras: string[], size: number) => ensembled(make(cameras, size), m));
-        const how = (executeSteps: number) => (m === undefined ? `execute ${executeSteps}` : `temporal ensembling m=${m}`);
+        const how = (plain: string) => (m === undefined ? plain : `temporal ensembling m=${m}`);
         if (o.server) {
           const client = await PolicyClient.connect(o.server, { apiKey: apiKeyOption(o.apiKey) });
           try {
@@ -96,7 +96,7 @@ export function register(program: Command): void {
             const policy = remotePolicy(client);
             const rows = await evaluateInSim(chunked((cameras, size) => simChunkPolicy(policy, cameras, size)), { robot, tasks, episodes, seed, executeSteps: m === undefined ? executeSteps : 1, recordDir: o.record, quiet: o.json });
             if (o.json) return printJson({ server: o.server, ...evaluationJson(rows) });
-            process.stdout.write(formatEvaluation(rows, `${o.server} (${robot}), ${count(episodes, 'episode')} per task, ${how(executeSteps)}`));
+            process.stdout.write(formatEvaluation(rows, `${o.server} (${robot}), ${count(episodes, 'episode')} per task, ${how(`execute ${executeSteps}`)}`));
           } finally {
             client.close();
           }
@@ -110,7 +110,7 @@ export function register(program: Command): void {
         const executeSteps = o.executeSteps ? intOption('--execute-steps', o.executeSteps, 1) : parts.meta.executeSteps;
         const rows = await evaluateInSim(chunked(localPolicy(parts, seed, engine)), { robot: parts.embodiment.name, tasks, episodes, seed, executeSteps: m === undefined ? executeSteps : 1, recordDir: o.record, quiet: o.json });
         if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, robot: parts.embodiment.name, ...evaluationJson(rows) });
-        process.stdout.write(formatEvaluation(rows, `${parts.dir} (step ${parts.step}, ${parts.embodiment.name}), ${count(episodes, 'episode')} per task, ${m === undefined ? `execute ${executeSteps} of ${parts.config.actionHorizon}` : how(executeSteps)}`));
+        process.stdout.write(formatEvaluation(rows, `${parts.dir} (step ${parts.step}, ${parts.embodiment.name}), ${count(episodes, 'episode')} per task, ${how(`execute ${executeSteps} of ${parts.config.actionHorizon}`)}`));
         if (o.record) process.stdout.write(`recordings in ${o.record}\n`);
       }),
     );
