@@ -1,7 +1,7 @@
 /**
  * Loader throughput: samples per second of model batches (2 views of 64x64, H = 16, eef-rel chunks,
  * quantile normalization, sensory dropout) from a recorded LeRobot dataset, after a warm-up pass
- * that decodes and caches every frame's PNGs.
+ * that decodes and caches every frame's PNGs; the same with the recipe's image augmentation.
  *
  *   node bench/data-loader.ts DATASET_DIR [batch=32] [batches=50] [reps=5] [deviceMs=20]
  *
@@ -26,15 +26,22 @@ const opts = { horizon: 16, mode: 'eef-rel', normMode: 'quantile', batchSize, se
 const loader = createLoader([ds], opts);
 const tIndex = performance.now() - t0 - tOpen;
 for (let i = 0; i < ds.numFrames; i++) for (const c of ds.cameras) ds.image(c, i); // warm the decoded-frame cache
-const rates: number[] = [];
-for (let r = 0; r < reps; r++) {
-  const s = performance.now();
-  for (let b = 0; b < batches; b++) await loader.batchAt(r * batches + b);
-  rates.push((batches * batchSize * 1000) / (performance.now() - s));
+/** Sorted samples/s of `reps` passes of `batches` batches from `l`, starting at step `from`. */
+async function samplesPerSec(l: ReturnType<typeof createLoader>, from: number): Promise<number[]> {
+  const rates: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const s = performance.now();
+    for (let b = 0; b < batches; b++) await l.batchAt(from + r * batches + b);
+    rates.push((batches * batchSize * 1000) / (performance.now() - s));
+  }
+  return rates.sort((a, b) => a - b);
 }
-rates.sort((a, b) => a - b);
+const fmt = (rates: number[]) => `median ${rates[reps >> 1].toFixed(0)} (min ${rates[0].toFixed(0)}, max ${rates[reps - 1].toFixed(0)})`;
+const rates = await samplesPerSec(loader, 0);
+// the recipe's augmentation (shift 4 px, colour jitter 0.1), on the same frames
+const augmented = await samplesPerSec(createLoader([ds], { ...opts, augment: { shift: 4, color: 0.1 } }), 0);
 console.log(`${dir}: ${ds.numFrames} frames; open ${tOpen.toFixed(0)} ms, stats + index ${tIndex.toFixed(0)} ms`);
-console.log(`samples/s (batch ${batchSize}): median ${rates[reps >> 1].toFixed(0)} (min ${rates[0].toFixed(0)}, max ${rates[reps - 1].toFixed(0)})`);
+console.log(`samples/s (batch ${batchSize}): ${fmt(rates)}; with augmentation (shift 4, colour 0.1): ${fmt(augmented)}`);
 
 const deviceMs = Number(deviceArg);
 const steps = 40;
