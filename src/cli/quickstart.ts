@@ -7,7 +7,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openDataset } from '../data/index.ts';
 import { evaluateInSim, type TaskEvaluation } from '../eval/index.ts';
 import { chooseEngine, ortLabel } from '../engine/index.ts';
 import { getConfig, initBackend, initParams } from '../model/index.ts';
@@ -17,7 +16,7 @@ import { evaluationJson, formatEvaluation, localPolicy } from './eval.ts';
 import { recordDemonstrations } from './record.ts';
 import { action, ensureDir, intOption, printJson } from './run.ts';
 
-import { trainOnDatasets } from './train.ts';
+import { openTrainingData, trainOnDatasets } from './train.ts';
 
 /** The embedded defaults. */
 export const QUICKSTART = Object.freeze({ robot: 'panda7', task: 'pick-place', demos: 200, demoNoise: 0.008, demoSeed: 1000, evalEpisodes: 50, evalSeed: 0, preset: 'quickstart' });
@@ -116,7 +115,7 @@ export function register(program: Command): void {
         const demos = await recordDemonstrations({ robot: QUICKSTART.robot, tasks: [QUICKSTART.task], episodes: intOption('--demos', o.demos, 1), seed: QUICKSTART.demoSeed, noise: QUICKSTART.demoNoise, out: join(o.out, 'data'), imageSize: getConfig(config.model).imageSize, quiet: o.json });
         log(`2/4 training preset ${QUICKSTART.preset} (model ${config.model}) for ${config.steps} steps [${engine === 'ort' ? ortLabel() : backend}]`);
         const source = { preset: QUICKSTART.preset, data: resolve(o.out, 'data') };
-        const trained = await trainOnDatasets(config, { datasets: [await openDataset(join(o.out, 'data'))], frameStep: [1], weights: [1] }, join(o.out, 'run'), { quiet: o.json, source, engine });
+        const trained = await trainOnDatasets(config, await openTrainingData(join(o.out, 'data')), join(o.out, 'run'), { quiet: o.json, source, engine });
         const episodes = intOption('--episodes', o.episodes, 1);
         const evalOpts = { robot: QUICKSTART.robot, tasks: [QUICKSTART.task], episodes, seed: QUICKSTART.evalSeed, executeSteps: config.executeSteps, quiet: o.json };
         log(`3/4 evaluating the trained policy on ${episodes} held-out seeds`);

@@ -88,7 +88,7 @@ export async function writeShards(config: TrainConfig, data: TrainingData, out: 
   if (existsSync(out) && readdirSync(out).length > 0) throw new UserError(`${out} is not empty; choose another --out or delete it`);
   ensureDir(out);
   const t0 = performance.now();
-  const { model, loader, meta } = trainingLoader(config, data);
+  const { model, loader, meta } = await trainingLoader(config, data);
   const B = config.batchSize;
   const b = B / ranks;
   const V = model.maxViews;

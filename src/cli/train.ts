@@ -2,7 +2,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { BYTE_TOKENIZER, buildWordTokenizer, checkMixturePaths, createLoader, type Dataset, openDataset, parseMixture, tokenizerFromJson } from '../data/index.ts';
+import {
+  BYTE_TOKENIZER, buildWordTokenizer, checkMixturePaths, createLoader, createThreadLoader, type Dataset, type DatasetSource, type Loader, openDataset, parseMixture, tokenizerFromJson,
+} from '../data/index.ts';
 import { chooseEngine, type EngineName, ortLabel, parseEngine } from '../engine/index.ts';
 import { getConfig, initBackend } from '../model/index.ts';
 import {
@@ -12,8 +14,8 @@ import { shellQuote, UserError } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson, readJsonFile } from './run.ts';
 
 
-/** Datasets to train on, with their mixture step sizes and weights. */
-export type TrainingData = { datasets: Dataset[]; frameStep: number[]; weights: number[] };
+/** Datasets to train on, how each was opened (for the loader thread), with their mixture step sizes and weights. */
+export type TrainingData = { datasets: Dataset[]; sources: DatasetSource[]; frameStep: number[]; weights: number[] };
 
 /**
  * Reads `--data`: a mixture JSON file, or dataset directories separated by commas. `embodiment` (a
@@ -23,33 +25,40 @@ export async function openTrainingData(spec: string, opts: { embodiment?: string
   if (spec.endsWith('.json')) {
     const m = parseMixture(readJsonFile(spec), spec);
     checkMixturePaths(m, spec);
-    const datasets = await Promise.all(m.datasets.map((d) => openDataset(d.path, { embodiment: d.embodiment ?? opts.embodiment, skipMissing: opts.skipMissing })));
-    return { datasets, frameStep: m.datasets.map((d) => d.frame_step_size), weights: m.datasets.map((d) => d.weight) };
+    const sources = m.datasets.map((d): DatasetSource => ({ dir: d.path, embodiment: d.embodiment ?? opts.embodiment, skipMissing: opts.skipMissing }));
+    const datasets = await Promise.all(sources.map((s) => openDataset(s.dir, s)));
+    return { datasets, sources, frameStep: m.datasets.map((d) => d.frame_step_size), weights: m.datasets.map((d) => d.weight) };
   }
   const dirs = spec.split(',').map((s) => s.trim()).filter(Boolean);
   if (dirs.length === 0) throw new UserError('--data needs a mixture .json or at least one dataset directory');
   for (const d of dirs) if (!existsSync(d) || !statSync(d).isDirectory()) throw new UserError(`--data: ${d} is not a directory (or a mixture .json)`);
-  const datasets = await Promise.all(dirs.map((d) => openDataset(d, { embodiment: opts.embodiment, skipMissing: opts.skipMissing })));
-  return { datasets, frameStep: datasets.map(() => 1), weights: datasets.map(() => 1) };
+  const sources = dirs.map((dir): DatasetSource => ({ dir, embodiment: opts.embodiment, skipMissing: opts.skipMissing }));
+  const datasets = await Promise.all(sources.map((s) => openDataset(s.dir, s)));
+  return { datasets, sources, frameStep: datasets.map(() => 1), weights: datasets.map(() => 1) };
 }
 
 /**
  * The model config (with the tokenizer's vocabulary), the loader and the policy metadata a run of
  * `config` on `data` trains with; a fine-tuning run (`initFrom`) keeps the pretrained run's tokenizer.
+ * With `thread`, the batches are built on a worker thread (loader-thread.ts: the same batches, built
+ * while ONNX Runtime's step blocks the main thread); close it with `close()`.
  */
-export function trainingLoader(config: TrainConfig, data: TrainingData, opts: { initFrom?: string; vocabulary?: readonly string[] } = {}) {
+export async function trainingLoader(config: TrainConfig, data: TrainingData, opts: { initFrom?: string; vocabulary?: readonly string[]; thread?: boolean } = {}) {
   const datasets = data.datasets;
   // fine-tuning keeps the pretrained run's tokenizer (its embeddings were learnt for those ids); else
   // the word list comes from the data, so a resumed run rebuilds the same one
   const tokenizer = opts.initFrom ? tokenizerFromJson(readPolicyMeta(opts.initFrom).tokenizer, `--init-from ${opts.initFrom}`)
     : config.tokenizer === 'words' ? buildWordTokenizer([...datasets.flatMap((d) => d.tasks), ...(opts.vocabulary ?? [])]) : BYTE_TOKENIZER;
   const model = { ...getConfig(config.model), vocabSize: tokenizer.vocabSize };
-  const loader = createLoader(datasets, {
+  const options = {
     frameStep: data.frameStep, weights: data.weights,
     horizon: model.actionHorizon, mode: config.eefMode, normMode: config.normMode, batchSize: config.batchSize, seed: config.seed,
-    maxViews: model.maxViews, imageSize: model.imageSize, maxTokens: model.maxTokens, tokenizer, pState: config.pState, pView: config.pView,
+    maxViews: model.maxViews, imageSize: model.imageSize, maxTokens: model.maxTokens, pState: config.pState, pView: config.pView,
     augment: { shift: config.augShift, color: config.augColor },
-  });
+  };
+  const loader: Loader & { close?(): Promise<void> } = opts.thread
+    ? await createThreadLoader(data.sources, { ...options, tokenizer: tokenizer.json })
+    : createLoader(datasets, { ...options, tokenizer });
   const first = datasets[0];
   // every embodiment trained on, with the stats of its first dataset, so eval and serve can act as any of them
   const embodiments = datasets.flatMap((d, i) => (datasets.findIndex((x) => x.embodiment.name === d.embodiment.name) === i
@@ -67,12 +76,16 @@ export function trainingLoader(config: TrainConfig, data: TrainingData, opts: { 
  * `vocabulary`: more instructions for a word tokenizer (a study gives all its runs one vocabulary).
  */
 export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; extend?: boolean; quiet?: boolean; initFrom?: string; engine?: EngineName; source?: RunSource; vocabulary?: readonly string[] } = {}): Promise<TrainResult> {
-  const { model, loader, meta } = trainingLoader(config, data, opts);
+  const { model, loader, meta } = await trainingLoader(config, data, { ...opts, thread: true });
   ensureDir(out);
-  return train({
-    config, data: loader, run: new RunDir(out, opts.source), resume: opts.resume, extend: opts.extend, quiet: opts.quiet, initFrom: opts.initFrom, modelConfig: model, engine: opts.engine,
-    extras: { [POLICY_FILE]: JSON.stringify(meta, null, 2) },
-  });
+  try {
+    return await train({
+      config, data: loader, run: new RunDir(out, opts.source), resume: opts.resume, extend: opts.extend, quiet: opts.quiet, initFrom: opts.initFrom, modelConfig: model, engine: opts.engine,
+      extras: { [POLICY_FILE]: JSON.stringify(meta, null, 2) },
+    });
+  } finally {
+    await loader.close?.();
+  }
 }
 
 /** `--data` with every path made absolute, so a run's config.json names its data from any directory. */

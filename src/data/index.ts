@@ -12,3 +12,4 @@ export {
 export { type IndexedDataset, type Mixture, type MixtureDraw, type MixtureEntry, MixtureIndex, checkMixturePaths, mixtureSchema, parseMixture } from './mixture.ts';
 export { checkEmbodiment, type EmbodimentCheck, type SlotCheck } from './embodiment-check.ts';
 export { type ConvertResult, convertToV30, poolStats, V30_DATA_PATH, V30_VIDEO_PATH } from './convert.ts';
+export { createThreadLoader, type DatasetSource, type ThreadLoader, type ThreadLoaderOptions } from './loader-thread.ts';
