@@ -3,31 +3,39 @@
  * levers added so far, trained on the spatial suite's demonstrations and evaluated on the same
  * held-out seeds (20 episodes per task, 200 in all), so each lever's effect is measured, not assumed.
  *
- *   node bench/recipe-ladder.ts run DIR [--rows r0-base,r1-aug,...] [--steps 20000]   # resumable
+ *   node bench/recipe-ladder.ts run DIR [--rows r0-base,r1-aug,...] [--steps 20000]   # resumable; a row's own schedule wins
  *   node bench/recipe-ladder.ts report DIR                                           # the Markdown table
  *
  * Each row is also compared at step 12,500 of its 20,000 (the same point of the same schedule in
  * every row) when DIR/ROW/eval-012500.json exists: `vlalab eval --checkpoint DIR/ROW/checkpoints/step-012500
  * --suite spatial --episodes 20 --json > DIR/ROW/eval-012500.json`.
  *
- * `run` records the data once (DIR/spatial), then for each row trains DIR/ROW (resuming a stopped
+ * `run` records each dataset once (DIR/spatial, DIR/spatial-perturb), then for each row trains DIR/ROW (resuming a stopped
  * one: rerun the same command) and evaluates it into DIR/ROW/eval.json, written last, so a row
  * with eval.json is finished and never repeated. Rows may run concurrently from several `run`
  * processes (one row each, `--rows`); give each `VLALAB_THREADS=1` on a 2-core machine.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wilsonInterval } from '../src/eval/index.ts';
 import { type EpisodeOutcome, pairedDelta } from '../src/study/index.ts';
 
-/** One rung: a name, what it adds, and its config fields over the laptop preset. */
-type Row = { name: string; adds: string; config: Record<string, unknown> };
+/** The demonstrations a row trains on: the spatial suite's, optionally with recovery episodes. */
+type Data = { name: string; args: readonly string[] };
+const CLEAN: Data = { name: 'spatial', args: [] };
+/** 30% of the episodes disturbed (a dropped cube or a missed grasp) and recovered by the re-planning expert. */
+const RECOVERY: Data = { name: 'spatial-perturb', args: ['--perturb', '0.3'] };
+
+/** One rung: a name, what it adds, its config fields over the laptop preset, its data and its schedule (default: --steps). */
+type Row = { name: string; adds: string; config: Record<string, unknown>; data?: Data; steps?: number };
 
 const ROWS: readonly Row[] = [
   { name: 'r0-base', adds: 'the laptop preset (debug MoT, word tokens, EMA, execute 2)', config: {} },
   { name: 'r1-aug', adds: '+ random shifts (4 px) and colour jitter (0.1) of the views', config: { augShift: 4, augColor: 0.1 } },
   { name: 'r2-conv-aug', adds: '+ the convolutional stem (debug-conv)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 } },
+  { name: 'r3-long', adds: '+ an 80,000-step schedule (4x)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 }, steps: 80000 },
+  { name: 'r4-recovery', adds: '+ recovery demonstrations (30% of episodes dropped or missed, re-grasped)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 }, data: RECOVERY, steps: 80000 },
 ];
 
 const DATA = { robot: 'panda7', suite: 'spatial', episodes: 50, noise: 0.008 };
@@ -40,11 +48,17 @@ function vlalab(args: string[]): string {
   return r.stdout;
 }
 
+/** DIR/NAME holding the row's demonstrations, recorded on first use (into NAME.partial, renamed when whole). */
+function dataset(dir: string, d: Data): string {
+  const path = join(dir, d.name);
+  if (existsSync(join(path, 'meta', 'info.json'))) return path;
+  rmSync(`${path}.partial`, { recursive: true, force: true });
+  vlalab(['sim', 'record', '--robot', DATA.robot, '--suite', DATA.suite, '--episodes', String(DATA.episodes), '--noise', String(DATA.noise), ...d.args, '--out', `${path}.partial`]);
+  renameSync(`${path}.partial`, path);
+  return path;
+}
+
 function run(dir: string, rows: readonly Row[], steps: number): void {
-  const data = join(dir, DATA.suite);
-  if (!existsSync(join(data, 'meta', 'info.json'))) {
-    vlalab(['sim', 'record', '--robot', DATA.robot, '--suite', DATA.suite, '--episodes', String(DATA.episodes), '--noise', String(DATA.noise), '--out', data]);
-  }
   for (const row of rows) {
     const out = join(dir, row.name);
     if (existsSync(join(out, 'eval.json'))) continue;
@@ -52,7 +66,7 @@ function run(dir: string, rows: readonly Row[], steps: number): void {
     else {
       const config = join(dir, `${row.name}.json`);
       writeFileSync(config, JSON.stringify(row.config));
-      vlalab(['train', '--preset', 'laptop', '--data', data, '--out', out, '--steps', String(steps), '--config', config]);
+      vlalab(['train', '--preset', 'laptop', '--data', dataset(dir, row.data ?? CLEAN), '--out', out, '--steps', String(row.steps ?? steps), '--config', config]);
     }
     const json = vlalab(['eval', '--checkpoint', out, '--suite', DATA.suite, '--episodes', String(EVAL_EPISODES), '--json']);
     writeFileSync(join(out, 'eval.tmp'), json);
