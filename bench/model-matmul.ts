@@ -1,4 +1,4 @@
-import '../src/model/worker-shim.ts';
+import '../src/util/worker-shim.ts';
 import { numpy as np, jit } from '../src/model/index.ts';
 const f = jit((a: np.Array, b: np.Array) => np.matmul(a, b));
 const n = Number(process.argv[2] ?? 256);

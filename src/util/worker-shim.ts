@@ -2,7 +2,8 @@
  * A Web `Worker` for jax-js's wasm thread pool on Node, installed as a side effect of importing this
  * module. jax-js creates its wasm backend (and decides whether to use a thread pool) when
  * `@jax-js/jax` is first evaluated, and uses a pool only if a global `Worker` exists; Node has none.
- * So this module must be evaluated BEFORE `@jax-js/jax`: every model file imports it first.
+ * So this module must be evaluated BEFORE `@jax-js/jax`: both files that import jax-js (model/backend.ts,
+ * the one entry of the model layer, and engine/trace.ts, below it) import this first.
  *
  * jax-js splits each kernel into one chunk per worker, posts `{type: 'kernel', module, ptrs, begin,
  * end}` to each, and waits for one reply per message before the next kernel. With real message
