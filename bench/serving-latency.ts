@@ -43,7 +43,7 @@ if (serveModel) {
     embodiment: e,
     parameterization: 'world-rel',
     stateNormalizer: makeNormalizer(identity, e.stateMask, 'zscore'),
-    actionNormalizer: makeNormalizer(identity, e.actionMask, 'zscore'),
+    actionNormalizers: Array(config.actionHorizon).fill(makeNormalizer(identity, e.actionMask, 'zscore')),
     tokenize: (prompt) => new TextEncoder().encode(prompt),
     steps: Number(flag('steps', String(config.sampleSteps))),
   });

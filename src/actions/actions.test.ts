@@ -16,6 +16,7 @@ import {
   encodeChunk,
   encodePoses,
   getEmbodiment,
+  chunkNormalizers,
   makeNormalizer,
   MIN_SPREAD,
   parseEefMode,
@@ -274,6 +275,21 @@ describe('normalization', () => {
       assert.ok(Math.abs(y[d]) <= 2e-3 / MIN_SPREAD + 1e-12, `${mode}: ${y[d]}`);
       assert.ok(Math.abs(y[d]) > 0);
     }
+  });
+
+  it('gives each chunk step its own normalizer from per-step stats, the pooled one to every step otherwise', () => {
+    const stats = (k: number) => ({ mean: mean.map((m) => m + k), std: std.map((s) => s * (k + 1)) });
+    const pooled = chunkNormalizers(stats(0), undefined, e.actionMask, 'zscore', 3);
+    assert.equal(pooled.length, 3);
+    assert.ok(pooled.every((n) => n === pooled[0]));
+    const perStep = chunkNormalizers(stats(0), [stats(1), stats(2), stats(3)], e.actionMask, 'zscore', 3);
+    const d = e.actionIndex[0];
+    perStep.forEach((n, h) => {
+      const x = new Float64Array(UNIFIED_DIM);
+      x[d] = mean[d] + h + 1 + std[d] * (h + 2); // one std of step h's stats above its mean
+      assertClose(n.normalize(x)[d], 1, 1e-9, `step ${h}`);
+    });
+    assert.throws(() => chunkNormalizers(stats(0), [stats(1)], e.actionMask, 'zscore', 3), /per-step action stats cover 1 chunk steps; the model's chunks have 3/);
   });
 
   it('z-score and quantile round-trip, and masked dims stay exactly zero', () => {

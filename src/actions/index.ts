@@ -42,6 +42,7 @@ export {
   MIN_SPREAD,
   featureStatsSchema,
   makeNormalizer,
+  chunkNormalizers,
 } from './normalization.ts';
 export { type ExternalLayout, type ExternalLayoutName, type MaskedVector, EXTERNAL_LAYOUTS, convertChunk, externalLayout, fromExternal, toExternal } from './external-layouts.ts';
 export { type Modality, type SpecFromModality, embodimentFromModality, modalityFromEmbodiment, modalitySchema, parseModality } from './gr00t.ts';

@@ -1,5 +1,6 @@
 /**
- * Per-embodiment, per-dim normalization of unified vectors, from dataset statistics:
+ * Per-embodiment, per-dim normalization of unified vectors, from dataset statistics (for action
+ * chunks optionally per chunk step as well, see `chunkNormalizers`):
  *   z-score:   y = (x - mean) / (std + eps)
  *   quantile:  y = 2 (x - q01) / (q99 - q01 + eps) - 1     (q01 -> -1, q99 -> +1, not clipped)
  * Masked (unused) dims are exactly zero after normalizing and after unnormalizing, so padding
@@ -91,4 +92,17 @@ export function makeNormalizer(stats: FeatureStats, mask: ArrayLike<number>, mod
       return x;
     },
   });
+}
+
+/**
+ * The normalizers of an action chunk's H steps: step h uses `steps[h]` when per-step stats are
+ * given, else every step shares the stats pooled over the chunk (`pooled`). Per-step stats keep the
+ * first actions (those executed before re-planning), whose spread is a fraction of the chunk's
+ * (eef-rel) or of another kind altogether (eef-delta's first step starts from the observed pose, the
+ * others from the previous target), at the full [-1, 1] range.
+ */
+export function chunkNormalizers(pooled: FeatureStats, steps: readonly FeatureStats[] | undefined, mask: ArrayLike<number>, mode: NormMode, horizon: number): Normalizer[] {
+  if (!steps) return Array<Normalizer>(horizon).fill(makeNormalizer(pooled, mask, mode));
+  if (steps.length !== horizon) throw new UserError(`per-step action stats cover ${steps.length} chunk steps; the model's chunks have ${horizon}`);
+  return steps.map((s) => makeNormalizer(s, mask, mode));
 }

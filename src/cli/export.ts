@@ -23,7 +23,7 @@ const MEANING: Record<string, string> = {
   state_mask: "1 = the embodiment has this state dim",
   action_mask: "1 = the embodiment has this action dim",
   noise: 'standard normal noise x0 of the flow (draw it yourself; the chunk is a deterministic function of it)',
-  actions: 'the normalized unified action chunk: unnormalize with policy.norm.action, then decode from policy.parameterization relative to the observed end-effector pose',
+  actions: 'the normalized unified action chunk: unnormalize step h with policy.norm.actionSteps[h] when present (per-step normalization), else with policy.norm.action, then decode from policy.parameterization relative to the observed end-effector pose',
 };
 
 type Flags = { onnx: string; out: string; steps?: string; batch: string; json?: boolean };

@@ -52,7 +52,7 @@ export async function trainingLoader(config: TrainConfig, data: TrainingData, op
   const model = { ...getConfig(config.model), vocabSize: tokenizer.vocabSize };
   const options = {
     frameStep: data.frameStep, weights: data.weights,
-    horizon: model.actionHorizon, mode: config.eefMode, normMode: config.normMode, batchSize: config.batchSize, seed: config.seed,
+    horizon: model.actionHorizon, mode: config.eefMode, normMode: config.normMode, normPerStep: config.normPerStep, batchSize: config.batchSize, seed: config.seed,
     maxViews: model.maxViews, imageSize: model.imageSize, maxTokens: model.maxTokens, pState: config.pState, pView: config.pView,
     augment: { shift: config.augShift, color: config.augColor },
   };

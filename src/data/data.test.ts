@@ -164,6 +164,30 @@ describe('LeRobot v3.0 datasets', () => {
     assert.throws(() => createLoader([ds], { ...opts, augment: { shift: S, color: 0 } }), /augment.shift must be an integer in \[0, 8\)/);
   });
 
+  it('normalizes each chunk step by its own stats when asked (normPerStep), and leaves pooled batches as they were', async () => {
+    const H = 4;
+    const opts = { horizon: H, mode: 'eef-rel' as const, normMode: 'quantile' as const, batchSize: 256, seed: 2, maxViews: 2, imageSize: S, maxTokens: 40 };
+    const pooled = createLoader([ds], opts);
+    const perStep = createLoader([ds], { ...opts, normPerStep: true });
+    assert.equal(pooled.norm[0].actionSteps, undefined);
+    assert.equal(perStep.norm[0].actionSteps?.length, H);
+    assert.deepEqual(datasetNormStats(ds, H, opts.mode, true), perStep.norm[0], 'the stats a checkpoint stores are the ones the loader normalizes with');
+    assert.deepEqual({ ...perStep.norm[0], actionSteps: undefined }, { ...pooled.norm[0], actionSteps: undefined }, 'the pooled stats stay as they were');
+    // eef-rel x (dim 0) grows along the chunk: pooled, the first step spans a fraction of [-1, 1]; per step, every step spans it
+    const span = (b: Awaited<ReturnType<typeof pooled.batchAt>>, h: number) => {
+      const xs = Array.from({ length: b.actions.shape[0] }, (_, k) => b.actions.data[(k * H + h) * 60]);
+      return [Math.min(...xs), Math.max(...xs)];
+    };
+    const [p, q] = [await pooled.batchAt(0), await perStep.batchAt(0)];
+    for (let h = 0; h < H; h++) {
+      const [lo, hi] = span(q, h);
+      assert.ok(lo >= -1.2 && hi <= 1.2 && hi - lo > 1.6, `step ${h} per-step spans [${lo}, ${hi}]`);
+    }
+    const [lo0, hi0] = span(p, 0);
+    assert.ok(hi0 - lo0 < 1.2, `pooled step 0 spans [${lo0}, ${hi0}]`);
+    for (const k of ['images', 'tokens', 'state', 'actionMask'] as const) assert.deepEqual(q[k], p[k], k);
+  });
+
   it('loads deterministic batches with sensory dropout that never drops every view', async () => {
     const opts = { horizon: 4, mode: 'eef-rel' as const, normMode: 'quantile' as const, batchSize: 64, seed: 3, maxViews: 2, imageSize: S, maxTokens: 40, pState: 0.3, pView: 0.4 };
     const loader = createLoader([ds], opts);

@@ -14,7 +14,7 @@
  * N_eff = floor(N_raw / S_d) (eq. 5, S = frame step size); within it a frame is drawn uniformly.
  */
 import {
-  actionToUnified, EEF_MODES, encodeChunk, type EefMode, NORM_MODES, type FeatureStats, makeNormalizer, type Normalizer, type NormMode,
+  actionToUnified, chunkNormalizers, EEF_MODES, encodeChunk, type EefMode, NORM_MODES, type FeatureStats, makeNormalizer, type Normalizer, type NormMode,
   stateToUnified, UNIFIED_DIM,
 } from '../actions/index.ts';
 import { areaResizeRgb, Rng, UserError } from '../util/index.ts';
@@ -41,6 +41,8 @@ export type LoaderOptions = {
   horizon: number;
   mode: ActionMode;
   normMode: NormMode;
+  /** normalize each chunk step by its own action stats (NormStats.actionSteps) instead of the pooled ones */
+  normPerStep?: boolean;
   batchSize: number;
   seed: number;
   /** model view slots V, image side S, token length L */
@@ -60,8 +62,12 @@ export type LoaderOptions = {
   augment?: AugmentOptions;
 };
 
-/** Unified-layout normalization stats of a dataset (what a checkpoint stores to act later). */
-export type NormStats = { state: FeatureStats; action: FeatureStats };
+/**
+ * Unified-layout normalization stats of a dataset (what a checkpoint stores to act later): the
+ * state's, the chunk actions' pooled over the chunk's steps, and with per-step normalization each
+ * step's own (`actionSteps[h]`, H entries).
+ */
+export type NormStats = { state: FeatureStats; action: FeatureStats; actionSteps?: FeatureStats[] };
 
 /** A loader: batches by step, and the stats it normalizes with. */
 export type Loader = {
@@ -111,13 +117,22 @@ function encodeAll(ds: Dataset, horizon: number, mode: ActionMode): { states: Fl
   return { states, actions };
 }
 
-/** Unified state and chunk-action stats of a dataset in `mode` (over every frame as a chunk start). */
-export function datasetNormStats(ds: Dataset, horizon: number, mode: ActionMode): NormStats {
-  return normStatsOf(encodeAll(ds, horizon, mode), ds.numFrames, horizon);
+/** Unified state and chunk-action stats of a dataset in `mode` (over every frame as a chunk start), per chunk step too with `perStep`. */
+export function datasetNormStats(ds: Dataset, horizon: number, mode: ActionMode, perStep = false): NormStats {
+  return normStatsOf(encodeAll(ds, horizon, mode), ds.numFrames, horizon, perStep);
 }
 
-function normStatsOf(e: { states: Float64Array; actions: Float64Array }, n: number, horizon: number): NormStats {
-  return { state: unifiedStats(e.states, n), action: unifiedStats(e.actions, n * horizon) };
+function normStatsOf(e: { states: Float64Array; actions: Float64Array }, n: number, horizon: number, perStep: boolean): NormStats {
+  const A = UNIFIED_DIM;
+  const stepStats = (h: number) => {
+    const rows = new Float64Array(n * A);
+    for (let i = 0; i < n; i++) rows.set(e.actions.subarray((i * horizon + h) * A, (i * horizon + h + 1) * A), i * A);
+    return unifiedStats(rows, n);
+  };
+  return {
+    state: unifiedStats(e.states, n), action: unifiedStats(e.actions, n * horizon),
+    ...(perStep ? { actionSteps: Array.from({ length: horizon }, (_, h) => stepStats(h)) } : {}),
+  };
 }
 
 /** Datasets with at most this many chunk rows (frames x H) keep their normalized samples in memory. */
@@ -160,10 +175,10 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
     name: ds.dir, episodeLengths: ds.episodes.map((e) => e.length), frameStep: o.frameStep?.[d] ?? 1, weight: o.weights?.[d] ?? 1,
   })));
   const encoded = datasets.map((ds) => encodeAll(ds, o.horizon, o.mode));
-  const norm: NormStats[] = datasets.map((ds, d) => normStatsOf(encoded[d], ds.numFrames, o.horizon));
-  const normalizers: { state: Normalizer; action: Normalizer }[] = datasets.map((ds, d) => ({
+  const norm: NormStats[] = datasets.map((ds, d) => normStatsOf(encoded[d], ds.numFrames, o.horizon, o.normPerStep ?? false));
+  const normalizers: { state: Normalizer; action: Normalizer[] }[] = datasets.map((ds, d) => ({
     state: makeNormalizer(norm[d].state, ds.embodiment.stateMask, o.normMode),
-    action: makeNormalizer(norm[d].action, ds.embodiment.actionMask, o.normMode),
+    action: chunkNormalizers(norm[d].action, norm[d].actionSteps, ds.embodiment.actionMask, o.normMode, o.horizon), // [H]
   }));
   // normalized samples of small datasets, computed once: [n, 60] states and [n, H, 60] chunks
   const cache = datasets.map((ds, d) => {
@@ -172,7 +187,7 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
     const states = new Float32Array(ds.numFrames * A);
     const actions = new Float32Array(ds.numFrames * o.horizon * A);
     for (let r = 0; r < ds.numFrames; r++) states.set(normalizers[d].state.normalize(encoded[d].states.subarray(r * A, (r + 1) * A)), r * A);
-    for (let r = 0; r < ds.numFrames * o.horizon; r++) actions.set(normalizers[d].action.normalize(encoded[d].actions.subarray(r * A, (r + 1) * A)), r * A);
+    for (let r = 0; r < ds.numFrames * o.horizon; r++) actions.set(normalizers[d].action[r % o.horizon].normalize(encoded[d].actions.subarray(r * A, (r + 1) * A)), r * A);
     return { states, actions };
   });
   encoded.length = 0; // the raw encodings are no longer needed
@@ -219,7 +234,7 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
       } else {
         const { state, chunk } = unifiedChunk(ds, i, H, o.mode, ep.to);
         if (keepState) b.state.data.set(normalizers[d].state.normalize(state), k * A);
-        chunk.forEach((act, h) => b.actions.data.set(normalizers[d].action.normalize(act), (k * H + h) * A));
+        chunk.forEach((act, h) => b.actions.data.set(normalizers[d].action[h].normalize(act), (k * H + h) * A));
       }
       b.stateMask.data.set(ds.embodiment.stateMask, k * A);
       b.actionMask.data.set(ds.embodiment.actionMask, k * A);

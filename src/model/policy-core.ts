@@ -15,8 +15,8 @@ export type PolicyCore = {
   parameterization: EefMode | 'absolute';
   /** normalizes unified states as in training */
   stateNormalizer: Normalizer;
-  /** (un)normalizes unified actions as in training */
-  actionNormalizer: Normalizer;
+  /** (un)normalizes unified actions as in training, one per chunk step [H] (the same one unless trained with per-step stats) */
+  actionNormalizers: readonly Normalizer[];
   /** instruction -> token ids (unpadded), the tokenizer used in training */
   tokenize: (prompt: string) => ArrayLike<number>;
 };

@@ -38,7 +38,7 @@ function parts(mode: ModelPolicyParts['parameterization'], seed = 0): ModelPolic
     embodiment: e,
     parameterization: mode,
     stateNormalizer: makeNormalizer(stats(), e.stateMask, 'zscore'),
-    actionNormalizer: makeNormalizer(stats(), e.actionMask, 'zscore'),
+    actionNormalizers: Array.from({ length: config.actionHorizon }, () => makeNormalizer(stats(), e.actionMask, 'zscore')), // per-step stats: each step its own
     tokenize: (prompt) => Array.from(new TextEncoder().encode(prompt)),
     seed,
   };
@@ -57,7 +57,7 @@ test('chunkToNative inverts normalization and the EEF parameterization back to n
     const unifiedChunk = nativeChunk.map((a) => actionToUnified(e, a));
     const modelSpace = mode === 'absolute' ? unifiedChunk : encodeChunk(e, mode, unifiedState, unifiedChunk);
     const sampled = new Float32Array(h * UNIFIED_DIM);
-    modelSpace.forEach((row, t) => sampled.set(p.actionNormalizer.normalize(row), t * UNIFIED_DIM));
+    modelSpace.forEach((row, t) => sampled.set(p.actionNormalizers[t].normalize(row), t * UNIFIED_DIM));
     const native = chunkToNative(p, sampled, unifiedState);
     assert.equal(native.length, h * e.actionNames.length);
     assertClose(native, nativeChunk.flatMap((a) => [...a]), 1e-4, mode);

@@ -81,7 +81,7 @@ export function observationToBatch(p: ModelPolicyParts, imageKeys: readonly stri
 export function chunkToNative(p: ModelPolicyParts, sampled: Float32Array, unifiedState: Float64Array): Float32Array {
   const h = p.config.actionHorizon;
   const a = p.config.actionDim;
-  const rows = Array.from({ length: h }, (_, t) => p.actionNormalizer.unnormalize(sampled.subarray(t * a, (t + 1) * a))); // [H][A]
+  const rows = Array.from({ length: h }, (_, t) => p.actionNormalizers[t].unnormalize(sampled.subarray(t * a, (t + 1) * a))); // [H][A]
   const absolute = p.parameterization === 'absolute' ? rows : decodeChunk(p.embodiment, p.parameterization, unifiedState, rows);
   const d = p.embodiment.actionNames.length;
   const out = new Float32Array(h * d); // [H, D]

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
-  defineEmbodiment, EEF_MODES, type EefMode, type EmbodimentSpecInput, featureStatsSchema, getEmbodiment, makeNormalizer, NORM_MODES, type NormMode,
+  chunkNormalizers, defineEmbodiment, EEF_MODES, type EefMode, type EmbodimentSpecInput, featureStatsSchema, getEmbodiment, makeNormalizer, NORM_MODES, type NormMode,
 } from '../actions/index.ts';
 import { type NormStats, padTokens, TOKENIZER_JSON, tokenizerFromJson } from '../data/index.ts';
 import { decodeParams, loadCheckpoint, type PolicyCore, tree } from '../model/index.ts';
@@ -17,11 +17,14 @@ import { CKPT_FILES, policyWeightsFile, readJsonChecked, resolveCheckpoint } fro
 /** File name of the policy metadata inside a checkpoint. */
 export const POLICY_FILE = CKPT_FILES.policy;
 
+/** Unified stats: the state's, the chunk actions' pooled, and each chunk step's when trained with per-step normalization. */
+const normSchema = z.object({ state: featureStatsSchema, action: featureStatsSchema, actionSteps: z.array(featureStatsSchema).optional() });
+
 /** What acting as one embodiment needs: its camera order, unified stats and a default instruction. */
 const embodimentEntrySchema = z.object({
   embodiment: z.string(),
   cameras: z.array(z.string()),
-  norm: z.object({ state: featureStatsSchema, action: featureStatsSchema }),
+  norm: normSchema,
   instruction: z.string().optional(),
 });
 
@@ -40,7 +43,7 @@ const policySchema = z.object({
   cameras: z.array(z.string()),
   instruction: z.string().optional(),
   executeSteps: z.number().int().positive(),
-  norm: z.object({ state: featureStatsSchema, action: featureStatsSchema }),
+  norm: normSchema,
   tokenizer: z.object({ type: z.string(), version: z.number() }).passthrough(),
 });
 
@@ -107,7 +110,7 @@ export function loadPolicyParts(path: string, o: { embodiment?: string } = {}): 
     embodiment,
     parameterization: meta.parameterization,
     stateNormalizer: makeNormalizer(meta.norm.state, embodiment.stateMask, meta.normMode),
-    actionNormalizer: makeNormalizer(meta.norm.action, embodiment.actionMask, meta.normMode),
+    actionNormalizers: chunkNormalizers(meta.norm.action, meta.norm.actionSteps, embodiment.actionMask, meta.normMode, config.actionHorizon),
     // the padded form ends in EOS when truncated, like training; the adapter pads again (no-op)
     tokenize: (prompt) => {
       const { ids, mask } = padTokens(tokenizer.encode(prompt), config.maxTokens);

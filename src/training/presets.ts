@@ -37,6 +37,8 @@ export const trainConfigSchema = z
     eefMode: z.enum(EEF_MODES),
     /** normalization of state and actions */
     normMode: z.enum(NORM_MODES),
+    /** normalize each step of the action chunk by its own stats (runs before it pooled the chunk's steps) */
+    normPerStep: z.boolean().default(false),
     /** probability of zeroing the state input (sensory dropout) [0.2] */
     pState: z.number().min(0).max(1),
     /** probability of dropping each camera view, at least one kept [0.2] */
@@ -79,6 +81,7 @@ const BASE: TrainConfig = {
   clipNorm: 1,
   eefMode: 'eef-rel',
   normMode: 'quantile',
+  normPerStep: false,
   pState: 0,
   pView: 0,
   augShift: 0,

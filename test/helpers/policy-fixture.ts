@@ -1,6 +1,7 @@
 /**
  * A checkpoint directory as `vlalab train` writes it (model, config, policy.json with panda7,
- * world-rel actions, z-score stats, two cameras) from fresh weights, and one observation for it.
+ * world-rel actions, z-score stats, per chunk step too with `perStep`, two cameras) from fresh
+ * weights, and one observation for it.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,14 +12,14 @@ import { POLICY_FILE, policyMeta } from '../../src/training/index.ts';
 import { Rng } from '../../src/util/index.ts';
 
 /** Writes the checkpoint into a new temporary directory and returns it with its model config. */
-export async function policyCheckpoint(configName = 'debug', seed = 3): Promise<{ dir: string; config: ModelConfig }> {
+export async function policyCheckpoint(configName = 'debug', seed = 3, o: { perStep?: boolean } = {}): Promise<{ dir: string; config: ModelConfig }> {
   const dir = mkdtempSync(join(tmpdir(), 'vlalab-policy-'));
   const rng = new Rng(seed + 2);
   const vec = (f: () => number) => Array.from({ length: UNIFIED_DIM }, f);
   const stats = () => ({ mean: vec(() => rng.normal() * 0.1), std: vec(() => 0.2 + rng.uniform()) });
   const config = getConfig(configName);
   await saveCheckpoint(dir, config, initParams(config, seed));
-  const meta = policyMeta({ embodiment: 'panda7', parameterization: 'world-rel', normMode: 'zscore', cameras: ['front', 'wrist'], executeSteps: 4, norm: { state: stats(), action: stats() }, instruction: 'pick up the cube' });
+  const meta = policyMeta({ embodiment: 'panda7', parameterization: 'world-rel', normMode: 'zscore', cameras: ['front', 'wrist'], executeSteps: 4, norm: { state: stats(), action: stats(), ...(o.perStep ? { actionSteps: Array.from({ length: config.actionHorizon }, stats) } : {}) }, instruction: 'pick up the cube' });
   writeFileSync(join(dir, POLICY_FILE), JSON.stringify(meta));
   return { dir, config };
 }
