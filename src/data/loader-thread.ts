@@ -11,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../util/index.ts';
 import { type OpenDatasetOptions } from './lerobot.ts';
-import type { Loader, LoaderOptions, NormStats, SampleBatch } from './loader.ts';
+import { type Loader, type LoaderOptions, type NormStats, prefetching, type SampleBatch } from './loader.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
 /** How the worker opens one dataset: openDataset's directory and (serializable) options. */
@@ -44,11 +44,9 @@ const WORKER = new URL('./loader-worker.ts', import.meta.url);
  * (default 2) are requested ahead of the last one asked for.
  */
 export async function createThreadLoader(sources: readonly DatasetSource[], options: ThreadLoaderOptions): Promise<ThreadLoader> {
-  const ahead = Math.max(0, Math.floor(options.prefetch ?? 2));
   const data: LoaderThreadData = { sources: [...sources], options: { ...options, prefetch: 0 } };
   const worker = new Worker(WORKER, { workerData: data });
   const inflight = new Map<number, { resolve: (b: SampleBatch) => void; reject: (e: Error) => void }[]>(); // requests the worker will answer, by step
-  const queued = new Map<number, Promise<SampleBatch>>(); // requested and not yet handed out
   const waited = new Set<number>(); // handed-out steps not yet answered: only these keep the process alive
   let failure: Error | undefined;
   let closed = false;
@@ -93,34 +91,23 @@ export async function createThreadLoader(sources: readonly DatasetSource[], opti
   worker.on('exit', (code) => fail(new Error(closed ? 'the loader was closed' : `loader thread exited (code ${code})`)));
   keepAlive();
 
-  const request = (step: number): Promise<SampleBatch> => {
-    let p = queued.get(step);
-    if (!p) {
-      p = new Promise<SampleBatch>((resolve, reject) => {
-        if (failure) return reject(failure);
-        const ps = inflight.get(step);
-        if (ps) return ps.push({ resolve, reject }); // asked again before its answer came: share it
-        inflight.set(step, [{ resolve, reject }]);
-        worker.postMessage({ type: 'batch', step } satisfies ToLoaderThread);
-      });
-      p.catch(() => {}); // a prefetched batch nobody asks for must not fail the process; askers still see the error
-      queued.set(step, p);
-    }
-    return p;
-  };
+  // a batch is handed out once (its buffers were transferred), so the queue forgets it
+  const queue = prefetching(options.prefetch, (step) => new Promise<SampleBatch>((resolve, reject) => {
+    if (failure) return reject(failure);
+    const ps = inflight.get(step);
+    if (ps) return ps.push({ resolve, reject }); // asked again before its answer came: share it
+    inflight.set(step, [{ resolve, reject }]);
+    worker.postMessage({ type: 'batch', step } satisfies ToLoaderThread);
+  }));
 
   return {
     batchAt(step) {
-      if (!Number.isInteger(step) || step < 0) return Promise.reject(new UserError(`batchAt needs a step >= 0, got ${step}`));
-      const p = request(step);
+      const p = queue.batchAt(step);
       if (inflight.has(step)) waited.add(step);
       keepAlive();
-      // a batch is handed out once (its buffers were transferred): forget it, and stale requests after a jump
-      for (const s of queued.keys()) if (s <= step || s > step + ahead) queued.delete(s);
-      for (let s = step + 1; s <= step + ahead; s++) request(s);
       return p;
     },
-    prefetched: () => [...queued.keys()].sort((a, b) => a - b),
+    prefetched: queue.prefetched,
     norm,
     async close() {
       closed = true;

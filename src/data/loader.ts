@@ -257,34 +257,41 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
     return b;
   }
 
-  // prefetch: step -> its batch, built in a later event-loop turn (one build per turn)
-  const ahead = Math.max(0, Math.floor(o.prefetch ?? 2));
+  // each batch built in a later event-loop turn (one build per turn)
+  const queue = prefetching(o.prefetch, (step) => new Promise<SampleBatch>((resolve, reject) => setImmediate(() => {
+    try {
+      resolve(build(step));
+    } catch (err) {
+      reject(err);
+    }
+  })));
+  return { ...queue, norm };
+}
+
+/**
+ * Batches by step with `ahead` (default 2) later steps started in advance: `start(step)` begins
+ * building one. A batch is handed out once and then forgotten, as are requests left stale by a jump.
+ */
+export function prefetching(ahead: number | undefined, start: (step: number) => Promise<SampleBatch>): Pick<Loader, 'batchAt' | 'prefetched'> {
+  const n = Math.max(0, Math.floor(ahead ?? 2));
   const queued = new Map<number, Promise<SampleBatch>>();
-  const schedule = (step: number): Promise<SampleBatch> => {
+  const request = (step: number): Promise<SampleBatch> => {
     let p = queued.get(step);
     if (!p) {
-      p = new Promise<SampleBatch>((resolve, reject) => setImmediate(() => {
-        try {
-          resolve(build(step));
-        } catch (err) {
-          reject(err);
-        }
-      }));
+      p = start(step);
       p.catch(() => {}); // a prefetched batch nobody asks for must not fail the process; askers still see the error
       queued.set(step, p);
     }
     return p;
   };
-
   return {
     batchAt(step) {
       if (!Number.isInteger(step) || step < 0) return Promise.reject(new UserError(`batchAt needs a step >= 0, got ${step}`));
-      const p = schedule(step);
-      for (const s of queued.keys()) if (s <= step || s > step + ahead) queued.delete(s); // handed out, or stale after a jump
-      for (let s = step + 1; s <= step + ahead; s++) schedule(s);
+      const p = request(step);
+      for (const s of queued.keys()) if (s <= step || s > step + n) queued.delete(s); // handed out, or stale after a jump
+      for (let s = step + 1; s <= step + n; s++) request(s);
       return p;
     },
     prefetched: () => [...queued.keys()].sort((a, b) => a - b),
-    norm,
   };
 }
