@@ -49,6 +49,23 @@ describe('closed loop', () => {
     assert.deepEqual(frames, [0, 1, 2, 3]);
   });
 
+  it('shows beforeAction each state before its action, and executes the action as the hook leaves it', async () => {
+    const env = lineEnv(100);
+    const seen: [number, number, number][] = [];
+    const r = await runEpisode(env, stepper, {
+      seed: 0,
+      executeSteps: 3,
+      beforeAction: (o, a, t) => {
+        seen.push([o.x, a[0], t]);
+        if (t === 1) a[0] -= 1; // a disturbance: step 1 stays at x = 1
+      },
+    });
+    assert.deepEqual(seen.slice(0, 4), [[0, 1, 0], [1, 2, 1], [1, 3, 2], [3, 4, 3]], 'the state, the planned action and the step index');
+    assert.deepEqual(env.executed.slice(0, 4), [1, 1, 3, 4], 'the disturbed action is executed, the re-plan starts from where it led');
+    assert.equal(seen.length, r.steps);
+    assert.equal(r.success, true);
+  });
+
   it('rejects an empty chunk and gives disjoint consecutive seeds', async () => {
     await assert.rejects(runEpisode(lineEnv(5), { predict: async () => [] }, { seed: 0, executeSteps: 1 }), /empty action chunk/);
     assert.deepEqual(evaluationSeeds(1000, 3), [1000, 1001, 1002]);

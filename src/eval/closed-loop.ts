@@ -34,16 +34,26 @@ export type EpisodeResult = {
   policyMs: number;
 };
 
+/** Options of runEpisode. */
+export type EpisodeOptions<Obs> = {
+  seed: number;
+  /** actions of each chunk executed before re-planning (at least 1 is) */
+  executeSteps: number;
+  /** sees every observation: the first (step 0) and the one after each step, e.g. to record frames */
+  onStep?: (obs: Obs, step: number) => void;
+  /**
+   * called before each executed action with the observation it acts on, the action and the step
+   * index (0, 1, ...): e.g. to label that state with an expert's action (DAgger), or to disturb the
+   * action in place; the action as the hook leaves it is the one executed
+   */
+  beforeAction?: (obs: Obs, action: Float64Array, step: number) => void;
+};
+
 /**
  * Runs one episode: predict a chunk, execute its first `executeSteps` actions (or all of it if
- * shorter), re-plan; stops at success or at the step budget. `onStep` sees every observation,
- * e.g. to record frames.
+ * shorter), re-plan; stops at success, at `done` or at the step budget.
  */
-export async function runEpisode<Obs>(
-  env: ClosedLoopEnv<Obs>,
-  policy: ChunkPolicy<Obs>,
-  options: { seed: number; executeSteps: number; onStep?: (obs: Obs, step: number) => void },
-): Promise<EpisodeResult> {
+export async function runEpisode<Obs>(env: ClosedLoopEnv<Obs>, policy: ChunkPolicy<Obs>, options: EpisodeOptions<Obs>): Promise<EpisodeResult> {
   let obs = env.reset(options.seed);
   policy.reset?.();
   options.onStep?.(obs, 0);
@@ -58,7 +68,9 @@ export async function runEpisode<Obs>(
     queries++;
     if (chunk.length === 0) throw new Error('policy returned an empty action chunk');
     for (const action of chunk.slice(0, Math.max(1, options.executeSteps))) {
-      const r = env.step(Float64Array.from(action));
+      const executed = Float64Array.from(action);
+      options.beforeAction?.(obs, executed, steps);
+      const r = env.step(executed);
       steps++;
       obs = r.obs;
       last = r;

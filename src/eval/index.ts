@@ -1,5 +1,5 @@
 /** The evaluation layer: closed-loop rollouts in the simulator, intervals, Grouped Blind Ensemble studies (blind/). */
-export { type ChunkPolicy, type ClosedLoopEnv, type EpisodeResult, evaluationSeeds, runEpisode } from './closed-loop.ts';
+export { type ChunkPolicy, type ClosedLoopEnv, type EpisodeOptions, type EpisodeResult, evaluationSeeds, runEpisode } from './closed-loop.ts';
 export { ensembled } from './ensemble.ts';
 export { wilsonInterval } from './intervals.ts';
 export { type SimEvalOptions, type TaskEvaluation, evaluateInSim, simChunkPolicy, writeRecording } from './simulated.ts';
