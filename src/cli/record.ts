@@ -1,7 +1,7 @@
 /** `vlalab sim record`: scripted-expert demonstrations written as a LeRobot v3.0 dataset. */
 import type { Command } from 'commander';
 import { createDatasetWriter, type EpisodeFrame } from '../data/index.ts';
-import type { ChunkPolicy } from '../eval/index.ts';
+import { type ChunkPolicy, runEpisode } from '../eval/index.ts';
 import { createEnv, DOMAINS, PERTURBATIONS, perturber, type SimObservation } from '../sim/index.ts';
 import { count, ProgressBar, Rng, UserError } from '../util/index.ts';
 import { chooseEngine, parseEngine } from '../engine/index.ts';
@@ -45,7 +45,8 @@ export const NOISE_HOLD = 4;
  * `perturb`, that fraction of episodes (drawn per episode) is disturbed by a dropped cube or a
  * missed grasp, alternately; the expert re-plans and the episode shows the recovery, its labels
  * again the expert's own commands. With `relabel`, a trained policy acts instead and the expert
- * only labels (DAgger).
+ * only labels (DAgger). Either driver runs eval's episode loop (runEpisode); its beforeAction hook
+ * records each state with its label and disturbs the executed action (perturb, noise).
  */
 export async function recordDemonstrations(o: RecordOptions): Promise<{ episodes: number; frames: number; failed: number; seconds: number }> {
   const t0 = performance.now();
@@ -59,39 +60,31 @@ export async function recordDemonstrations(o: RecordOptions): Promise<{ episodes
     writer ??= createDatasetWriter(o.out, { embodiment: env.embodiment.name, imageSize: o.imageSize, cameras: o.cameras });
     const xyz = ['target_x', 'target_y', 'target_z'].map((n) => env.embodiment.actionNames.indexOf(n));
     const policy = o.relabel?.policy([...(o.cameras ?? env.embodiment.spec.cameras.map((c) => c.name))], o.imageSize);
+    // the scripted expert as a policy of one-action chunks, so that both drivers run the same episode loop
+    const expert: ChunkPolicy<SimObservation> = { predict: async () => [env.expertAction()] };
     try {
       if (o.noise && xyz.some((i) => i < 0)) throw new UserError(`--noise perturbs EEF targets; ${o.robot} is joint-controlled`);
       if (o.perturb && xyz.some((i) => i < 0)) throw new UserError(`--perturb disturbs EEF targets and the gripper; ${o.robot} is joint-controlled`);
       for (let k = 0; k < o.episodes; k++) {
-        let obs = env.reset(o.seed + k);
         const frames: EpisodeFrame[] = [];
         const rng = new Rng((o.seed + k) ^ 0x5eed);
         const disturb = o.perturb && new Rng((o.seed + k) ^ 0xd157).uniform() < o.perturb ? perturber(env, PERTURBATIONS[k % PERTURBATIONS.length]) : undefined;
         let offset = [0, 0, 0];
-        policy?.reset?.();
-        let chunk: ArrayLike<number>[] = [];
-        let used = 0;
-        for (let t = 0; ; t++) {
-          const a = env.expertAction(policy !== undefined);
-          frames.push({ images: obs.images, state: obs.state, action: a });
-          if (policy && (used >= Math.min(chunk.length, o.relabel!.executeSteps))) {
-            chunk = await policy.predict(obs);
-            used = 0;
-          }
-          const executed = policy ? Float64Array.from(chunk[used++]) : Float64Array.from(a);
-          disturb?.apply(t, executed);
-          if (o.noise) {
-            if (t % NOISE_HOLD === 0) offset = xyz.map(() => o.noise! * rng.normal());
-            xyz.forEach((i, j) => { executed[i] += offset[j]; });
-          }
-          const r = env.step(executed);
-          obs = r.obs;
-          if (r.done) {
-            if (r.success || policy) writer.addEpisode({ task: env.instruction, frames });
-            if (!r.success) failed++;
-            break;
-          }
-        }
+        const r = await runEpisode(env, policy ?? expert, {
+          seed: o.seed + k,
+          executeSteps: policy ? o.relabel!.executeSteps : 1,
+          beforeAction: (obs, executed, t) => {
+            // the label: the expert's move from this state (DAgger), or its own command still undisturbed
+            frames.push({ images: obs.images, state: obs.state, action: policy ? env.expertAction(true) : Float64Array.from(executed) });
+            disturb?.apply(t, executed);
+            if (o.noise) {
+              if (t % NOISE_HOLD === 0) offset = xyz.map(() => o.noise! * rng.normal());
+              xyz.forEach((i, j) => { executed[i] += offset[j]; });
+            }
+          },
+        });
+        if (r.success || policy) writer.addEpisode({ task: env.instruction, frames });
+        if (!r.success) failed++;
         bar.update(++done, failed ? `${failed} failed` : task);
       }
     } finally {
