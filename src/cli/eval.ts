@@ -65,7 +65,7 @@ export function register(program: Command): void {
     .option('--api-key <key>', `with --server: its API key (default: $${API_KEY_ENV})`)
     .option('--robot <name>', 'the robot: with --checkpoint one the run was trained on (default: its first); with --server the one it serves (default: the embodiment it reports)')
     .option('--task <names>', 'a task, or several separated by commas (see `vlalab sim tasks`)')
-    .option('--suite <name>', 'every task of a suite')
+    .option('--suite <names>', 'every task of a suite, or of several separated by commas')
     .option('--episodes <n>', 'episodes per task', '50')
     .option('--seed <n>', 'seed of the first episode (episode k uses seed + k)', '0')
     .option('--execute-steps <k>', 'actions of each chunk executed before re-planning (default: the run\'s)')

@@ -104,7 +104,7 @@ export function register(program: Command): void {
     .description('record scripted-expert demonstrations (or a policy\'s rollouts labelled by the expert: --relabel) as a LeRobot v3.0 dataset')
     .requiredOption('--robot <name>', 'robot (see `vlalab sim tasks`)')
     .option('--task <names>', 'a task, or several separated by commas (one dataset)')
-    .option('--suite <name>', 'every task of a suite (`vlalab sim tasks`)')
+    .option('--suite <names>', 'every task of a suite, or of several separated by commas (`vlalab sim tasks`)')
     .option('--episodes <n>', 'episodes to record (per task)', '50')
     .option('--seed <n>', 'seed of the first episode (episode k uses seed + k)', '1000')
     .requiredOption('--out <dir>', 'new dataset directory')

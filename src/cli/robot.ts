@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .requiredOption('--server <url>', 'the policy server (ws://host:port), e.g. the robot port of `vlalab blind serve`')
     .requiredOption('--robot <name>', 'the simulated robot (see `vlalab sim tasks`)')
     .option('--task <names>', 'a task, or several separated by commas')
-    .option('--suite <name>', 'every task of a suite')
+    .option('--suite <names>', 'every task of a suite, or of several separated by commas')
     .option('--episodes <n>', 'episodes (trials) per task, one connection each', '1')
     .option('--seed <n>', 'seed of the first episode (episode k uses seed + k)', '0')
     .option('--execute-steps <k>', 'actions of each chunk run before asking again (default: the whole chunk)')

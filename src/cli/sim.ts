@@ -9,13 +9,19 @@ import { action, ensureDir, intOption, printJson } from './run.ts';
 /** The tasks named by --task or --suite (exactly one of them). */
 export function resolveTasks(task: string | undefined, suite: string | undefined): string[] {
   if (!task === !suite) throw new UserError('pass exactly one of --task or --suite');
-  const tasks = task ? [...new Set(task.split(',').map((t) => t.trim()).filter(Boolean).map((t) => getTask(t).name))] : allTasks().filter((t) => t.suite === suite).map((t) => t.name);
-  if (task && tasks.length === 0) throw new UserError('--task needs a task name (or several, separated by commas); see `vlalab sim tasks`');
-  if (tasks.length === 0) {
-    const best = closestName(suite!, suiteNames());
-    throw new UserError(`no tasks in suite "${suite}"${best ? `; did you mean "${best}"?` : ''}; suites: ${suiteNames().join(', ')}`);
+  const names = (s: string) => [...new Set(s.split(',').map((t) => t.trim()).filter(Boolean))];
+  if (task) {
+    const tasks = [...new Set(names(task).map((t) => getTask(t).name))];
+    if (tasks.length === 0) throw new UserError('--task needs a task name (or several, separated by commas); see `vlalab sim tasks`');
+    return tasks;
   }
-  return tasks;
+  const suites = names(suite!);
+  for (const s of suites.length ? suites : [suite!]) {
+    if (suiteNames().includes(s)) continue;
+    const best = closestName(s, suiteNames());
+    throw new UserError(`no tasks in suite "${s}"${best ? `; did you mean "${best}"?` : ''}; suites: ${suiteNames().join(', ')}`);
+  }
+  return suites.flatMap((s) => allTasks().filter((t) => t.suite === s).map((t) => t.name));
 }
 
 export function register(program: Command): void {
