@@ -5,8 +5,8 @@
  * opens the same datasets, builds the same batches (createLoader: a pure function of (seed, step))
  * and hands them over by transfer, so batch building and its collections overlap the step.
  *
- * The worker is unreferenced while nobody waits for a batch, so a forgotten loader never keeps a
- * process alive; `close()` ends it.
+ * The worker keeps the process alive only while a batch it was asked for is on its way, so a
+ * forgotten loader never holds a process open; `close()` ends it.
  */
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../util/index.ts';
@@ -47,16 +47,14 @@ export async function createThreadLoader(sources: readonly DatasetSource[], opti
   const data: LoaderThreadData = { sources: [...sources], options: { ...options, prefetch: 0 } };
   const worker = new Worker(WORKER, { workerData: data });
   const inflight = new Map<number, { resolve: (b: SampleBatch) => void; reject: (e: Error) => void }[]>(); // requests the worker will answer, by step
-  const waited = new Set<number>(); // handed-out steps not yet answered: only these keep the process alive
   let failure: Error | undefined;
   let closed = false;
   const toError = (m: { message: string; user: boolean }) => (m.user ? new UserError(m.message) : new Error(`loader thread: ${m.message}`));
-  const keepAlive = () => (waited.size > 0 ? worker.ref() : worker.unref());
+  const keepAlive = () => (inflight.size > 0 ? worker.ref() : worker.unref());
   const fail = (e: Error) => {
     failure ??= e;
     for (const ps of inflight.values()) for (const p of ps) p.reject(failure);
     inflight.clear();
-    waited.clear();
     keepAlive();
   };
 
@@ -80,7 +78,6 @@ export async function createThreadLoader(sources: readonly DatasetSource[], opti
     if (m.step === undefined) return fail(toError(m as { message: string; user: boolean }));
     const ps = inflight.get(m.step) ?? [];
     inflight.delete(m.step);
-    waited.delete(m.step);
     keepAlive();
     for (const p of ps) {
       if (m.type === 'batch') p.resolve(m.batch);
@@ -97,20 +94,16 @@ export async function createThreadLoader(sources: readonly DatasetSource[], opti
     const ps = inflight.get(step);
     if (ps) return ps.push({ resolve, reject }); // asked again before its answer came: share it
     inflight.set(step, [{ resolve, reject }]);
+    keepAlive();
     worker.postMessage({ type: 'batch', step } satisfies ToLoaderThread);
   }));
 
   return {
-    batchAt(step) {
-      const p = queue.batchAt(step);
-      if (inflight.has(step)) waited.add(step);
-      keepAlive();
-      return p;
-    },
-    prefetched: queue.prefetched,
+    ...queue,
     norm,
     async close() {
       closed = true;
+      worker.ref(); // an unreferenced worker's exit would not hold the process until terminate() settles
       await worker.terminate();
     },
   };

@@ -3,8 +3,6 @@
  * inline nested jits and simplify, turn the trace's constants into initializers, and lower.
  * The program's inputs are the arguments' leaves in `tree.flatten` order; its outputs the result's.
  */
-// before jax-js is first evaluated, whoever imports the engine first: jax-js decides on its thread pool then
-import '../util/worker-shim.ts';
 import { type JsTree, type JsTreeDef, makeJaxpr, type numpy as np, tree } from '@jax-js/jax';
 import { type FlatJaxpr, type LowerOptions, type LowerStats, lowerJaxpr } from './lower.ts';
 import { encodeModel, type ValueInfo } from './onnx.ts';

@@ -2,8 +2,7 @@
  * The one entry to the array library (jax-js): every model, training and serving file imports it
  * from here (through model/index.ts outside the model layer), so the Worker shim is installed and
  * the kernel memo patched before jax-js is first evaluated, whatever a process imports first; the
- * layering test forbids importing `@jax-js/jax` anywhere else (engine/ aside: it sits below the model
- * and installs the same shim before its own import).
+ * layering test forbids importing `@jax-js/jax` anywhere else (engine/ aside, see cli/main.ts).
  * Also: a consistency check of the thread pool, and the device switch.
  */
 import { uninstallWorkerShim, wasmMemoryBytes, workerShimInstalled } from '../util/worker-shim.ts';

@@ -47,11 +47,11 @@ describe('worker shim (wasm thread pool)', () => {
     await assert.rejects(wasmBackendOf('export { a } from "./backend-AbC1.js";', async () => ({ getBackend: () => ({}) }), '9.9.9'), /finds no prepareKernel/);
   });
 
-  it('a process that imports the engine, training, serving or CLI code first still gets the thread pool and the memo', () => {
+  it('a process that imports training, serving or CLI code first still gets the thread pool and the memo', () => {
     const want = process.env.VLALAB_THREADS !== '1' && availableParallelism() > 1;
     const src = join(import.meta.dirname, '..');
     const probe = `const m = await import(${JSON.stringify(join(src, 'model/index.ts'))}); console.log(JSON.stringify([m.multiThreaded, m.kernelMemo]));`;
-    for (const [what, first] of [['the engine', 'engine/index.ts'], ['training', 'training/index.ts'], ['serving', 'serving/index.ts'], ['the CLI', 'cli/main.ts']]) {
+    for (const [what, first] of [['training', 'training/index.ts'], ['serving', 'serving/index.ts'], ['the CLI', 'cli/main.ts']]) {
       // the CLI runs a command that touches no model (its main parses argv on import)
       const code = `process.argv = [process.argv[0], 'vlalab', 'embodiments', '--json']; await import(${JSON.stringify(join(src, first))}); ${probe}`;
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60_000 });

@@ -2,8 +2,9 @@
  * A Web `Worker` for jax-js's wasm thread pool on Node, installed as a side effect of importing this
  * module. jax-js creates its wasm backend (and decides whether to use a thread pool) when
  * `@jax-js/jax` is first evaluated, and uses a pool only if a global `Worker` exists; Node has none.
- * So this module must be evaluated BEFORE `@jax-js/jax`: both files that import jax-js (model/backend.ts,
- * the one entry of the model layer, and engine/trace.ts, below it) import this first.
+ * So this module must be evaluated BEFORE `@jax-js/jax`: the model layer's backend (model/backend.ts)
+ * imports it first. It lives in util/ so that any layer may (a late install, after jax-js was
+ * evaluated, makes jax-js's kernels fail to link: backend.ts probes for that and removes it).
  *
  * jax-js splits each kernel into one chunk per worker, posts `{type: 'kernel', module, ptrs, begin,
  * end}` to each, and waits for one reply per message before the next kernel. With real message
