@@ -15,11 +15,12 @@ describe('training presets', () => {
     assert.equal(PRESETS.paper.pState, 0.2);
   });
 
-  it('resolves the config of a run made before the augmentation fields existed, with augmentation off', () => {
-    const { augShift, augColor, ...older } = getPreset('laptop');
-    assert.equal(augShift + augColor, 0);
+  it('resolves the config of a run made before the augmentation and per-step fields existed, with both off', () => {
+    const { augShift, augColor, normPerStep: _, ...older } = getPreset('laptop');
+    assert.ok(augShift > 0 && augColor > 0, 'the laptop preset augments');
     const c = resolveTrainConfig(older as never);
     assert.equal(c.augShift, 0);
+    assert.equal(c.normPerStep, false, 'and with the chunk normalized as one (pooled stats)');
     assert.equal(c.augColor, 0);
     assert.throws(() => resolveTrainConfig('laptop', { augShift: 1.5 }), /augShift/);
   });
