@@ -20,7 +20,7 @@ import { configFileFields, resolveTrainConfig, RunDir, train } from '../src/trai
 const args = process.argv.slice(2);
 const configAt = args.indexOf('--config');
 const fields = configAt >= 0 ? configFileFields(JSON.parse(readFileSync(args[configAt + 1], 'utf8')), args[configAt + 1]) : {};
-const [dir, preset = 'laptop', stepsArg = '600', repsArg = '3'] = args.filter((_, i) => i !== configAt && i !== configAt + 1);
+const [dir, preset = 'laptop', stepsArg = '600', repsArg = '3'] = args.filter((_, i) => configAt < 0 || (i !== configAt && i !== configAt + 1));
 if (!dir) throw new Error('usage: node bench/train-loop.ts DATASET_DIR [preset] [steps] [reps] [--config FILE.json]');
 const steps = Number(stepsArg);
 const config = resolveTrainConfig(preset, fields, { steps, checkpointEvery: steps, logEvery: 10 });
