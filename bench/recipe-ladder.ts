@@ -36,6 +36,8 @@ const ROWS: readonly Row[] = [
   { name: 'r2-conv-aug', adds: '+ the convolutional stem (debug-conv)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 } },
   { name: 'r3-long', adds: '+ an 80,000-step schedule (4x)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 }, steps: 80000 },
   { name: 'r4-recovery', adds: '+ recovery demonstrations (30% of episodes dropped or missed, re-grasped)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 }, data: RECOVERY, steps: 80000 },
+  // on r3: r4's recovery data measured +0.0 [-6.5, +7.0]
+  { name: 'r5-perstep', adds: 'r3 + per-step action normalization (each chunk step by its own stats)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, normPerStep: true }, steps: 80000 },
 ];
 
 const DATA = { robot: 'panda7', suite: 'spatial', episodes: 50, noise: 0.008 };
