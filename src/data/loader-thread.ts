@@ -5,8 +5,10 @@
  * opens the same datasets, builds the same batches (createLoader: a pure function of (seed, step))
  * and hands them over by transfer, so batch building and its collections overlap the step.
  *
- * The worker keeps the process alive only while a batch it was asked for is on its way, so a
- * forgotten loader never holds a process open; `close()` ends it.
+ * The worker keeps the process alive until `close()`: a training awaits work of threads that do not
+ * (jax-js's unreferenced wasm pool, ORT), and with batch building gone from the main thread its
+ * event loop could otherwise empty mid-run and end the process ("unsettled top-level await", exit
+ * 13, seen in the study e2e test under load). Every user must close it (trainOnDatasets does).
  */
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../util/index.ts';
@@ -50,12 +52,10 @@ export async function createThreadLoader(sources: readonly DatasetSource[], opti
   let failure: Error | undefined;
   let closed = false;
   const toError = (m: { message: string; user: boolean }) => (m.user ? new UserError(m.message) : new Error(`loader thread: ${m.message}`));
-  const keepAlive = () => (inflight.size > 0 ? worker.ref() : worker.unref());
   const fail = (e: Error) => {
     failure ??= e;
     for (const ps of inflight.values()) for (const p of ps) p.reject(failure);
     inflight.clear();
-    keepAlive();
   };
 
   const norm = await new Promise<NormStats[]>((resolve, reject) => {
@@ -78,7 +78,6 @@ export async function createThreadLoader(sources: readonly DatasetSource[], opti
     if (m.step === undefined) return fail(toError(m as { message: string; user: boolean }));
     const ps = inflight.get(m.step) ?? [];
     inflight.delete(m.step);
-    keepAlive();
     for (const p of ps) {
       if (m.type === 'batch') p.resolve(m.batch);
       else p.reject(toError(m));
@@ -86,7 +85,6 @@ export async function createThreadLoader(sources: readonly DatasetSource[], opti
   });
   worker.on('error', (e) => fail(e));
   worker.on('exit', (code) => fail(new Error(closed ? 'the loader was closed' : `loader thread exited (code ${code})`)));
-  keepAlive();
 
   // a batch is handed out once (its buffers were transferred), so the queue forgets it
   const queue = prefetching(options.prefetch, (step) => new Promise<SampleBatch>((resolve, reject) => {
@@ -94,7 +92,6 @@ export async function createThreadLoader(sources: readonly DatasetSource[], opti
     const ps = inflight.get(step);
     if (ps) return ps.push({ resolve, reject }); // asked again before its answer came: share it
     inflight.set(step, [{ resolve, reject }]);
-    keepAlive();
     worker.postMessage({ type: 'batch', step } satisfies ToLoaderThread);
   }));
 
@@ -103,7 +100,6 @@ export async function createThreadLoader(sources: readonly DatasetSource[], opti
     norm,
     async close() {
       closed = true;
-      worker.ref(); // an unreferenced worker's exit would not hold the process until terminate() settles
       await worker.terminate();
     },
   };
