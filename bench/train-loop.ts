@@ -6,8 +6,10 @@
  *   node bench/train-loop.ts DATASET_DIR [preset=laptop] [steps=600] [reps=3] [--config FILE.json]
  *   VLALAB_THREADS=1 node bench/train-loop.ts /tmp/spatial laptop 600 3 --config r2.json
  *
- * Prints steps/s per run (the steady state: logged steps after the first 100, when the decoded-frame
- * cache is warm) and the medians; the batches are the same either way (loader-thread.test.ts).
+ * Prints steps/s per run (logged steps after the first 100) and the medians; the batches are the
+ * same either way (loader-thread.test.ts). The datasets are opened once, so the main-thread loader's
+ * decoded-frame cache is cold only in its first run, while the loader thread opens its own and
+ * starts cold every run: compare run 1 with run 1 for a cold start.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -16,8 +16,8 @@ import { type OpenDatasetOptions } from './lerobot.ts';
 import { type Loader, type LoaderOptions, type NormStats, prefetching, type SampleBatch } from './loader.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
-/** How the worker opens one dataset: openDataset's directory and (serializable) options. */
-export type DatasetSource = { dir: string; embodiment?: string; skipMissing?: boolean; imageCacheBytes?: number };
+/** How the worker opens one dataset: openDataset's directory and its serializable options (an embodiment by name or spec file). */
+export type DatasetSource = { dir: string; embodiment?: string } & Pick<OpenDatasetOptions, 'skipMissing' | 'imageCacheBytes'>;
 
 /** The loader's options as they cross to the worker: the tokenizer as its JSON. */
 export type ThreadLoaderOptions = Omit<LoaderOptions, 'tokenizer'> & { tokenizer?: Tokenizer['json'] };

@@ -19,7 +19,7 @@ const errorOf = (e: unknown, step?: number): FromLoaderThread => ({ type: 'error
 const buffers = (b: SampleBatch): ArrayBuffer[] => [...new Set(Object.values(b).map((a) => a.data.buffer as ArrayBuffer))];
 
 try {
-  const datasets = await Promise.all(sources.map((s) => openDataset(s.dir, { embodiment: s.embodiment, skipMissing: s.skipMissing, imageCacheBytes: s.imageCacheBytes })));
+  const datasets = await Promise.all(sources.map((s) => openDataset(s.dir, s)));
   const loader = createLoader(datasets, { ...options, tokenizer: options.tokenizer && tokenizerFromJson(options.tokenizer) });
   port.on('message', (m: ToLoaderThread) => {
     loader.batchAt(m.step).then(
