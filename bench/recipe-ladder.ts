@@ -2,6 +2,8 @@
  * The recipe ladder (BENCHMARKS.md "Recipe ladder"): each row is the `laptop` preset plus the
  * levers added so far, trained on the spatial suite's demonstrations and evaluated on the same
  * held-out seeds (20 episodes per task, 200 in all), so each lever's effect is measured, not assumed.
+ * Rows on several suites' data (s1-suites) are evaluated on each of them, and the report adds
+ * their per-suite rates and the mean over the suites.
  *
  *   node bench/recipe-ladder.ts run DIR [--rows r0-base,r1-aug,...] [--steps 20000]   # resumable; a row's own schedule wins
  *   node bench/recipe-ladder.ts report DIR                                           # the Markdown table
@@ -21,14 +23,24 @@ import { join } from 'node:path';
 import { wilsonInterval } from '../src/eval/index.ts';
 import { type EpisodeOutcome, pairedDelta } from '../src/study/index.ts';
 
-/** The demonstrations a row trains on: the spatial suite's, optionally with recovery episodes. */
-type Data = { name: string; args: readonly string[] };
-const CLEAN: Data = { name: 'spatial', args: [] };
+/** The demonstrations a row trains on (and the suites it is evaluated on): the spatial suite's, optionally with recovery episodes, or all four suites'. */
+type Data = { name: string; suite: string; args: readonly string[]; relabel?: string };
+const CLEAN: Data = { name: 'spatial', suite: 'spatial', args: [] };
 /** 30% of the episodes disturbed (a dropped cube or a missed grasp) and recovered by the re-planning expert. */
-const RECOVERY: Data = { name: 'spatial-perturb', args: ['--perturb', '0.3'] };
+const RECOVERY: Data = { name: 'spatial-perturb', suite: 'spatial', args: ['--perturb', '0.3'] };
+/** The four suites the issue's second target averages over, 50 demonstrations per task each. */
+const SUITES: Data = { name: 'suites', suite: 'spatial,object,goal,long', args: [] };
+/**
+ * A DAgger round: row `from`'s policy drives and the expert labels every state it reaches (`sim
+ * record --relabel`), from seeds 3000+ (the demonstrations use 1000+, the evaluation 0-19).
+ */
+const dagger = (from: string): Data => ({ name: `spatial-dagger-${from}`, suite: 'spatial', args: ['--seed', '3000'], relabel: from });
 
-/** One rung: a name, what it adds, its config fields over the laptop preset, its data and its schedule (default: --steps). */
-type Row = { name: string; adds: string; config: Record<string, unknown>; data?: Data; steps?: number };
+/**
+ * One rung: a name, what it adds, its config fields over the laptop preset, its data (several:
+ * mixed), its schedule (default: --steps), and the row it fine-tunes from (`train --init-from`).
+ */
+type Row = { name: string; adds: string; config: Record<string, unknown>; data?: Data | readonly Data[]; steps?: number; initFrom?: string };
 
 const ROWS: readonly Row[] = [
   { name: 'r0-base', adds: 'the laptop preset (debug MoT, word tokens, EMA, execute 2)', config: {} },
@@ -38,9 +50,12 @@ const ROWS: readonly Row[] = [
   { name: 'r4-recovery', adds: '+ recovery demonstrations (30% of episodes dropped or missed, re-grasped)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 }, data: RECOVERY, steps: 80000 },
   // on r3: r4's recovery data measured +0.0 [-6.5, +7.0]
   { name: 'r5-perstep', adds: 'r3 + per-step action normalization (each chunk step by its own stats)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, normPerStep: true }, steps: 80000 },
+  // the laptop preset (= r3) on the four suites' demonstrations, evaluated on all four; its paired delta is over the spatial tasks it shares with the row above
+  { name: 'r6-dagger', adds: 'a DAgger round: r5 fine-tuned for 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, normPerStep: true, lr: 3e-4 }, data: [CLEAN, dagger('r5-perstep')], initFrom: 'r5-perstep', steps: 20000 },
+  { name: 's1-suites', adds: 'the laptop preset (= r3) on all four suites (spatial, object, goal, long)', config: {}, data: SUITES, steps: 80000 },
 ];
 
-const DATA = { robot: 'panda7', suite: 'spatial', episodes: 50, noise: 0.008 };
+const DATA = { robot: 'panda7', episodes: 50, noise: 0.008 };
 const EVAL_EPISODES = 20;
 const root = join(import.meta.dirname, '..');
 
@@ -55,22 +70,31 @@ function dataset(dir: string, d: Data): string {
   const path = join(dir, d.name);
   if (existsSync(join(path, 'meta', 'info.json'))) return path;
   rmSync(`${path}.partial`, { recursive: true, force: true });
-  vlalab(['sim', 'record', '--robot', DATA.robot, '--suite', DATA.suite, '--episodes', String(DATA.episodes), '--noise', String(DATA.noise), ...d.args, '--out', `${path}.partial`]);
+  const relabel = d.relabel ? ['--relabel', join(dir, d.relabel)] : [];
+  vlalab(['sim', 'record', '--robot', DATA.robot, '--suite', d.suite, '--episodes', String(DATA.episodes), '--noise', String(DATA.noise), ...relabel, ...d.args, '--out', `${path}.partial`]);
   renameSync(`${path}.partial`, path);
   return path;
 }
 
+/** A row's datasets. */
+const dataOf = (row: Row): readonly Data[] => (row.data === undefined ? [CLEAN] : Array.isArray(row.data) ? row.data : [row.data as Data]);
+
 function run(dir: string, rows: readonly Row[], steps: number): void {
   for (const row of rows) {
     const out = join(dir, row.name);
+    const data = dataOf(row);
+    for (const base of new Set([row.initFrom, ...data.map((d) => d.relabel)])) {
+      if (base && !existsSync(join(dir, base, 'eval.json'))) throw new Error(`row ${row.name} builds on row ${base}, which is not finished: run it first (--rows ${base})`);
+    }
     if (existsSync(join(out, 'eval.json'))) continue;
     if (existsSync(join(out, 'latest.json'))) vlalab(['train', '--out', out, '--resume']);
     else {
       const config = join(dir, `${row.name}.json`);
       writeFileSync(config, JSON.stringify(row.config));
-      vlalab(['train', '--preset', 'laptop', '--data', dataset(dir, row.data ?? CLEAN), '--out', out, '--steps', String(row.steps ?? steps), '--config', config]);
+      const init = row.initFrom ? ['--init-from', join(dir, row.initFrom)] : [];
+      vlalab(['train', '--preset', 'laptop', '--data', data.map((d) => dataset(dir, d)).join(','), ...init, '--out', out, '--steps', String(row.steps ?? steps), '--config', config]);
     }
-    const json = vlalab(['eval', '--checkpoint', out, '--suite', DATA.suite, '--episodes', String(EVAL_EPISODES), '--json']);
+    const json = vlalab(['eval', '--checkpoint', out, '--suite', data[0].suite, '--episodes', String(EVAL_EPISODES), '--json']);
     writeFileSync(join(out, 'eval.tmp'), json);
     renameSync(join(out, 'eval.tmp'), join(out, 'eval.json'));
   }
@@ -112,7 +136,17 @@ function report(dir: string): string {
     });
     out.push(`| ${row.name} | ${row.adds} | ${cells.join(' | ')} | ${throughput(join(dir, row.name)).samplesPerSec.toFixed(0)} |`);
   });
-  return `${out.join('\n')}\n`;
+  const bySuite = ROWS.filter((r) => dataOf(r)[0].suite.includes(',')).flatMap((r) => {
+    const eps = episodes(dir, r.name, 'eval.json');
+    if (!eps) return [];
+    const suites = dataOf(r)[0].suite.split(',').map((suite) => {
+      const of = eps.filter((e) => e.task.startsWith(`${suite}-`));
+      return { suite, rate: of.filter((e) => e.success).length / of.length, n: of.length };
+    });
+    const mean = suites.reduce((s, x) => s + x.rate, 0) / suites.length;
+    return [`- ${r.name} by suite: ${suites.map((x) => `${x.suite} ${pct(x.rate)} (${x.n} episodes)`).join(', ')}; mean over the suites ${pct(mean)}`];
+  });
+  return `${[...out, ...(bySuite.length ? ['', ...bySuite] : [])].join('\n')}\n`;
 }
 
 const [command, dir, ...rest] = process.argv.slice(2);
