@@ -2,8 +2,8 @@
  * The recipe ladder (BENCHMARKS.md "Recipe ladder"): each row is the `laptop` preset plus the
  * levers added so far, trained on the spatial suite's demonstrations and evaluated on the same
  * held-out seeds (20 episodes per task, 200 in all), so each lever's effect is measured, not assumed.
- * Rows on several suites' data (s1-suites) are evaluated on each of them, and the report adds
- * their per-suite rates and the mean over the suites.
+ * Rows on other data (s1-suites: all four suites; m1-multistage) are evaluated on it, and the
+ * report adds their success and points per suite (per task for the multi-stage tasks) and the mean.
  *
  *   node bench/recipe-ladder.ts run DIR [--rows r0-base,r1-aug,...] [--steps 20000]   # resumable; a row's own schedule wins
  *   node bench/recipe-ladder.ts report DIR                                           # the Markdown table
@@ -30,6 +30,8 @@ const CLEAN: Data = { name: 'spatial', suite: 'spatial', args: [] };
 const RECOVERY: Data = { name: 'spatial-perturb', suite: 'spatial', args: ['--perturb', '0.3'] };
 /** The four suites the issue's second target averages over, 50 demonstrations per task each. */
 const SUITES: Data = { name: 'suites', suite: 'spatial,object,goal,long', args: [] };
+/** The four multi-stage tasks (stack-bowls, pick-to-drawer, wipe-board, water-plant: 3-5 points each). */
+const MULTISTAGE: Data = { name: 'multistage', suite: 'multistage', args: [] };
 /**
  * A DAgger round: row `from`'s policy drives and the expert labels every state it reaches (`sim
  * record --relabel`), from seeds 3000+ (the demonstrations use 1000+, the evaluation 0-19).
@@ -53,6 +55,7 @@ const ROWS: readonly Row[] = [
   // the laptop preset (= r3) on the four suites' demonstrations, evaluated on all four; its paired delta is over the spatial tasks it shares with the row above
   { name: 'r6-dagger', adds: 'a DAgger round: r5 fine-tuned for 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, normPerStep: true, lr: 3e-4 }, data: [CLEAN, dagger('r5-perstep')], initFrom: 'r5-perstep', steps: 20000 },
   { name: 's1-suites', adds: 'the laptop preset (= r3) on all four suites (spatial, object, goal, long)', config: {}, data: SUITES, steps: 80000 },
+  { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: {}, data: MULTISTAGE, steps: 80000 },
 ];
 
 const DATA = { robot: 'panda7', episodes: 50, noise: 0.008 };
@@ -131,22 +134,27 @@ function report(dir: string): string {
       const k = eps.filter((e) => e.success).length;
       const [lo, hi] = wilsonInterval(k, eps.length);
       const before = i > 0 ? episodes(dir, ROWS[i - 1].name, p.file) : undefined;
-      const d = before && pairedDelta(before, eps);
-      return [`${k}/${eps.length} (${pct(k / eps.length)}, ${pct(lo)}-${pct(hi)})`, d ? `${pts(d.value)} [${pts(d.lo)}, ${pts(d.hi)}]` : '-'];
+      const d = before && pairedDelta(before, eps); // over the episodes both rows ran (none: '-')
+      return [`${k}/${eps.length} (${pct(k / eps.length)}, ${pct(lo)}-${pct(hi)})`, d?.n ? `${pts(d.value)} [${pts(d.lo)}, ${pts(d.hi)}]` : '-'];
     });
     out.push(`| ${row.name} | ${row.adds} | ${cells.join(' | ')} | ${throughput(join(dir, row.name)).samplesPerSec.toFixed(0)} |`);
   });
-  const bySuite = ROWS.filter((r) => dataOf(r)[0].suite.includes(',')).flatMap((r) => {
+  // rows beyond the spatial suite: success and mean points (% of the maximum) per suite, or per task of the multi-stage suite
+  const breakdown = ROWS.filter((r) => dataOf(r)[0].suite !== 'spatial').flatMap((r) => {
     const eps = episodes(dir, r.name, 'eval.json');
     if (!eps) return [];
-    const suites = dataOf(r)[0].suite.split(',').map((suite) => {
-      const of = eps.filter((e) => e.task.startsWith(`${suite}-`));
-      return { suite, rate: of.filter((e) => e.success).length / of.length, n: of.length };
+    const suite = dataOf(r)[0].suite;
+    const groups = suite === 'multistage' ? [...new Set(eps.map((e) => e.task))] : suite.split(',');
+    const parts = groups.map((g) => {
+      const of = eps.filter((e) => (suite === 'multistage' ? e.task === g : e.task.startsWith(`${g}-`)));
+      const rate = of.filter((e) => e.success).length / of.length;
+      const points = of.reduce((a, e) => a + e.points, 0) / of.reduce((a, e) => a + e.maxPoints, 0);
+      return { g, rate, points, n: of.length };
     });
-    const mean = suites.reduce((s, x) => s + x.rate, 0) / suites.length;
-    return [`- ${r.name} by suite: ${suites.map((x) => `${x.suite} ${pct(x.rate)} (${x.n} episodes)`).join(', ')}; mean over the suites ${pct(mean)}`];
+    const mean = parts.reduce((a, x) => a + x.rate, 0) / parts.length;
+    return [`- ${r.name}: ${parts.map((x) => `${x.g} ${pct(x.rate)} success, ${pct(x.points)} of points (${x.n} episodes)`).join('; ')}; mean success over the ${suite === 'multistage' ? 'tasks' : 'suites'} ${pct(mean)}`];
   });
-  return `${[...out, ...(bySuite.length ? ['', ...bySuite] : [])].join('\n')}\n`;
+  return `${[...out, ...(breakdown.length ? ['', ...breakdown] : [])].join('\n')}\n`;
 }
 
 const [command, dir, ...rest] = process.argv.slice(2);
