@@ -14,10 +14,10 @@ import { resolveTasks } from './sim.ts';
  * A simulator policy from loaded policy parts, through the serving adapter (as `vlalab serve` runs
  * it); every task's policy shares one sampler on `engine` (default ort).
  */
-export function localPolicy(parts: PolicyParts, seed = 0, engine?: EngineName): (cameras: string[], imageSize: number) => ChunkPolicy<SimObservation> {
+export function localPolicy(parts: PolicyParts, seed = 0, engine?: EngineName, threads?: number): (cameras: string[], imageSize: number) => ChunkPolicy<SimObservation> {
   let sampler: ReturnType<typeof createSampler> | undefined;
   return (cameras, imageSize) => {
-    sampler ??= createSampler(parts.config, parts.params, { engine });
+    sampler ??= createSampler(parts.config, parts.params, { engine, threads });
     const policy = makeModelPolicy({ ...parts, imageKeys: imageKeysFor(cameras), seed, sampler });
     return simChunkPolicy(policy, cameras, imageSize);
   };

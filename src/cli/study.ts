@@ -7,6 +7,7 @@ import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFile
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { evaluateInSim } from '../eval/index.ts';
+import { ortThreads } from '../engine/index.ts';
 import { initBackend } from '../model/index.ts';
 import {
   blindFigure, blindFigureReport, BLIND_FIGURES, runBlindFigure, type CellEvaluation, expandStudy, formatPlan, parseStudy, planStudy, readCellEvaluation, reportChartSvg, reportHtml, reportMarkdown, runStudy, type Study,
@@ -30,8 +31,12 @@ export function loadStudy(spec: string, scale?: string): Study {
   return parseStudy(studyPreset(spec), `study preset ${spec}`, scale ?? 'laptop');
 }
 
-/** The backend of a study run in this process: sim recording, `train`'s and `eval`'s code paths. */
-export function localStudyBackend(o: { quiet?: boolean } = {}): StudyBackend {
+/**
+ * The backend of a study run in this process: sim recording, `train`'s and `eval`'s code paths.
+ * `threads`: ORT threads of each run's sessions; `runQuiet`: no progress bars from the runs (several at a time).
+ */
+export function localStudyBackend(o: { quiet?: boolean; runQuiet?: boolean; threads?: number } = {}): StudyBackend {
+  const runQuiet = o.quiet || o.runQuiet;
   return {
     corpusTasks: (name, cap) => corpusParts(name).reduce((n, p) => n + Math.min(p.tasks.length, cap ?? p.tasks.length), 0),
     async recordCorpus(name, dir, r) {
@@ -45,12 +50,12 @@ export function localStudyBackend(o: { quiet?: boolean } = {}): StudyBackend {
     },
     async train(r) {
       const data = await openTrainingData(r.data);
-      await trainOnDatasets(r.config, data, r.out, { resume: true, quiet: o.quiet, initFrom: r.initFrom, vocabulary: r.vocabulary, source: { data: r.data } });
+      await trainOnDatasets(r.config, data, r.out, { resume: true, quiet: runQuiet, threads: o.threads, initFrom: r.initFrom, vocabulary: r.vocabulary, source: { data: r.data } });
     },
     async evaluate(r) {
       const parts = loadPolicyParts(r.checkpoint);
-      return evaluateInSim(localPolicy(parts, r.seed), {
-        robot: parts.embodiment.name, tasks: r.tasks, episodes: r.episodes, seed: r.seed, executeSteps: r.executeSteps ?? parts.meta.executeSteps, maxSteps: r.maxSteps, imageSize: IMAGE_SIZE, quiet: o.quiet,
+      return evaluateInSim(localPolicy(parts, r.seed, undefined, o.threads), {
+        robot: parts.embodiment.name, tasks: r.tasks, episodes: r.episodes, seed: r.seed, executeSteps: r.executeSteps ?? parts.meta.executeSteps, maxSteps: r.maxSteps, imageSize: IMAGE_SIZE, quiet: runQuiet,
       });
     },
     log: (line) => { if (!o.quiet) process.stderr.write(`study: ${line}\n`); },
@@ -90,7 +95,7 @@ export function writeStudyReport(dir: string): StudyResults {
   return res;
 }
 
-type StudyFlags = { scale?: string; out?: string; json?: boolean };
+type StudyFlags = { scale?: string; out?: string; json?: boolean; jobs?: string };
 
 export function register(program: Command): void {
   const study = program.command('study').description(`the paper's controlled study: pretrain -> few-shot fine-tune -> evaluate, one training choice varied at a time (presets ${studyPresetNames().join(', ')})`);
@@ -114,15 +119,18 @@ export function register(program: Command): void {
     .argument('<study>', `a study file (.json) or a preset: ${studyPresetNames().join(', ')}`)
     .requiredOption('--out <dir>', 'study directory (keep it outside the work tree); a rerun continues it')
     .option('--scale <name>', scaleHelp)
+    .option('--jobs <n>', 'training and evaluation runs at a time, sharing the cores (each gets cores / n ORT threads); the results do not depend on it', '1')
     .option('--json', 'print a JSON summary (no progress)')
     .action(action(async (spec: string, o: StudyFlags) => {
       const s = loadStudy(spec, o.scale);
+      const jobs = intOption('--jobs', o.jobs!, 1);
       const dir = o.out!;
       ensureDir(dir);
       await initBackend();
-      const command = `vlalab study run ${spec} --out ${dir}${o.scale ? ` --scale ${o.scale}` : ''}`;
+      const command = `vlalab study run ${spec} --out ${dir}${o.scale ? ` --scale ${o.scale}` : ''}${jobs > 1 ? ` --jobs ${jobs}` : ''}`;
       appendFileSync(join(dir, 'runs.jsonl'), JSON.stringify({ event: 'start', command, at: new Date().toISOString() }) + '\n');
-      const r = await runStudy(s, dir, localStudyBackend({ quiet: o.json }));
+      const threads = jobs > 1 ? Math.max(1, Math.floor(ortThreads() / jobs)) : undefined;
+      const r = await runStudy(s, dir, localStudyBackend({ quiet: o.json, runQuiet: jobs > 1, threads }), { jobs });
       appendFileSync(join(dir, 'runs.jsonl'), JSON.stringify({ event: 'end', command, seconds: r.seconds, ran: r.ran.length, skipped: r.skipped.length }) + '\n');
       const res = writeStudyReport(dir);
       if (o.json) return printJson({ out: dir, seconds: r.seconds, ran: r.ran, skipped: r.skipped, findings: res.findings.map((f) => ({ claim: f.claim, holds: f.holds ?? null })) });

@@ -134,10 +134,50 @@ export function readCellEvaluation(dir: string, cell: string): CellEvaluation | 
 }
 
 /**
- * Runs (or continues) study `s` in `dir`: everything not yet finished, in order. Returns the
- * wall time of this invocation and which cells it evaluated.
+ * Up to `jobs` tasks at a time, granted in order of priority (lowest first) among those waiting,
+ * not in order of arrival. After a failure no waiting task starts; `run` rejects for them.
  */
-export async function runStudy(s: Study, dir: string, backend: StudyBackend): Promise<{ seconds: number; ran: string[]; skipped: string[] }> {
+/** The rejection of tasks that never started because an earlier one failed. */
+const STOPPED = new Error('stopped after an earlier failure');
+
+function orderedSlots(jobs: number) {
+  let free = jobs;
+  let failed = false;
+  const waiting: { priority: number; start: () => void }[] = [];
+  const next = () => {
+    while (free > 0 && waiting.length && !failed) {
+      free--;
+      waiting.shift()!.start();
+    }
+  };
+  return {
+    async run<T>(priority: number, task: () => Promise<T>): Promise<T> {
+      await new Promise<void>((start) => {
+        waiting.splice(waiting.filter((w) => w.priority <= priority).length, 0, { priority, start });
+        next();
+      });
+      if (failed) throw STOPPED;
+      try {
+        return await task();
+      } catch (err) {
+        failed = true;
+        for (const w of waiting.splice(0)) w.start();
+        throw err;
+      } finally {
+        free++;
+        next();
+      }
+    },
+  };
+}
+
+/**
+ * Runs (or continues) study `s` in `dir`: everything not yet finished, `jobs` runs at a time
+ * (pretraining runs first, then cells, each in plan order; a cell waits for its pretraining run).
+ * With one job the order is the plan's. Returns the wall time of this invocation and which cells it
+ * evaluated (in plan order). After a failure the running jobs finish and no other starts.
+ */
+export async function runStudy(s: Study, dir: string, backend: StudyBackend, o: { jobs?: number } = {}): Promise<{ seconds: number; ran: string[]; skipped: string[] }> {
   const t0 = performance.now();
   const plan = planStudy(s, backend.corpusTasks);
   const stored = join(dir, 'study.json');
@@ -162,33 +202,38 @@ export async function runStudy(s: Study, dir: string, backend: StudyBackend): Pr
   }
   // one vocabulary for every run, so scratch and pretrained cells read instructions identically
   const vocabulary = allTasks().map((t) => t.instruction);
-  for (const p of plan.pretrains) {
+  const slots = orderedSlots(Math.max(1, o.jobs ?? 1));
+  const pretrained = new Map(plan.pretrains.map((p, i) => {
     const out = join(dir, 'pretrain', p.key);
     const config = trainConfig(s, p.recipe, 'pretrain');
-    if (finished(out, config.steps)) continue;
-    backend.log(`pretrain ${p.key}`);
-    await backend.train({ config, data: mixtures.get(p.recipe.corpus)!, out, vocabulary });
-  }
-  const ran: string[] = [];
-  const skipped: string[] = [];
-  for (const c of plan.cells) {
-    if (readCellEvaluation(dir, c.id)) {
-      skipped.push(c.id);
-      continue;
-    }
-    const t1 = performance.now();
-    const out = join(dir, 'cells', c.id);
-    const config = trainConfig(s, c.recipe, 'finetune');
-    if (!finished(out, config.steps)) {
-      backend.log(`cell ${c.id}: fine-tune`);
-      await backend.train({ config, data: demos, out, initFrom: c.pretrain ? join(dir, 'pretrain', c.pretrain) : undefined, vocabulary });
-    }
-    backend.log(`cell ${c.id}: evaluate`);
-    const rows = await backend.evaluate({ checkpoint: out, tasks, episodes: s.downstream.episodes, seed: s.downstream.evalSeed, executeSteps: b.executeSteps, maxSteps: s.downstream.maxSteps });
-    const episodes = rows.flatMap((r) => r.episodes.map((e) => ({ task: r.task, seed: e.seed, success: e.success, points: e.points, maxPoints: e.maxPoints })));
-    const evaluation: CellEvaluation = { cell: c.id, step: config.steps, seconds: (performance.now() - t1) / 1000, episodes };
-    writeFileAtomic(join(out, 'eval.json'), JSON.stringify(evaluation, null, 2) + '\n');
-    ran.push(c.id);
-  }
-  return { seconds: (performance.now() - t0) / 1000, ran, skipped };
+    if (finished(out, config.steps)) return [p.key, Promise.resolve()];
+    return [p.key, slots.run(i, async () => {
+      backend.log(`pretrain ${p.key}`);
+      await backend.train({ config, data: mixtures.get(p.recipe.corpus)!, out, vocabulary });
+    })];
+  }));
+  const ran = new Set<string>();
+  const skipped = plan.cells.filter((c) => readCellEvaluation(dir, c.id)).map((c) => c.id);
+  const cells = plan.cells.filter((c) => !skipped.includes(c.id)).map(async (c, i) => {
+    if (c.pretrain) await pretrained.get(c.pretrain);
+    await slots.run(plan.pretrains.length + i, async () => {
+      const t1 = performance.now();
+      const out = join(dir, 'cells', c.id);
+      const config = trainConfig(s, c.recipe, 'finetune');
+      if (!finished(out, config.steps)) {
+        backend.log(`cell ${c.id}: fine-tune`);
+        await backend.train({ config, data: demos, out, initFrom: c.pretrain ? join(dir, 'pretrain', c.pretrain) : undefined, vocabulary });
+      }
+      backend.log(`cell ${c.id}: evaluate`);
+      const rows = await backend.evaluate({ checkpoint: out, tasks, episodes: s.downstream.episodes, seed: s.downstream.evalSeed, executeSteps: b.executeSteps, maxSteps: s.downstream.maxSteps });
+      const episodes = rows.flatMap((r) => r.episodes.map((e) => ({ task: r.task, seed: e.seed, success: e.success, points: e.points, maxPoints: e.maxPoints })));
+      const evaluation: CellEvaluation = { cell: c.id, step: config.steps, seconds: (performance.now() - t1) / 1000, episodes };
+      writeFileAtomic(join(out, 'eval.json'), JSON.stringify(evaluation, null, 2) + '\n');
+      ran.add(c.id);
+    });
+  });
+  // every job settles before the first failure is reported (in-process runs cannot be cut short)
+  const reasons = (await Promise.allSettled([...pretrained.values(), ...cells])).flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (reasons.length) throw reasons.find((r) => r !== STOPPED) ?? reasons[0];
+  return { seconds: (performance.now() - t0) / 1000, ran: plan.cells.map((c) => c.id).filter((id) => ran.has(id)), skipped };
 }

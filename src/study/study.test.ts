@@ -8,23 +8,42 @@ import { type CellEvaluation, expandStudy, pairedDelta, parseStudy, planStudy, r
 
 const preset = (name: string, scale = 'ci') => parseStudy(studyPreset(name), name, scale);
 
-/** A backend that records calls; train writes a finished latest.json; evaluate succeeds on even seeds of pretrained cells. */
-function fakeBackend(failOnEvaluate?: number): StudyBackend & { calls: string[] } {
+/**
+ * A backend that records calls; train writes a finished latest.json; evaluate succeeds on even seeds
+ * of pretrained cells. With `delayMs`, each train and evaluate takes that long (its start logged as
+ * "start ..." in `events`) and `peak` is the most under way at once.
+ */
+function fakeBackend(failOnEvaluate?: number, delayMs = 0): StudyBackend & { calls: string[]; events: string[]; peak: number } {
   const calls: string[] = [];
+  const events: string[] = [];
   let evaluations = 0;
-  return {
+  let running = 0;
+  const busy = async (what: string) => {
+    events.push(`start ${what}`);
+    b.peak = Math.max(b.peak, ++running);
+    await new Promise((res) => setTimeout(res, delayMs));
+    running--;
+  };
+  const b = {
     calls,
+    events,
+    peak: 0,
     corpusTasks: () => 7,
-    async recordCorpus(name, dir) { calls.push(`corpus ${name}`); mkdirSync(dir, { recursive: true }); return join(dir, `mixture-${name}.json`); },
-    async recordDemos(o) { calls.push('demos'); mkdirSync(o.out, { recursive: true }); },
-    async train(o) {
+    async recordCorpus(name: string, dir: string) { calls.push(`corpus ${name}`); mkdirSync(dir, { recursive: true }); return join(dir, `mixture-${name}.json`); },
+    async recordDemos(o: { out: string }) { calls.push('demos'); mkdirSync(o.out, { recursive: true }); },
+    async train(o: Parameters<StudyBackend['train']>[0]) {
+      if (delayMs) await busy(`train ${o.out}`);
       calls.push(`train ${o.out.split('/').slice(-2).join('/')}${o.initFrom ? ` from ${o.initFrom.split('/').at(-1)}` : ''}`);
       const ck = `checkpoints/step-${String(o.config.steps).padStart(6, '0')}`;
       mkdirSync(join(o.out, ck), { recursive: true });
       writeFileSync(join(o.out, 'latest.json'), JSON.stringify({ step: o.config.steps, dir: ck }));
     },
-    async evaluate(o) {
-      if (failOnEvaluate !== undefined && ++evaluations === failOnEvaluate) throw new Error('killed');
+    async evaluate(o: Parameters<StudyBackend['evaluate']>[0]) {
+      if (delayMs) await busy(`evaluate ${o.checkpoint}`);
+      if (failOnEvaluate !== undefined && ++evaluations === failOnEvaluate) {
+        events.push('failed');
+        throw new Error('killed');
+      }
       calls.push(`evaluate ${o.checkpoint.split('/').at(-1)}`);
       const pretrained = !o.checkpoint.endsWith('scratch');
       return o.tasks.map((task) => ({
@@ -33,7 +52,8 @@ function fakeBackend(failOnEvaluate?: number): StudyBackend & { calls: string[] 
       }));
     },
     log() {},
-  };
+  } satisfies StudyBackend & { calls: string[]; events: string[]; peak: number };
+  return b;
 }
 
 describe('study presets', () => {
@@ -81,6 +101,44 @@ describe('study runner', () => {
       assert.deepEqual((await runStudy(s, dir, third)).ran, []);
       assert.deepEqual(third.calls.filter((c) => !c.startsWith('corpus')), [], 'a finished study runs nothing');
       await assert.rejects(runStudy(preset('table1'), dir, third), /holds another study/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs `jobs` runs at a time, each cell after its pretraining run, with the same results as one at a time', async () => {
+    const s = preset('table3');
+    const evals = async (jobs: number, backend: ReturnType<typeof fakeBackend>) => {
+      const dir = mkdtempSync(join(tmpdir(), 'vlalab-study-'));
+      try {
+        const r = await runStudy(s, dir, backend, { jobs });
+        return { ran: r.ran, evals: expandStudy(s).cells.map((c) => ({ ...readCellEvaluation(dir, c.id)!, seconds: 0 })) };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const one = fakeBackend(undefined, 5);
+    const two = fakeBackend(undefined, 5);
+    const [a, b] = [await evals(1, one), await evals(2, two)];
+    assert.equal(one.peak, 1);
+    assert.equal(two.peak, 2, 'two runs at a time');
+    assert.deepEqual(b, a, 'the same cells evaluated, with the same outcomes, reported in plan order');
+    for (const c of expandStudy(s).cells.filter((x) => x.pretrain)) {
+      const pre = two.calls.indexOf(`train pretrain/${c.pretrain}`);
+      const cell = two.calls.findIndex((x) => x.startsWith(`train cells/${c.id} `));
+      assert.ok(pre >= 0 && cell > pre, `${c.id} fine-tunes after ${c.pretrain} is trained`);
+    }
+    assert.deepEqual(two.calls.filter((x) => x.startsWith('train')).slice(0, 4).map((x) => x.split('/')[0]), Array(4).fill('train pretrain'), 'pretraining runs first');
+
+    // a failure: the job beside it finishes, nothing else starts, and the failure is what is reported
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-study-'));
+    try {
+      const failing = fakeBackend(2, 5);
+      await assert.rejects(runStudy(s, dir, failing, { jobs: 2 }), /killed/);
+      // the cell beside the failed one may go on to its evaluation; no other run starts
+      const after = failing.events.slice(failing.events.indexOf('failed') + 1);
+      assert.ok(failing.events.includes('failed') && after.every((e) => e.startsWith('start evaluate')), `no run starts after the failure: ${after.join('; ')}`);
+      assert.equal(expandStudy(s).cells.filter((c) => readCellEvaluation(dir, c.id)).length, failing.calls.filter((x) => x.startsWith('evaluate')).length, 'every evaluation that finished is recorded');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

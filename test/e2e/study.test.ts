@@ -1,7 +1,7 @@
 /**
  * `vlalab study` end to end (tagged slow, ~2 min on 2 cores): Table I at ci scale has every cell
  * in its report (and Figure 4 of its models runs through the blind service), and a study SIGKILLed in the middle of a cell's fine-tuning, then rerun with the
- * same command, ends with the same report as an uninterrupted run.
+ * same command, ends with the same report as an uninterrupted run (which ran two jobs at a time).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -82,8 +82,9 @@ describe('vlalab study (slow)', () => {
 
   it('a study killed mid-cell and rerun ends with the same report as an uninterrupted run', async () => {
     const file = tinyStudy();
+    // the uninterrupted run does two runs at a time (in one process): the results must not depend on it
     const whole = join(root, 'whole');
-    const r = await runCliAsync(['study', 'run', file, '--out', whole, '--json'], { timeoutMs: 300_000 });
+    const r = await runCliAsync(['study', 'run', file, '--out', whole, '--jobs', '2', '--json'], { timeoutMs: 300_000 });
     assert.equal(r.status, 0, r.stderr);
 
     const cut = join(root, 'cut');
