@@ -67,11 +67,12 @@ function trainConfig(s: Study, r: Recipe, stage: 'pretrain' | 'finetune'): Train
 }
 
 /**
- * Costs measured on the shared 2-core machine (debug model, 64 px, while other jobs ran): recording
- * 10 panda7 episodes took 4.2 s; 150 laptop-preset steps at batch 32 took 24 s; evaluating two
- * 110-step episodes re-planning every 2 actions took 5.8 s with start-up. For the wall-time estimate.
+ * Costs measured on the shared 2-core machine (64 px, while other jobs ran): recording 10 panda7
+ * episodes took 4.2 s; a laptop-preset step (debug-conv, batch 32, ONNX Runtime on 2 threads) takes
+ * ~50-54 ms (BENCHMARKS.md "Training loop"); evaluating two 110-step episodes re-planning every 2
+ * actions took 5.8 s with start-up. For the wall-time estimate.
  */
-const COST = { recordEpisodeS: 0.45, runStartS: 2.5, sampleS: 0.0045, simStepS: 0.006, queryS: 0.025 };
+const COST = { recordEpisodeS: 0.45, runStartS: 2.5, sampleS: 0.00125, simStepS: 0.006, queryS: 0.025 };
 
 /** What a study will run, before anything runs. */
 export type StudyPlan = {
