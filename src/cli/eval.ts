@@ -12,12 +12,14 @@ import { resolveTasks } from './sim.ts';
 
 /**
  * A simulator policy from loaded policy parts, through the serving adapter (as `vlalab serve` runs
- * it); every task's policy shares one sampler on `engine` (default ort).
+ * it); every task's policy shares one sampler on `engine` (default ort) with `steps` Euler steps per
+ * chunk (default: the model config's) and `threads` ORT threads (default: VLALAB_THREADS, else every core).
  */
-export function localPolicy(parts: PolicyParts, seed = 0, engine?: EngineName, threads?: number): (cameras: string[], imageSize: number) => ChunkPolicy<SimObservation> {
+export function localPolicy(parts: PolicyParts, o: { seed?: number; engine?: EngineName; threads?: number; steps?: number } = {}): (cameras: string[], imageSize: number) => ChunkPolicy<SimObservation> {
   let sampler: ReturnType<typeof createSampler> | undefined;
+  const seed = o.seed ?? 0;
   return (cameras, imageSize) => {
-    sampler ??= createSampler(parts.config, parts.params, { engine, threads });
+    sampler ??= createSampler(parts.config, parts.params, { engine: o.engine, threads: o.threads, steps: o.steps });
     const policy = makeModelPolicy({ ...parts, imageKeys: imageKeysFor(cameras), seed, sampler });
     return simChunkPolicy(policy, cameras, imageSize);
   };
@@ -54,7 +56,7 @@ export function evaluationJson(rows: TaskEvaluation[]) {
   };
 }
 
-type EvalFlags = { apiKey?: string; engine?: string; checkpoint?: string; server?: string; robot?: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; ensemble?: string; record?: string; json?: boolean };
+type EvalFlags = { apiKey?: string; engine?: string; checkpoint?: string; server?: string; robot?: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; ensemble?: string; sampleSteps?: string; record?: string; json?: boolean };
 
 export function register(program: Command): void {
   program
@@ -70,6 +72,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the first episode (episode k uses seed + k)', '0')
     .option('--execute-steps <k>', 'actions of each chunk executed before re-planning (default: the run\'s)')
     .option('--ensemble <m>', 'temporal ensembling (ACT): query every step and execute the exp(-m i)-weighted mean of the chunks covering it (ACT: 0.01); replaces --execute-steps')
+    .option('--sample-steps <n>', "with --checkpoint: Euler steps per chunk (default: the model config's, 10)")
     .option('--record <dir>', 'save frames and a contact sheet of the first 3 episodes per task')
     .option('--engine <name>', 'with --checkpoint: ort (ONNX Runtime, default) or jax (jax-js wasm)')
     .option('--json', 'print JSON')
@@ -83,6 +86,7 @@ export function register(program: Command): void {
         const m = o.ensemble === undefined ? undefined : Number(o.ensemble);
         if (m !== undefined && !(m >= 0 && Number.isFinite(m))) throw new UserError(`--ensemble is the weight m >= 0 of temporal ensembling (ACT uses 0.01), got "${o.ensemble}"`);
         if (m !== undefined && o.executeSteps) throw new UserError('--ensemble executes one ensembled action per query; leave out --execute-steps');
+        if (o.server && o.sampleSteps) throw new UserError('--sample-steps is for --checkpoint; a server samples with its own Euler steps (`vlalab serve --steps N`)');
         const chunked = <T>(make: (cameras: string[], size: number) => ChunkPolicy<T>) => (m === undefined ? make : (cameras: string[], size: number) => ensembled(make(cameras, size), m));
         const how = (plain: string) => (m === undefined ? plain : `temporal ensembling m=${m}`);
         if (o.server) {
@@ -108,9 +112,10 @@ export function register(program: Command): void {
         const parts = loadPolicyParts(o.checkpoint!, { embodiment: o.robot });
         if (parts.meta.embodimentSpec) throw new UserError(`${parts.dir} acts for ${parts.embodiment.name}, an embodiment from a spec file, which the simulator has no robot for; run it on the robot with \`vlalab serve --checkpoint ${o.checkpoint}\``);
         const executeSteps = o.executeSteps ? intOption('--execute-steps', o.executeSteps, 1) : parts.meta.executeSteps;
-        const rows = await evaluateInSim(chunked(localPolicy(parts, seed, engine)), { robot: parts.embodiment.name, tasks, episodes, seed, executeSteps: m === undefined ? executeSteps : 1, recordDir: o.record, quiet: o.json });
-        if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, robot: parts.embodiment.name, ...evaluationJson(rows) });
-        process.stdout.write(formatEvaluation(rows, `${parts.dir} (step ${parts.step}, ${parts.embodiment.name}), ${count(episodes, 'episode')} per task, ${how(`execute ${executeSteps} of ${parts.config.actionHorizon}`)}`));
+        const sampleSteps = o.sampleSteps === undefined ? undefined : intOption('--sample-steps', o.sampleSteps, 1);
+        const rows = await evaluateInSim(chunked(localPolicy(parts, { seed, engine, steps: sampleSteps })), { robot: parts.embodiment.name, tasks, episodes, seed, executeSteps: m === undefined ? executeSteps : 1, recordDir: o.record, quiet: o.json });
+        if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, robot: parts.embodiment.name, sample_steps: sampleSteps ?? parts.config.sampleSteps, ...evaluationJson(rows) });
+        process.stdout.write(formatEvaluation(rows, `${parts.dir} (step ${parts.step}, ${parts.embodiment.name}), ${count(episodes, 'episode')} per task, ${how(`execute ${executeSteps} of ${parts.config.actionHorizon}`)}${sampleSteps ? `, ${sampleSteps} Euler steps` : ''}`));
         if (o.record) process.stdout.write(`recordings in ${o.record}\n`);
       }),
     );

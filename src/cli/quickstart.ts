@@ -120,10 +120,10 @@ export function register(program: Command): void {
         const evalOpts = { robot: QUICKSTART.robot, tasks: [QUICKSTART.task], episodes, seed: QUICKSTART.evalSeed, executeSteps: config.executeSteps, quiet: o.json };
         log(`3/4 evaluating the trained policy on ${episodes} held-out seeds`);
         const parts = loadPolicyParts(join(o.out, 'run'));
-        const trainedEval = await evaluateInSim(localPolicy(parts, 0, engine), { ...evalOpts, label: 'trained', recordDir: join(o.out, 'eval', 'trained') });
+        const trainedEval = await evaluateInSim(localPolicy(parts, { engine }), { ...evalOpts, label: 'trained', recordDir: join(o.out, 'eval', 'trained') });
         log('4/4 evaluating the untrained baseline (same model and transforms, fresh weights)');
         const baseline = { ...parts, params: initParams(parts.config, config.seed + 1) };
-        const baselineEval = await evaluateInSim(localPolicy(baseline, 0, engine), { ...evalOpts, label: 'baseline', recordDir: join(o.out, 'eval', 'baseline') });
+        const baselineEval = await evaluateInSim(localPolicy(baseline, { engine }), { ...evalOpts, label: 'baseline', recordDir: join(o.out, 'eval', 'baseline') });
         const totalSeconds = (performance.now() - t0) / 1000;
         const presetSteps = getPreset(QUICKSTART.preset).steps;
         writeFileAtomic(join(o.out, 'report.html'), quickstartReport(o.out, { trained: trainedEval, baseline: baselineEval, demos, trainSeconds: trained.seconds, steps: trained.steps, presetSteps, model: config.model, totalSeconds }));

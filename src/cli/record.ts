@@ -134,7 +134,7 @@ export function register(program: Command): void {
           const { engine, note } = await chooseEngine(parseEngine(opts.engine));
           if (note) process.stderr.write(`${note}\n`);
           const parts = loadPolicyParts(opts.relabel, { embodiment: opts.robot });
-          relabel = { policy: localPolicy(parts, seed, engine), executeSteps: opts.executeSteps ? intOption('--execute-steps', opts.executeSteps, 1) : parts.meta.executeSteps };
+          relabel = { policy: localPolicy(parts, { seed, engine }), executeSteps: opts.executeSteps ? intOption('--execute-steps', opts.executeSteps, 1) : parts.meta.executeSteps };
         }
         const r = await recordDemonstrations({
           robot: opts.robot, tasks, out: opts.out, episodes: intOption('--episodes', opts.episodes, 1),

@@ -54,7 +54,7 @@ export function localStudyBackend(o: { quiet?: boolean; runQuiet?: boolean; thre
     },
     async evaluate(r) {
       const parts = loadPolicyParts(r.checkpoint);
-      return evaluateInSim(localPolicy(parts, r.seed, undefined, o.threads), {
+      return evaluateInSim(localPolicy(parts, { seed: r.seed, threads: o.threads }), {
         robot: parts.embodiment.name, tasks: r.tasks, episodes: r.episodes, seed: r.seed, executeSteps: r.executeSteps ?? parts.meta.executeSteps, maxSteps: r.maxSteps, imageSize: IMAGE_SIZE, quiet: runQuiet,
       });
     },

@@ -36,6 +36,10 @@ describe('the whole loop through the CLI (tiny settings)', () => {
       assert.equal(e.tasks[0].task, 'pick-place');
       assert.ok(e.tasks[0].ci95[1] > e.tasks[0].ci95[0]);
       assert.ok(existsSync(join(dir, 'rec', 'pick-place', 'seed-0', 'sheet.png')));
+      assert.equal(e.sample_steps, 10, "the model config's Euler steps");
+      r = runCli(['eval', '--checkpoint', run, '--task', 'pick-place', '--episodes', '1', '--sample-steps', '3', '--json'], { timeoutMs: 300_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).sample_steps, 3);
 
       // the same policy served over the openpi protocol and evaluated through the wire
       const server = spawn(process.execPath, [BIN, 'serve', '--checkpoint', run, '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -52,6 +56,9 @@ describe('the whole loop through the CLI (tiny settings)', () => {
         const served = await runCliAsync(['eval', '--server', url, '--task', 'pick-place', '--episodes', '1', '--json']);
         assert.equal(served.status, 0, served.stderr);
         assert.equal(JSON.parse(served.stdout).episodes, 1);
+        const refused = await runCliAsync(['eval', '--server', url, '--task', 'pick-place', '--sample-steps', '2']);
+        assert.equal(refused.status, 1);
+        assert.match(refused.stderr, /--sample-steps is for --checkpoint.*vlalab serve --steps/);
       } finally {
         server.kill('SIGTERM');
       }
