@@ -53,6 +53,8 @@ const ROWS: readonly Row[] = [
   // on r3: r4's recovery data measured +0.0 [-6.5, +7.0]
   { name: 'r5-perstep', adds: 'r3 + per-step action normalization (each chunk step by its own stats)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, normPerStep: true }, steps: 80000 },
   // the laptop preset (= r3) on the four suites' demonstrations, evaluated on all four; its paired delta is over the spatial tasks it shares with the row above
+  { name: 'r7-beta', adds: "r3 + pi0's Beta(1.5, 1) flow-time distribution (noise-heavy) instead of uniform", config: { model: 'debug-conv', augShift: 4, augColor: 0.1, timeSampling: 'beta' }, steps: 80000 },
+  { name: 'r8-batch64', adds: 'r3 at batch 64 for half the steps (the same samples seen; fewer, larger steps)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, batchSize: 64 }, steps: 40000 },
   { name: 'r6-dagger', adds: 'a DAgger round: r5 fine-tuned for 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, normPerStep: true, lr: 3e-4 }, data: [CLEAN, dagger('r5-perstep')], initFrom: 'r5-perstep', steps: 20000 },
   { name: 's1-suites', adds: 'the laptop preset (= r3) on all four suites (spatial, object, goal, long)', config: {}, data: SUITES, steps: 80000 },
   { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: {}, data: MULTISTAGE, steps: 80000 },
