@@ -40,9 +40,10 @@ const dagger = (from: string): Data => ({ name: `spatial-dagger-${from}`, suite:
 
 /**
  * One rung: a name, what it adds, its config fields over the laptop preset, its data (several:
- * mixed), its schedule (default: --steps), and the row it fine-tunes from (`train --init-from`).
+ * mixed), its schedule (default: --steps), the row it fine-tunes from (`train --init-from`), and the
+ * row its paired delta is against (default: the row above).
  */
-type Row = { name: string; adds: string; config: Record<string, unknown>; data?: Data | readonly Data[]; steps?: number; initFrom?: string };
+type Row = { name: string; adds: string; config: Record<string, unknown>; data?: Data | readonly Data[]; steps?: number; initFrom?: string; vs?: string };
 
 const ROWS: readonly Row[] = [
   { name: 'r0-base', adds: 'the laptop preset (debug MoT, word tokens, EMA, execute 2)', config: {} },
@@ -51,12 +52,12 @@ const ROWS: readonly Row[] = [
   { name: 'r3-long', adds: '+ an 80,000-step schedule (4x)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 }, steps: 80000 },
   { name: 'r4-recovery', adds: '+ recovery demonstrations (30% of episodes dropped or missed, re-grasped)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 }, data: RECOVERY, steps: 80000 },
   // on r3: r4's recovery data measured +0.0 [-6.5, +7.0]
-  { name: 'r5-perstep', adds: 'r3 + per-step action normalization (each chunk step by its own stats)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, normPerStep: true }, steps: 80000 },
-  // the laptop preset (= r3) on the four suites' demonstrations, evaluated on all four; its paired delta is over the spatial tasks it shares with the row above
-  { name: 'r7-beta', adds: "r3 + pi0's Beta(1.5, 1) flow-time distribution (noise-heavy) instead of uniform", config: { model: 'debug-conv', augShift: 4, augColor: 0.1, timeSampling: 'beta' }, steps: 80000 },
-  { name: 'r8-batch64', adds: 'r3 at batch 64 for half the steps (the same samples seen; fewer, larger steps)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, batchSize: 64 }, steps: 40000 },
-  { name: 'r6-dagger', adds: 'a DAgger round: r5 fine-tuned for 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, normPerStep: true, lr: 3e-4 }, data: [CLEAN, dagger('r5-perstep')], initFrom: 'r5-perstep', steps: 20000 },
-  { name: 's1-suites', adds: 'the laptop preset (= r3) on all four suites (spatial, object, goal, long)', config: {}, data: SUITES, steps: 80000 },
+  { name: 'r5-perstep', adds: 'r3 + per-step action normalization (each chunk step by its own stats)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, normPerStep: true }, steps: 80000, vs: 'r3-long' },
+  { name: 'r6-dagger', adds: 'a DAgger round: r5 fine-tuned for 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, normPerStep: true, lr: 3e-4 }, data: [CLEAN, dagger('r5-perstep')], initFrom: 'r5-perstep', steps: 20000, vs: 'r5-perstep' },
+  { name: 'r7-beta', adds: "r3 + pi0's Beta(1.5, 1) flow-time distribution (noise-heavy) instead of uniform", config: { model: 'debug-conv', augShift: 4, augColor: 0.1, timeSampling: 'beta' }, steps: 80000, vs: 'r3-long' },
+  { name: 'r8-batch64', adds: 'r3 at batch 64 for half the steps (the same samples seen; fewer, larger steps)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, batchSize: 64 }, steps: 40000, vs: 'r3-long' },
+  // the laptop preset (= r3) on the four suites' demonstrations, evaluated on all four; its paired delta is over the spatial tasks it shares with r3
+  { name: 's1-suites', adds: 'the laptop preset (= r3) on all four suites (spatial, object, goal, long)', config: {}, data: SUITES, steps: 80000, vs: 'r3-long' },
   { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: {}, data: MULTISTAGE, steps: 80000 },
 ];
 
@@ -115,10 +116,16 @@ function throughput(out: string): { samplesPerSec: number; seconds: number } {
 /** Where a row was evaluated: at a common intermediate checkpoint (eval-STEP.json) and at the end (eval.json). */
 const POINTS = [{ file: 'eval-012500.json', label: 'step 12,500' }, { file: 'eval.json', label: 'end' }];
 
-/** A row's episodes from one of its eval files (undefined when it was not evaluated there). */
+/**
+ * Finished rows' eval files kept in the repository (RESULTS/ROW/eval.json), so later rows pair with
+ * them on another machine: copy a row's eval.json there when it is reported in BENCHMARKS.md.
+ */
+const RESULTS = join(import.meta.dirname, 'results', 'recipe-ladder');
+
+/** A row's episodes from one of its eval files, in DIR or else in RESULTS (undefined when it was not evaluated there). */
 function episodes(dir: string, row: string, file: string): EpisodeOutcome[] | undefined {
-  const path = join(dir, row, file);
-  if (!existsSync(path)) return undefined;
+  const path = [join(dir, row, file), join(RESULTS, row, file)].find((f) => existsSync(f));
+  if (!path) return undefined;
   const e = JSON.parse(readFileSync(path, 'utf8')) as { tasks: { task: string; max_points: number; seeds: { seed: number; success: boolean; points: number }[] }[] };
   return e.tasks.flatMap((t) => t.seeds.map((x) => ({ task: t.task, seed: x.seed, success: x.success, points: x.points, maxPoints: t.max_points })));
 }
@@ -126,7 +133,7 @@ function episodes(dir: string, row: string, file: string): EpisodeOutcome[] | un
 function report(dir: string): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
-  const head = POINTS.flatMap((p) => [`success at ${p.label} (Wilson 95%)`, 'vs the row above (paired bootstrap 95%)']);
+  const head = POINTS.flatMap((p) => [`success at ${p.label} (Wilson 95%)`, 'vs (paired bootstrap 95%)']);
   const out = [`| row | adds | ${head.join(' | ')} | samples/s |`, `|---|---|${head.map(() => '---|').join('')}---|`];
   ROWS.forEach((row, i) => {
     if (!existsSync(join(dir, row.name, 'metrics.jsonl'))) return;
@@ -135,9 +142,10 @@ function report(dir: string): string {
       if (!eps) return ['-', '-'];
       const k = eps.filter((e) => e.success).length;
       const [lo, hi] = wilsonInterval(k, eps.length);
-      const before = i > 0 ? episodes(dir, ROWS[i - 1].name, p.file) : undefined;
+      const vs = row.vs ?? ROWS[i - 1]?.name;
+      const before = vs ? episodes(dir, vs, p.file) : undefined;
       const d = before && pairedDelta(before, eps); // over the episodes both rows ran (none: '-')
-      return [`${k}/${eps.length} (${pct(k / eps.length)}, ${pct(lo)}-${pct(hi)})`, d?.n ? `${pts(d.value)} [${pts(d.lo)}, ${pts(d.hi)}]` : '-'];
+      return [`${k}/${eps.length} (${pct(k / eps.length)}, ${pct(lo)}-${pct(hi)})`, d?.n ? `${pts(d.value)} [${pts(d.lo)}, ${pts(d.hi)}] vs ${vs}` : '-'];
     });
     out.push(`| ${row.name} | ${row.adds} | ${cells.join(' | ')} | ${throughput(join(dir, row.name)).samplesPerSec.toFixed(0)} |`);
   });
