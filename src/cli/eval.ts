@@ -13,13 +13,13 @@ import { resolveTasks } from './sim.ts';
 /**
  * A simulator policy from loaded policy parts, through the serving adapter (as `vlalab serve` runs
  * it); every task's policy shares one sampler on `engine` (default ort) with `steps` Euler steps per
- * chunk (default: the model config's) and `threads` ORT threads (default: VLALAB_THREADS, else every core).
+ * chunk (default: the model config's).
  */
-export function localPolicy(parts: PolicyParts, o: { seed?: number; engine?: EngineName; threads?: number; steps?: number } = {}): (cameras: string[], imageSize: number) => ChunkPolicy<SimObservation> {
+export function localPolicy(parts: PolicyParts, o: { seed?: number; engine?: EngineName; steps?: number } = {}): (cameras: string[], imageSize: number) => ChunkPolicy<SimObservation> {
   let sampler: ReturnType<typeof createSampler> | undefined;
   const seed = o.seed ?? 0;
   return (cameras, imageSize) => {
-    sampler ??= createSampler(parts.config, parts.params, { engine: o.engine, threads: o.threads, steps: o.steps });
+    sampler ??= createSampler(parts.config, parts.params, { engine: o.engine, steps: o.steps });
     const policy = makeModelPolicy({ ...parts, imageKeys: imageKeysFor(cameras), seed, sampler });
     return simChunkPolicy(policy, cameras, imageSize);
   };

@@ -3,10 +3,12 @@
  * evaluate, one training choice varied at a time) from a study file or a preset (table1 .. table5).
  * This file wires the study layer to recording (sim record, data corpus), training and evaluation.
  */
-import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { evaluateInSim } from '../eval/index.ts';
+import { evaluateInSim, type TaskEvaluation } from '../eval/index.ts';
 import { ortThreads } from '../engine/index.ts';
 import { initBackend } from '../model/index.ts';
 import {
@@ -31,12 +33,8 @@ export function loadStudy(spec: string, scale?: string): Study {
   return parseStudy(studyPreset(spec), `study preset ${spec}`, scale ?? 'laptop');
 }
 
-/**
- * The backend of a study run in this process: sim recording, `train`'s and `eval`'s code paths.
- * `threads`: ORT threads of each run's sessions; `runQuiet`: no progress bars from the runs (several at a time).
- */
-export function localStudyBackend(o: { quiet?: boolean; runQuiet?: boolean; threads?: number } = {}): StudyBackend {
-  const runQuiet = o.quiet || o.runQuiet;
+/** The backend of a study run in this process: sim recording, `train`'s and `eval`'s code paths. */
+export function localStudyBackend(o: { quiet?: boolean } = {}): StudyBackend {
   return {
     corpusTasks: (name, cap) => corpusParts(name).reduce((n, p) => n + Math.min(p.tasks.length, cap ?? p.tasks.length), 0),
     async recordCorpus(name, dir, r) {
@@ -50,15 +48,68 @@ export function localStudyBackend(o: { quiet?: boolean; runQuiet?: boolean; thre
     },
     async train(r) {
       const data = await openTrainingData(r.data);
-      await trainOnDatasets(r.config, data, r.out, { resume: true, quiet: runQuiet, threads: o.threads, initFrom: r.initFrom, vocabulary: r.vocabulary, source: { data: r.data } });
+      await trainOnDatasets(r.config, data, r.out, { resume: true, quiet: o.quiet, initFrom: r.initFrom, vocabulary: r.vocabulary, source: { data: r.data } });
     },
     async evaluate(r) {
       const parts = loadPolicyParts(r.checkpoint);
-      return evaluateInSim(localPolicy(parts, { seed: r.seed, threads: o.threads }), {
-        robot: parts.embodiment.name, tasks: r.tasks, episodes: r.episodes, seed: r.seed, executeSteps: r.executeSteps ?? parts.meta.executeSteps, maxSteps: r.maxSteps, imageSize: IMAGE_SIZE, quiet: runQuiet,
+      return evaluateInSim(localPolicy(parts, { seed: r.seed }), {
+        robot: parts.embodiment.name, tasks: r.tasks, episodes: r.episodes, seed: r.seed, executeSteps: r.executeSteps ?? parts.meta.executeSteps, maxSteps: r.maxSteps, imageSize: IMAGE_SIZE, quiet: o.quiet,
       });
     },
     log: (line) => { if (!o.quiet) process.stderr.write(`study: ${line}\n`); },
+  };
+}
+
+/** One training or evaluation of a study, as study-job.ts runs it in its own process. */
+export type StudyJob =
+  | { kind: 'train'; request: Parameters<StudyBackend['train']>[0] }
+  | { kind: 'evaluate'; request: Parameters<StudyBackend['evaluate']>[0]; result: string };
+
+const JOB_ENTRY = join(import.meta.dirname, 'study-job.ts');
+
+/**
+ * Runs `job` in a child process (study-job.ts) with VLALAB_THREADS=`threads`, so that several run
+ * on separate cores (ONNX Runtime's Node binding computes on the calling thread: jobs in one process
+ * would take turns). Rejects with the end of the child's error output.
+ */
+async function runJobProcess(job: StudyJob, threads: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vlalab-study-job-'));
+  try {
+    const spec = join(dir, 'job.json');
+    writeFileSync(spec, JSON.stringify(job));
+    const child = spawn(process.execPath, [JOB_ENTRY, spec], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, VLALAB_THREADS: String(threads) } });
+    let errors = '';
+    child.stderr.on('data', (d: Buffer) => { errors = (errors + d.toString()).slice(-4000); });
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res, rej) => {
+      child.once('error', rej);
+      child.once('exit', (c, sig) => res([c, sig]));
+    });
+    const what = job.kind === 'train' ? `training ${job.request.out}` : `evaluation of ${job.request.checkpoint}`;
+    if (code !== 0) throw new Error(`study job (${what}) failed (${signal ?? `exit ${code}`}):\n${errors.trim()}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The backend of a study that runs several jobs at a time: recording in this process, each training
+ * and evaluation in its own process on `threads` cores, without progress bars.
+ */
+export function processStudyBackend(o: { quiet?: boolean; threads: number }): StudyBackend {
+  const local = localStudyBackend(o);
+  return {
+    ...local,
+    train: (request) => runJobProcess({ kind: 'train', request }, o.threads),
+    async evaluate(request) {
+      const out = mkdtempSync(join(tmpdir(), 'vlalab-study-eval-'));
+      try {
+        const result = join(out, 'result.json');
+        await runJobProcess({ kind: 'evaluate', request, result }, o.threads);
+        return JSON.parse(readFileSync(result, 'utf8')) as TaskEvaluation[];
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
   };
 }
 
@@ -119,7 +170,7 @@ export function register(program: Command): void {
     .argument('<study>', `a study file (.json) or a preset: ${studyPresetNames().join(', ')}`)
     .requiredOption('--out <dir>', 'study directory (keep it outside the work tree); a rerun continues it')
     .option('--scale <name>', scaleHelp)
-    .option('--jobs <n>', 'training and evaluation runs at a time, sharing the cores (each gets cores / n ORT threads); the results do not depend on it', '1')
+    .option('--jobs <n>', 'trainings and evaluations at a time, each in its own process on cores / n threads; the results do not depend on it', '1')
     .option('--json', 'print a JSON summary (no progress)')
     .action(action(async (spec: string, o: StudyFlags) => {
       const s = loadStudy(spec, o.scale);
@@ -129,8 +180,8 @@ export function register(program: Command): void {
       await initBackend();
       const command = `vlalab study run ${spec} --out ${dir}${o.scale ? ` --scale ${o.scale}` : ''}${jobs > 1 ? ` --jobs ${jobs}` : ''}`;
       appendFileSync(join(dir, 'runs.jsonl'), JSON.stringify({ event: 'start', command, at: new Date().toISOString() }) + '\n');
-      const threads = jobs > 1 ? Math.max(1, Math.floor(ortThreads() / jobs)) : undefined;
-      const r = await runStudy(s, dir, localStudyBackend({ quiet: o.json, runQuiet: jobs > 1, threads }), { jobs });
+      const backend = jobs > 1 ? processStudyBackend({ quiet: o.json, threads: Math.max(1, Math.floor(ortThreads() / jobs)) }) : localStudyBackend({ quiet: o.json });
+      const r = await runStudy(s, dir, backend, { jobs });
       appendFileSync(join(dir, 'runs.jsonl'), JSON.stringify({ event: 'end', command, seconds: r.seconds, ran: r.ran.length, skipped: r.skipped.length }) + '\n');
       const res = writeStudyReport(dir);
       if (o.json) return printJson({ out: dir, seconds: r.seconds, ran: r.ran, skipped: r.skipped, findings: res.findings.map((f) => ({ claim: f.claim, holds: f.holds ?? null })) });

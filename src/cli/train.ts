@@ -75,12 +75,12 @@ export async function trainingLoader(config: TrainConfig, data: TrainingData, op
  * Trains `config` on `datasets` into run directory `out`; the checkpoints can act (policy.json).
  * `vocabulary`: more instructions for a word tokenizer (a study gives all its runs one vocabulary).
  */
-export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; extend?: boolean; quiet?: boolean; initFrom?: string; engine?: EngineName; threads?: number; source?: RunSource; vocabulary?: readonly string[] } = {}): Promise<TrainResult> {
+export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; extend?: boolean; quiet?: boolean; initFrom?: string; engine?: EngineName; source?: RunSource; vocabulary?: readonly string[] } = {}): Promise<TrainResult> {
   const { model, loader, meta } = await trainingLoader(config, data, { ...opts, thread: true });
   ensureDir(out);
   try {
     return await train({
-      config, data: loader, run: new RunDir(out, opts.source), resume: opts.resume, extend: opts.extend, quiet: opts.quiet, initFrom: opts.initFrom, modelConfig: model, engine: opts.engine, threads: opts.threads,
+      config, data: loader, run: new RunDir(out, opts.source), resume: opts.resume, extend: opts.extend, quiet: opts.quiet, initFrom: opts.initFrom, modelConfig: model, engine: opts.engine,
       extras: { [POLICY_FILE]: JSON.stringify(meta, null, 2) },
     });
   } finally {

@@ -60,9 +60,8 @@ export async function requestNoise(c: ModelConfig, batch: number, seed: number):
 /**
  * A sampler on `engine` (default ort, falling back to jax with `onNote` told why). `params` are
  * not consumed (the jax engine keeps using them; the ort engine bakes them into its program).
- * `threads`: ORT threads per session (default: VLALAB_THREADS, else every core).
  */
-export async function createSampler(c: ModelConfig, params: Params, o: { engine?: EngineName; steps?: number; threads?: number; onNote?: (line: string) => void } = {}): Promise<ChunkSampler> {
+export async function createSampler(c: ModelConfig, params: Params, o: { engine?: EngineName; steps?: number; onNote?: (line: string) => void } = {}): Promise<ChunkSampler> {
   const { engine, note } = await chooseEngine(o.engine);
   if (note) o.onNote?.(note);
   const steps = o.steps ?? c.sampleSteps;
@@ -77,7 +76,7 @@ export async function createSampler(c: ModelConfig, params: Params, o: { engine?
   const session = (b: number) => {
     let s = sessions.get(b);
     if (!s) {
-      s = tracePolicyProgram(c, params, { steps, batch: b }).then((p) => ProgramSession.create(p.model, p.inputs, p.outputs, { threads: o.threads }));
+      s = tracePolicyProgram(c, params, { steps, batch: b }).then((p) => ProgramSession.create(p.model, p.inputs, p.outputs));
       sessions.set(b, s);
     }
     return s;

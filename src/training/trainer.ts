@@ -112,8 +112,6 @@ export async function train(opts: {
   modelConfig?: ModelConfig;
   /** the execution engine (default 'ort'); checkpoints are the same files either way */
   engine?: EngineName;
-  /** ORT threads of the step's sessions (default: VLALAB_THREADS, else every core) */
-  threads?: number;
 }): Promise<TrainResult> {
   const { config: c, run } = opts;
   const modelConfig = opts.modelConfig ?? getConfig(c.model);
@@ -136,7 +134,7 @@ export async function train(opts: {
     run.writeConfig(c, modelConfig);
   }
   const stepperOptions = { config: modelConfig, opt, tau: c.timeSampling ?? modelConfig.tauDistribution, emaDecay: c.emaDecay };
-  const stepper: Stepper = (opts.engine ?? 'ort') === 'ort' ? await ortStepper(stepperOptions, state, opts.threads) : jaxStepper(stepperOptions, state, trainStep);
+  const stepper: Stepper = (opts.engine ?? 'ort') === 'ort' ? await ortStepper(stepperOptions, state) : jaxStepper(stepperOptions, state, trainStep);
 
   const bar = new ProgressBar('train', c.steps, { quiet: opts.quiet });
   const t0 = performance.now();

@@ -16,15 +16,15 @@ import { BIN, runCliAsync } from '../helpers/cli.ts';
 const root = mkdtempSync(join(tmpdir(), 'vlalab-study-e2e-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-/** A two-row study (scratch vs D1, one task) small enough to run three times. */
-function tinyStudy(): string {
+/** A two-row study (scratch vs D1, one task) small enough to run three times (`finetuneSteps`: 8). */
+function tinyStudy(finetune: { steps: number; checkpointEvery: number } = { steps: 8, checkpointEvery: 2 }, name = 'tiny.json'): string {
   const t3 = studyPreset('table3') as { scales: { ci: { downstream: object; budgets: object } } };
-  const file = join(root, 'tiny.json');
+  const file = join(root, name);
   writeFileSync(file, JSON.stringify({
     name: 'tiny', baseline: { eefMode: 'eef-rel', corpus: 'D1', freeze: false, pState: 0.2, pView: 0.2, curriculum: 'two-stage' },
     rows: [{ label: 'Scratch', corpus: 'none' }, { label: 'D1', vs: 'Scratch' }],
     downstream: { ...t3.scales.ci.downstream, columns: [{ name: 'object', tasks: ['object-green-bowl'] }], evalSeed: 0, demoSeed: 100000, episodes: 2 },
-    budgets: { ...t3.scales.ci.budgets, finetuneSteps: 8, checkpointEvery: 2 },
+    budgets: { ...t3.scales.ci.budgets, finetuneSteps: finetune.steps, checkpointEvery: finetune.checkpointEvery },
     findings: [{ claim: 'D1 beats scratch', a: '/Scratch', b: '/D1', sign: 1 }],
   }));
   return file;
@@ -111,5 +111,22 @@ describe('vlalab study (slow)', () => {
     assert.deepEqual(JSON.parse(readFileSync(join(cut, 'results.json'), 'utf8')), JSON.parse(readFileSync(join(whole, 'results.json'), 'utf8')));
     assert.equal(comparable(cut), comparable(whole));
     assert.match(readFileSync(join(cut, 'report.md'), 'utf8'), /wall time: .* in 1 completed invocation \(and 1 interrupted, not counted\)/);
+  });
+
+  it('a study killed while its jobs run in their own processes (--jobs 2) leaves none of them running', async () => {
+    const file = tinyStudy({ steps: 5000, checkpointEvery: 1000 }, 'long.json');
+    const out = join(root, 'jobs-killed');
+    const child = spawn(process.execPath, [BIN, 'study', 'run', file, '--out', out, '--jobs', '2', '--json'], { stdio: 'ignore' });
+    const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    const metrics = join(out, 'cells', 'd1', 'metrics.jsonl');
+    const lines = () => (existsSync(metrics) ? readFileSync(metrics, 'utf8').split('\n').length : 0);
+    while (child.exitCode === null && lines() < 3) await new Promise((res) => setTimeout(res, 50));
+    assert.equal(child.exitCode, null, 'the study was still running when its cell had started');
+    child.kill('SIGKILL');
+    await exited;
+    await new Promise((res) => setTimeout(res, 1500)); // a job notices its study is gone within 0.5 s
+    const before = lines();
+    await new Promise((res) => setTimeout(res, 1500));
+    assert.equal(lines(), before, 'the cell\'s training went on after its study was killed');
   });
 });
