@@ -3,12 +3,20 @@
  * robot, over N seeds (0 .. N-1). This is the benchmark's data-quality gate (issue 3 targets:
  * >= 95% per panda7 task, >= 90% pick-place on the other robots).
  *
- *   node bench/sim-experts.ts [seeds=50] [filter: a substring of "robot suite task"]
+ *   node bench/sim-experts.ts [seeds=50] [filter: a substring of "robot suite task"] [--noise M]
+ *
+ * `--noise M`: the DART-style execution noise of `vlalab sim record --noise M` (seeds 1000 .. as
+ * recording uses), so the table says how many recorded demonstrations a task loses.
  */
+import { executionNoise } from '../src/cli/record.ts';
 import { allTasks, createEnv, robotNames } from '../src/sim/index.ts';
 
-const seeds = Number(process.argv[2] ?? 50);
-const filter = process.argv[3] ?? '';
+const args = process.argv.slice(2);
+const noiseAt = args.indexOf('--noise');
+const noise = noiseAt >= 0 ? Number(args[noiseAt + 1]) : 0;
+const [seedsArg, filter = ''] = args.filter((_, i) => noiseAt < 0 || (i !== noiseAt && i !== noiseAt + 1));
+const seeds = Number(seedsArg ?? 50);
+const first = noise ? 1000 : 0;
 const rows: string[] = ['| robot | suite | task | success | mean steps | budget |', '|---|---|---|---|---|---|'];
 const runs = [
   ...allTasks().map((t) => ({ robot: 'panda7', task: t })),
@@ -20,10 +28,17 @@ for (const { robot, task } of runs) {
   const env = await createEnv({ robot, task: task.name });
   let ok = 0;
   let steps = 0;
-  for (let s = 0; s < seeds; s++) {
+  const xyz = ['target_x', 'target_y', 'target_z'].map((n) => env.embodiment.actionNames.indexOf(n));
+  for (let s = first; s < first + seeds; s++) {
     env.reset(s);
+    const disturb = noise ? executionNoise(noise, s, xyz) : undefined;
     let r;
-    do r = env.step(env.expertAction()); while (!r.done);
+    let t = 0;
+    do {
+      const a = env.expertAction();
+      disturb?.(t++, a);
+      r = env.step(a);
+    } while (!r.done);
     if (r.success) ok++;
     steps += r.steps;
   }

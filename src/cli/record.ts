@@ -34,7 +34,20 @@ export type RecordOptions = {
 };
 
 /** Steps an execution-noise offset is held (correlated noise pushes the arm measurably off the path). */
-export const NOISE_HOLD = 4;
+const NOISE_HOLD = 4;
+
+/**
+ * DART-style execution noise of episode `seed`: adds to the executed EEF target (action indices
+ * `xyz`) at control step t an offset of std `noise` (m) per axis, drawn anew every NOISE_HOLD steps.
+ */
+export function executionNoise(noise: number, seed: number, xyz: readonly number[]): (t: number, executed: Float64Array) => void {
+  const rng = new Rng(seed ^ 0x5eed);
+  let offset = [0, 0, 0];
+  return (t, executed) => {
+    if (t % NOISE_HOLD === 0) offset = xyz.map(() => noise * rng.normal());
+    xyz.forEach((i, j) => { executed[i] += offset[j]; });
+  };
+}
 
 /**
  * Records `episodes` expert episodes of each task (seeds seed, seed + 1, ...) into a new dataset at `out`.
@@ -67,9 +80,8 @@ export async function recordDemonstrations(o: RecordOptions): Promise<{ episodes
       if (o.perturb && xyz.some((i) => i < 0)) throw new UserError(`--perturb disturbs EEF targets and the gripper; ${o.robot} is joint-controlled`);
       for (let k = 0; k < o.episodes; k++) {
         const frames: EpisodeFrame[] = [];
-        const rng = new Rng((o.seed + k) ^ 0x5eed);
+        const noise = o.noise ? executionNoise(o.noise, o.seed + k, xyz) : undefined;
         const disturb = o.perturb && new Rng((o.seed + k) ^ 0xd157).uniform() < o.perturb ? perturber(env, PERTURBATIONS[k % PERTURBATIONS.length]) : undefined;
-        let offset = [0, 0, 0];
         const r = await runEpisode(env, policy ?? expert, {
           seed: o.seed + k,
           executeSteps: policy ? o.relabel!.executeSteps : 1,
@@ -77,10 +89,7 @@ export async function recordDemonstrations(o: RecordOptions): Promise<{ episodes
             // the label: the expert's move from this state (DAgger), or its own command still undisturbed
             frames.push({ images: obs.images, state: obs.state, action: policy ? env.expertAction(true) : Float64Array.from(executed) });
             disturb?.apply(t, executed);
-            if (o.noise) {
-              if (t % NOISE_HOLD === 0) offset = xyz.map(() => o.noise! * rng.normal());
-              xyz.forEach((i, j) => { executed[i] += offset[j]; });
-            }
+            noise?.(t, executed);
           },
         });
         if (r.success || policy) writer.addEpisode({ task: env.instruction, frames });

@@ -173,6 +173,22 @@ describe('LIBERO-style suites', () => {
   }
 });
 
+describe('goal criteria', () => {
+  it('a cube is on another when it rests on the top face: centre within half a cube of the base\'s, released', async () => {
+    const { cubeOnCube } = await import('./suites.ts');
+    const identity = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+    const fake = (dx: number, dz: number, gripper = 1) => ({
+      objectPose: (name: string) => ({ p: name === 'red' ? [0.1 + dx, 0, 0.02 + dz] : [0.1, 0, 0.02], r: identity }),
+      tcpPose: () => ({ p: [0.1, 0, 0.3], r: identity }),
+      gripperOpening: () => gripper,
+    }) as unknown as import('./world.ts').World;
+    assert.equal(cubeOnCube(fake(0, 0.04), 'red', 'green'), true, 'centred');
+    assert.equal(cubeOnCube(fake(0.018, 0.04), 'red', 'green'), true, 'offset 1.8 cm: resting on the 4 cm top face (the DART-noised expert stacks like this)');
+    assert.equal(cubeOnCube(fake(0.022, 0.04), 'red', 'green'), false, 'offset 2.2 cm: its centre is beyond the edge');
+    assert.equal(cubeOnCube(fake(0, 0.0), 'red', 'green'), false, 'beside it on the table');
+  });
+});
+
 describe('multi-stage point-scored tasks', () => {
   const rubric = { 'stack-bowls': 3, 'pick-to-drawer': 5, 'wipe-board': 4, 'water-plant': 3 } as const;
 

@@ -31,12 +31,16 @@ export function cubeInBowl(w: World, obj: string, bowl: string): boolean {
   return Math.hypot(o[0] - b[0], o[1] - b[1]) < BOWL.radius - BOWL.wall - 0.005 && o[2] > b[2] && o[2] < b[2] + BOWL.height && released(w, obj);
 }
 
-/** True when cube `obj` rests on cube `base` (centred within 1.5 cm, one cube higher, let go). */
+/**
+ * True when cube `obj` rests on cube `base`: its centre over the base's top face (within half a cube;
+ * until 2026-12-02 within 1.5 cm, which refused stable stacks the DART-noised expert makes), one
+ * cube higher, let go.
+ */
 export function cubeOnCube(w: World, obj: string, base: string): boolean {
   const o = w.objectPose(obj).p;
   const b = w.objectPose(base).p;
   const dz = o[2] - b[2];
-  return Math.hypot(o[0] - b[0], o[1] - b[1]) < 0.015 && dz > 2 * CUBE_HALF - 0.006 && dz < 2 * CUBE_HALF + 0.01 && released(w, obj);
+  return Math.hypot(o[0] - b[0], o[1] - b[1]) < CUBE_HALF && dz > 2 * CUBE_HALF - 0.006 && dz < 2 * CUBE_HALF + 0.01 && released(w, obj);
 }
 
 function achieved(w: World, g: Goal): boolean {
@@ -49,7 +53,8 @@ function releasePoint(g: Goal, slot: number): (w: World) => Vec3 {
   return (w) => {
     const d = w.objectPose(g.dest).p;
     const k = kindOf(g.dest);
-    if (k === 'plate') return [d[0] + (slot === 0 ? 0 : slot === 1 ? -0.028 : 0.028), d[1], d[2] + PLATE.half + CUBE_HALF + 0.008]; // side by side along x: the fingers close along y
+    // side by side along x (the fingers close along y), 3.2 cm apart (at +-2.8 cm, 1.6 cm apart, the second cube often knocked the first off under execution noise)
+    if (k === 'plate') return [d[0] + (slot === 0 ? 0 : slot === 1 ? -0.036 : 0.036), d[1], d[2] + PLATE.half + CUBE_HALF + 0.008];
     if (k === 'bowl') return [d[0], d[1], d[2] + BOWL.wall + CUBE_HALF + 0.012];
     return [d[0], d[1], d[2] + 2 * CUBE_HALF + 0.008];
   };
