@@ -231,6 +231,8 @@ export async function runStudy(s: Study, dir: string, backend: StudyBackend, o: 
       const evaluation: CellEvaluation = { cell: c.id, step: config.steps, seconds: (performance.now() - t1) / 1000, episodes };
       writeFileAtomic(join(out, 'eval.json'), JSON.stringify(evaluation, null, 2) + '\n');
       ran.add(c.id);
+      const wins = episodes.filter((e) => e.success).length;
+      backend.log(`cell ${c.id}: ${wins}/${episodes.length} episodes succeeded; ${formatSeconds(evaluation.seconds)} (${ran.size + skipped.length} of ${plan.cells.length} cells done)`);
     });
   });
   // every job settles before the first failure is reported (in-process runs cannot be cut short)
