@@ -58,6 +58,7 @@ const ROWS: readonly Row[] = [
   { name: 'r8-batch64', adds: 'r3 at batch 64 for half the steps (the same samples seen; fewer, larger steps)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, batchSize: 64 }, steps: 40000, vs: 'r3-long' },
   // the laptop preset (= r3) on the four suites' demonstrations, evaluated on all four; its paired delta is over the spatial tasks it shares with r3
   { name: 's1-suites', adds: 'the laptop preset (= r3) on all four suites (spatial, object, goal, long)', config: {}, data: SUITES, steps: 80000, vs: 'r3-long' },
+  { name: 's2-suites-long', adds: 's1 on a 160,000-step schedule (the issue allows 2 hours: ~1.9 h alone at 1 ORT thread)', config: {}, data: SUITES, steps: 160000, vs: 's1-suites' },
   { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: {}, data: MULTISTAGE, steps: 80000 },
 ];
 
