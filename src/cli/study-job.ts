@@ -1,7 +1,7 @@
 /**
  * One training or evaluation of a study in its own process (`vlalab study run --jobs N` starts one
- * per job): `node study-job.ts JOB.json`, where JOB.json is a StudyJob; an evaluation's results are
- * written to the job's `result` file. The job ends itself when the study's process goes away (a
+ * per job): `node study-job.ts JOB.json`, where JOB.json is a StudyJob plus `result`, the file an
+ * evaluation's rows are written to. The job ends itself when the study's process goes away (a
  * killed study must not leave trainings writing into its directory); a rerun resumes it.
  */
 import '../model/index.ts'; // the array library's entry (thread pool, kernel memo) first
@@ -15,7 +15,7 @@ setInterval(() => {
   if (process.ppid !== parent) process.exit(129);
 }, 500).unref();
 
-const job = JSON.parse(readFileSync(process.argv[2], 'utf8')) as StudyJob;
+const job = JSON.parse(readFileSync(process.argv[2], 'utf8')) as StudyJob & { result: string };
 await initBackend();
 const backend = localStudyBackend({ quiet: true });
 if (job.kind === 'train') await backend.train(job.request);

@@ -63,20 +63,22 @@ export function localStudyBackend(o: { quiet?: boolean } = {}): StudyBackend {
 /** One training or evaluation of a study, as study-job.ts runs it in its own process. */
 export type StudyJob =
   | { kind: 'train'; request: Parameters<StudyBackend['train']>[0] }
-  | { kind: 'evaluate'; request: Parameters<StudyBackend['evaluate']>[0]; result: string };
+  | { kind: 'evaluate'; request: Parameters<StudyBackend['evaluate']>[0] };
 
 const JOB_ENTRY = join(import.meta.dirname, 'study-job.ts');
 
 /**
  * Runs `job` in a child process (study-job.ts) with VLALAB_THREADS=`threads`, so that several run
  * on separate cores (ONNX Runtime's Node binding computes on the calling thread: jobs in one process
- * would take turns). Rejects with the end of the child's error output.
+ * would take turns). Resolves with what the job wrote to its result file (an evaluation's rows);
+ * rejects with the end of the child's error output.
  */
-async function runJobProcess(job: StudyJob, threads: number): Promise<void> {
+async function runJobProcess(job: StudyJob, threads: number): Promise<unknown> {
   const dir = mkdtempSync(join(tmpdir(), 'vlalab-study-job-'));
   try {
     const spec = join(dir, 'job.json');
-    writeFileSync(spec, JSON.stringify(job));
+    const result = join(dir, 'result.json');
+    writeFileSync(spec, JSON.stringify({ ...job, result }));
     const child = spawn(process.execPath, [JOB_ENTRY, spec], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, VLALAB_THREADS: String(threads) } });
     let errors = '';
     child.stderr.on('data', (d: Buffer) => { errors = (errors + d.toString()).slice(-4000); });
@@ -86,6 +88,7 @@ async function runJobProcess(job: StudyJob, threads: number): Promise<void> {
     });
     const what = job.kind === 'train' ? `training ${job.request.out}` : `evaluation of ${job.request.checkpoint}`;
     if (code !== 0) throw new Error(`study job (${what}) failed (${signal ?? `exit ${code}`}):\n${errors.trim()}`);
+    return existsSync(result) ? JSON.parse(readFileSync(result, 'utf8')) : undefined;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -99,17 +102,8 @@ export function processStudyBackend(o: { quiet?: boolean; threads: number }): St
   const local = localStudyBackend(o);
   return {
     ...local,
-    train: (request) => runJobProcess({ kind: 'train', request }, o.threads),
-    async evaluate(request) {
-      const out = mkdtempSync(join(tmpdir(), 'vlalab-study-eval-'));
-      try {
-        const result = join(out, 'result.json');
-        await runJobProcess({ kind: 'evaluate', request, result }, o.threads);
-        return JSON.parse(readFileSync(result, 'utf8')) as TaskEvaluation[];
-      } finally {
-        rmSync(out, { recursive: true, force: true });
-      }
-    },
+    train: async (request) => { await runJobProcess({ kind: 'train', request }, o.threads); },
+    evaluate: async (request) => (await runJobProcess({ kind: 'evaluate', request }, o.threads)) as TaskEvaluation[],
   };
 }
 
