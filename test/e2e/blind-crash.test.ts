@@ -1,8 +1,8 @@
 /**
  * Crash test of the blind study service: `vlalab blind serve` runs as a child process while a
  * simulated study (robot through the dispatcher, operator and judge through the HTTP API) is
- * driven against it; the server is SIGKILLed at random moments and restarted on the same ports
- * each time. The study must end with exactly N scored trials per model and task and the same
+ * driven against it; the server is SIGKILLed after every trial's episode, at a random delay, and
+ * restarted on the same ports each time. The study must end with exactly N scored trials per model and task and the same
  * results as an uninterrupted run of the same study.
  */
 import assert from 'node:assert/strict';
@@ -65,23 +65,11 @@ describe('blind study service under SIGKILL', () => {
       const tokens = setup.create(def);
       setup.close();
       const [port, robotPort] = [await freePort(), await freePort()];
-      let finished = false;
-      const drive = driveStudy({ api: `http://127.0.0.1:${port}`, robot: `ws://127.0.0.1:${robotPort}`, tokens, oracle, seed: 11, patienceMs: 30_000 })
-        .finally(() => { finished = true; });
       const rng = new Rng(5);
       let kills = 0;
       let midway = 0;
       let server = await serve(db, port, robotPort);
-      // kills come at random moments within 1.5 s of a restart, plus 0.5 s more for each kill in a
-      // row that saw no trial finish: an episode longer than the window (a stand-in that lapsed
-      // holds still until the step budget runs out) must still be able to finish on a slow machine
-      let stalled = 0;
-      let lastDone = -1;
-      while (!finished) {
-        const wait = rng.int(1500) + 500 * stalled;
-        const t0 = performance.now();
-        while (!finished && performance.now() - t0 < wait) await new Promise((r) => setTimeout(r, 10));
-        if (finished) break;
+      const killAndRestart = async () => {
         server.child.kill('SIGKILL');
         await server.exited;
         kills++;
@@ -89,11 +77,20 @@ describe('blind study service under SIGKILL', () => {
         const { done, ended, total } = probe.progress();
         probe.close();
         if (done + ended > 0 && done < total) midway++;
-        stalled = done + ended > lastDone ? 0 : stalled + 1;
-        lastDone = done + ended;
         server = await serve(db, port, robotPort);
-      }
-      await drive;
+      };
+      // one kill per trial, paced by the study rather than by the clock (a fast machine finishes
+      // the study between two timer ticks): each time an episode has run, the server is killed
+      // a random 0-0.6 s later, so kills land before the trial is recorded, while it is judged
+      // and in the middle of the next trial's episode; every kill follows a finished episode, so
+      // the study progresses however slow the machine
+      let kills$ = Promise.resolve();
+      const onTrial = () => {
+        const delay = rng.int(600);
+        kills$ = kills$.then(() => new Promise((r) => setTimeout(r, delay))).then(killAndRestart);
+      };
+      await driveStudy({ api: `http://127.0.0.1:${port}`, robot: `ws://127.0.0.1:${robotPort}`, tokens, oracle, seed: 11, patienceMs: 30_000, onTrial });
+      await kills$;
       server.child.kill('SIGTERM');
       await server.exited;
 
