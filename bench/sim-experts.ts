@@ -8,7 +8,7 @@
  * `--noise M`: the DART-style execution noise of `vlalab sim record --noise M` (seeds 1000 .. as
  * recording uses), so the table says how many recorded demonstrations a task loses.
  */
-import { executionNoise } from '../src/cli/record.ts';
+import { eefTargetIndices, executionNoise } from '../src/cli/record.ts';
 import { allTasks, createEnv, robotNames } from '../src/sim/index.ts';
 
 const args = process.argv.slice(2);
@@ -28,10 +28,11 @@ for (const { robot, task } of runs) {
   const env = await createEnv({ robot, task: task.name });
   let ok = 0;
   let steps = 0;
-  const xyz = ['target_x', 'target_y', 'target_z'].map((n) => env.embodiment.actionNames.indexOf(n));
+  const xyz = eefTargetIndices(env.embodiment.actionNames);
+  if (noise && !xyz) throw new Error(`--noise perturbs EEF targets; ${robot} is joint-controlled`);
   for (let s = first; s < first + seeds; s++) {
     env.reset(s);
-    const disturb = noise ? executionNoise(noise, s, xyz) : undefined;
+    const disturb = noise && xyz ? executionNoise(noise, s, xyz) : undefined;
     let r;
     let t = 0;
     do {

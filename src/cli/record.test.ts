@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import { openDataset } from '../data/index.ts';
 import type { ChunkPolicy } from '../eval/index.ts';
 import type { SimObservation } from '../sim/index.ts';
-import { executionNoise, recordDemonstrations } from './record.ts';
+import { getEmbodiment } from '../actions/index.ts';
+import { eefTargetIndices, executionNoise, recordDemonstrations } from './record.ts';
 
 /** A policy that holds the arm where it is with the gripper open (panda7: EEF pose = state[0..6]). */
 const holdStill = (): ChunkPolicy<SimObservation> => ({
@@ -61,6 +62,12 @@ describe('sim record --noise (DART)', () => {
     assert.ok(x[0].every((v) => v !== 0 && Math.abs(v) < 0.05));
     assert.deepEqual(run(5), x, 'the same seed, the same noise');
     assert.notDeepEqual(run(6), x);
+  });
+
+  it('finds the EEF target position among the action names, none for a joint-controlled robot', () => {
+    const names = getEmbodiment('panda7').actionNames;
+    assert.deepEqual(eefTargetIndices(names)?.map((i) => names[i]), ['target_x', 'target_y', 'target_z']);
+    assert.equal(eefTargetIndices(getEmbodiment('so5').actionNames), undefined);
   });
 
   it('records the expert\'s clean commands as labels while the arm executes noisy ones', async () => {

@@ -36,6 +36,12 @@ export type RecordOptions = {
 /** Steps an execution-noise offset is held (correlated noise pushes the arm measurably off the path). */
 const NOISE_HOLD = 4;
 
+/** The action indices of the EEF target position (x, y, z), or undefined for a joint-controlled robot. */
+export function eefTargetIndices(actionNames: readonly string[]): number[] | undefined {
+  const xyz = ['target_x', 'target_y', 'target_z'].map((n) => actionNames.indexOf(n));
+  return xyz.every((i) => i >= 0) ? xyz : undefined;
+}
+
 /**
  * DART-style execution noise of episode `seed`: adds to the executed EEF target (action indices
  * `xyz`) at control step t an offset of std `noise` (m) per axis, drawn anew every NOISE_HOLD steps.
@@ -71,16 +77,16 @@ export async function recordDemonstrations(o: RecordOptions): Promise<{ episodes
   for (const task of o.tasks) {
     const env = await createEnv({ robot: o.robot, task, imageSize: o.imageSize, domain: o.domain });
     writer ??= createDatasetWriter(o.out, { embodiment: env.embodiment.name, imageSize: o.imageSize, cameras: o.cameras });
-    const xyz = ['target_x', 'target_y', 'target_z'].map((n) => env.embodiment.actionNames.indexOf(n));
+    const xyz = eefTargetIndices(env.embodiment.actionNames);
     const policy = o.relabel?.policy([...(o.cameras ?? env.embodiment.spec.cameras.map((c) => c.name))], o.imageSize);
     // the scripted expert as a policy of one-action chunks, so that both drivers run the same episode loop
     const expert: ChunkPolicy<SimObservation> = { predict: async () => [env.expertAction()] };
     try {
-      if (o.noise && xyz.some((i) => i < 0)) throw new UserError(`--noise perturbs EEF targets; ${o.robot} is joint-controlled`);
-      if (o.perturb && xyz.some((i) => i < 0)) throw new UserError(`--perturb disturbs EEF targets and the gripper; ${o.robot} is joint-controlled`);
+      if (o.noise && !xyz) throw new UserError(`--noise perturbs EEF targets; ${o.robot} is joint-controlled`);
+      if (o.perturb && !xyz) throw new UserError(`--perturb disturbs EEF targets and the gripper; ${o.robot} is joint-controlled`);
       for (let k = 0; k < o.episodes; k++) {
         const frames: EpisodeFrame[] = [];
-        const noise = o.noise ? executionNoise(o.noise, o.seed + k, xyz) : undefined;
+        const noise = o.noise && xyz ? executionNoise(o.noise, o.seed + k, xyz) : undefined;
         const disturb = o.perturb && new Rng((o.seed + k) ^ 0xd157).uniform() < o.perturb ? perturber(env, PERTURBATIONS[k % PERTURBATIONS.length]) : undefined;
         const r = await runEpisode(env, policy ?? expert, {
           seed: o.seed + k,
