@@ -62,6 +62,8 @@ export class ProgramSession {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
+      // VLALAB_ORT_PROFILE=PREFIX: ORT's per-node profile, written when the session is released
+      ...(process.env.VLALAB_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.VLALAB_ORT_PROFILE } : {}),
     });
     return new ProgramSession(ort, session, inputs, outputs);
   }
@@ -85,6 +87,7 @@ export class ProgramSession {
   }
 
   async release(): Promise<void> {
+    if (process.env.VLALAB_ORT_PROFILE) this.session.endProfiling();
     await this.session.release();
   }
 }
