@@ -13,7 +13,7 @@ import {
 import { type EngineName, type OrtValue, type Program, ProgramSession, traceProgram } from '../engine/index.ts';
 import { type AdamWConfig, type AdamWState } from './optimizer.ts';
 import { emaStep } from './ema.ts';
-import { BATCH_INPUTS, type Group, type StepKind, stepFunction, stepGroups, stepScalars } from './step-program.ts';
+import { BATCH_INPUTS, type Group, type GroupShapes, groupSize, type StepKind, stepFunction, stepGroups, stepScalars } from './step-program.ts';
 
 type Arr = np.Array;
 
@@ -89,7 +89,7 @@ export type JaxTrainStep = (
 ) => { params: Params; optimizers: Optimizers; loss: Arr; gradNorm: Arr };
 
 /** What a step program needs to know of the parameters: each expert's tree structure and leaf shapes (flatten order). */
-export type StepLayout = { semantic: JsTreeDef; action: JsTreeDef; shapes: { S: number[][]; A: number[][] } };
+export type StepLayout = { semantic: JsTreeDef; action: JsTreeDef; shapes: GroupShapes };
 
 /** The layout of `params` (not consumed). */
 export function stepLayout(params: Params): StepLayout {
@@ -102,21 +102,27 @@ export function stepLayout(params: Params): StepLayout {
 export function traceStepProgram(c: ModelConfig, opt: AdamWConfig, k: StepKind, layout: StepLayout, batch: Pick<Batch, 'images'> & Record<string, { shape: number[] }>): Promise<Program> {
   const zeros = (shape: number[], dtype?: 'int32') => np.zeros(shape, dtype ? { dtype: np.int32 } : undefined);
   const b = batch.images.shape[0];
-  const groupArgs = stepGroups(k).inputs.map((g) => (g.endsWith('S') ? layout.shapes.S : layout.shapes.A).map((sh) => zeros(sh)));
+  const groupArgs = stepGroups(k).inputs.map((g) => [zeros([groupSize(g.endsWith('S') ? layout.shapes.S : layout.shapes.A)])]);
   const batchArgs = BATCH_INPUTS.map((f) => {
     if (f === 'x0') return zeros([b, c.actionHorizon, c.actionDim]);
     if (f === 'tau') return zeros([b]);
     return zeros(batch[f].shape, f === 'tokens' ? 'int32' : undefined);
   });
   const scalarArgs = stepScalars(k).map(() => zeros([]));
-  const fn = stepFunction(c, opt, k, { semantic: layout.semantic, action: layout.action });
+  const fn = stepFunction(c, opt, k, layout);
   return traceProgram(fn, [groupArgs, batchArgs, scalarArgs], { name: `train-step-${k.frozen ? 'frozen' : 'full'}` });
 }
 
-/** Host copies of a tree's leaves in `tree.flatten` order. */
-async function hostLeaves(t: object): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (const x of tree.flatten(t)[0] as Arr[]) out.push((await x.ref.data()) as Float32Array);
+/** A host copy of a tree's leaves in `tree.flatten` order, raveled into one flat array (a step program's group). */
+async function hostGroup(t: object): Promise<Float32Array> {
+  const leaves = tree.flatten(t)[0] as Arr[];
+  const out = new Float32Array(leaves.reduce((n, x) => n + x.size, 0));
+  let at = 0;
+  for (const x of leaves) {
+    const d = (await x.ref.data()) as Float32Array;
+    out.set(d, at);
+    at += d.length;
+  }
   return out;
 }
 
@@ -131,12 +137,14 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
   const nameOf = new Map(namedLeaves(params).map(([n, a]) => [a, n]));
   const leafNames = (t: object) => (tree.flatten(t)[0] as Arr[]).map((a) => nameOf.get(a)!);
   const names = { S: leafNames(params.semantic), A: leafNames(params.action) };
-  const host: Partial<Record<Group, (Float32Array | OrtValue)[]>> = {
-    pS: await hostLeaves(params.semantic), pA: await hostLeaves(params.action),
-    mS: await hostLeaves(optimizers.semantic.m), mA: await hostLeaves(optimizers.action.m),
-    vS: await hostLeaves(optimizers.semantic.v), vA: await hostLeaves(optimizers.action.v),
-    ...(ema ? { eS: await hostLeaves(ema.semantic), eA: await hostLeaves(ema.action) } : {}),
+  // each group one flat array (see step-program.ts), as host data until the first step, then ORT's output
+  const host: Partial<Record<Group, Float32Array | OrtValue>> = {
+    pS: await hostGroup(params.semantic), pA: await hostGroup(params.action),
+    mS: await hostGroup(optimizers.semantic.m), mA: await hostGroup(optimizers.action.m),
+    vS: await hostGroup(optimizers.semantic.v), vA: await hostGroup(optimizers.action.v),
+    ...(ema ? { eS: await hostGroup(ema.semantic), eA: await hostGroup(ema.action) } : {}),
   };
+  const sizes = { S: layout.shapes.S.map((sh) => sh.reduce((a, b) => a * b, 1)), A: layout.shapes.A.map((sh) => sh.reduce((a, b) => a * b, 1)) };
   const optSteps = { semantic: optimizers.semantic.step, action: optimizers.action.step };
   const sessions = new Map<string, Promise<ProgramSession>>();
   // the next step's noise, drawn (by jax-js) while ORT runs this step
@@ -153,12 +161,20 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
     return s;
   };
 
-  /** The current data of a group's leaves by parameter name. */
-  const groupData = (g: Group, ns: string[], into: Map<string, Float32Array>) => host[g]!.forEach((v, i) => into.set(ns[i], (v instanceof Float32Array ? v : v.data) as Float32Array));
+  /** The current data of a group's leaves by parameter name (views into the flat group). */
+  const groupData = (g: Group, expert: 'S' | 'A', into: Map<string, Float32Array>) => {
+    const v = host[g]!;
+    const flat = (v instanceof Float32Array ? v : v.data) as Float32Array;
+    let at = 0;
+    names[expert].forEach((n, i) => {
+      into.set(n, flat.subarray(at, at + sizes[expert][i]));
+      at += sizes[expert][i];
+    });
+  };
   const snapshotGroup = (gS: Group, gA: Group): Uint8Array => {
     const data = new Map<string, Float32Array>();
-    groupData(gS, names.S, data);
-    groupData(gA, names.A, data);
+    groupData(gS, 'S', data);
+    groupData(gA, 'A', data);
     return encodeParamData(c, data);
   };
   tree.dispose([params, optimizers.semantic.m, optimizers.semantic.v, optimizers.action.m, optimizers.action.v, ...(ema ? [ema] : [])]);
@@ -178,14 +194,14 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
       const { inputs, outputs } = stepGroups(k);
       const values: OrtValue[] = [];
       const add = (v: Float32Array | Int32Array | OrtValue) => values.push(v instanceof Float32Array || v instanceof Int32Array ? session.value(values.length, v) : v);
-      for (const g of inputs) for (const v of host[g]!) add(v);
+      for (const g of inputs) add(host[g]!);
       for (const f of BATCH_INPUTS) add(f === 'x0' ? x0 : f === 'tau' ? tau : batch[f].data);
       for (const name of stepScalars(k)) add(Float32Array.of(scalar[name]));
       const run = session.run(values);
       pending = s.nextSeed === undefined ? undefined : { seed: s.nextSeed, batch: b, noise: drawNoise(c, b, o.tau, random.key(s.nextSeed)) };
       const outs = await run;
       let j = 0;
-      for (const g of outputs) host[g] = host[g]!.map(() => outs[j++]);
+      for (const g of outputs) host[g] = outs[j++];
       if (!s.frozen) optSteps.semantic = tS;
       optSteps.action = tA;
       return s.read ? { loss: (outs[j].data as Float32Array)[0], gradNorm: (outs[j + 1].data as Float32Array)[0] } : { loss: NaN, gradNorm: NaN };
@@ -201,8 +217,8 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
     },
     params() {
       const data = new Map<string, Float32Array>();
-      groupData('pS', names.S, data);
-      groupData('pA', names.A, data);
+      groupData('pS', 'S', data);
+      groupData('pA', 'A', data);
       return buildParams(c, (n) => Float32Array.from(data.get(n)!));
     },
     async release() {
