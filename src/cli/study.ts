@@ -151,9 +151,10 @@ export function register(program: Command): void {
     .description('print the cells, the shared pretraining runs and an estimated wall time, without running anything')
     .argument('<study>', `a study file (.json) or a preset: ${studyPresetNames().join(', ')}`)
     .option('--scale <name>', scaleHelp)
+    .option('--jobs <n>', 'estimate the wall time of `study run --jobs n`', '1')
     .option('--json', 'print JSON')
     .action(action((spec: string, o: StudyFlags) => {
-      const plan = planStudy(loadStudy(spec, o.scale), localStudyBackend().corpusTasks);
+      const plan = planStudy(loadStudy(spec, o.scale), localStudyBackend().corpusTasks, intOption('--jobs', o.jobs!, 1));
       if (o.json) return printJson({ name: plan.study.name, cells: plan.cells, pretrains: plan.pretrains.map((p) => p.key), columns: plan.columns, estimate_seconds: plan.estimate });
       process.stdout.write(formatPlan(plan));
     }));

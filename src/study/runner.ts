@@ -67,12 +67,14 @@ function trainConfig(s: Study, r: Recipe, stage: 'pretrain' | 'finetune'): Train
 }
 
 /**
- * Costs measured on the shared 2-core machine (64 px, while other jobs ran): recording 10 panda7
- * episodes took 4.2 s; a laptop-preset step (debug-conv, batch 32, ONNX Runtime on 2 threads) takes
- * ~50-54 ms (BENCHMARKS.md "Training loop"); evaluating two 110-step episodes re-planning every 2
- * actions took 5.8 s with start-up. For the wall-time estimate.
+ * Costs on the 2-core machine (64 px): recording 10 panda7 episodes took 4.2 s; a laptop-preset
+ * step (debug-conv, batch 32, ONNX Runtime) ~45 ms for one job alone; an evaluation ~6.5 ms per
+ * control step re-planning every 2 actions (a 5-shot study's cells: 100 spatial episodes, most
+ * running to the step budget, in 62-73 s). With several jobs at once each one runs slower: two
+ * trainings side by side (1 thread each) took ~66 ms a step; two evaluations are single-threaded
+ * simulations and barely slow each other. For the wall-time estimate.
  */
-const COST = { recordEpisodeS: 0.45, runStartS: 2.5, sampleS: 0.00125, simStepS: 0.006, queryS: 0.025 };
+const COST = { recordEpisodeS: 0.45, runStartS: 2.5, sampleS: 0.001, simStepS: 0.004, queryS: 0.005, sharedTrain: 1.45, sharedEval: 1.1 };
 
 /** What a study will run, before anything runs. */
 export type StudyPlan = {
@@ -81,11 +83,34 @@ export type StudyPlan = {
   pretrains: PretrainRun[];
   columns: { name: string; tasks: string[] }[];
   corpora: string[];
-  estimate: { recordS: number; pretrainS: number; finetuneS: number; evalS: number; totalS: number };
+  /** Seconds: each stage's job time summed, and the wall time with `jobs` at a time. */
+  estimate: { recordS: number; pretrainS: number; finetuneS: number; evalS: number; jobs: number; totalS: number };
 };
 
-/** The plan of study `s`: cells, shared pretraining runs, and an estimated wall time. */
-export function planStudy(s: Study, corpusTasks: StudyBackend['corpusTasks']): StudyPlan {
+/**
+ * The wall time of running `jobs` at a time as runStudy does: pretraining runs first, then cells in
+ * plan order, each cell after its pretraining run (`after`, an index into `pretrainS`); a job's time
+ * is its time alone times the slow-down of sharing the machine (while another job runs).
+ */
+export function scheduledSeconds(pretrainS: number[], cells: { after?: number; trainS: number; evalS: number }[], jobs: number): number {
+  const shared = (train: number, evaluate: number) => (jobs > 1 ? train * COST.sharedTrain + evaluate * COST.sharedEval : train + evaluate);
+  const done = new Array<number>(pretrainS.length);
+  const free = new Array<number>(jobs).fill(0); // when each slot frees up
+  const take = (ready: number, seconds: number): number => {
+    const i = free.indexOf(Math.min(...free));
+    free[i] = Math.max(free[i], ready) + seconds;
+    return free[i];
+  };
+  pretrainS.forEach((t, i) => { done[i] = take(0, shared(t, 0)); });
+  // cells whose pretraining run finished earlier start earlier (the runner grants slots in plan order among the ready ones)
+  const order = cells.map((c, i) => ({ c, i, ready: c.after === undefined ? 0 : done[c.after] })).sort((a, b) => a.ready - b.ready || a.i - b.i);
+  let end = Math.max(0, ...done);
+  for (const { c, ready } of order) end = Math.max(end, take(ready, shared(c.trainS, c.evalS)));
+  return end;
+}
+
+/** The plan of study `s`: cells, shared pretraining runs, and an estimated wall time with `jobs` at a time. */
+export function planStudy(s: Study, corpusTasks: StudyBackend['corpusTasks'], jobs = 1): StudyPlan {
   const { cells, pretrains } = expandStudy(s);
   const columns = studyColumns(s);
   const tasks = columns.flatMap((c) => c.tasks);
@@ -96,11 +121,20 @@ export function planStudy(s: Study, corpusTasks: StudyBackend['corpusTasks']): S
   const recorded = biggest ? corpusTasks(biggest, b.corpusTasksPerPart) : 0;
   const recordS = COST.recordEpisodeS * (recorded * b.corpusEpisodes + tasks.length * s.downstream.nShot);
   const stepS = COST.sampleS * b.batchSize + 0.012;
-  const pretrainS = pretrains.length * (COST.runStartS + b.pretrainSteps * stepS);
-  const finetuneS = cells.length * (COST.runStartS + b.finetuneSteps * stepS);
+  const pretrainRunS = COST.runStartS + b.pretrainSteps * stepS;
+  const finetuneRunS = COST.runStartS + b.finetuneSteps * stepS;
   const budgetSteps = tasks.reduce((n, t) => n + Math.min(getTask(t).stepBudget, s.downstream.maxSteps ?? Infinity), 0) * s.downstream.episodes;
-  const evalS = cells.length * budgetSteps * (COST.simStepS + COST.queryS / fine.executeSteps);
-  return { study: s, cells, pretrains, columns, corpora, estimate: { recordS, pretrainS, finetuneS, evalS, totalS: recordS + pretrainS + finetuneS + evalS } };
+  const evalRunS = budgetSteps * (COST.simStepS + COST.queryS / fine.executeSteps);
+  const keys = pretrains.map((p) => p.key);
+  const wallS = scheduledSeconds(
+    pretrains.map(() => pretrainRunS),
+    cells.map((c) => ({ after: c.pretrain ? keys.indexOf(c.pretrain) : undefined, trainS: finetuneRunS, evalS: evalRunS })),
+    Math.max(1, jobs),
+  );
+  return {
+    study: s, cells, pretrains, columns, corpora,
+    estimate: { recordS, pretrainS: pretrains.length * pretrainRunS, finetuneS: cells.length * finetuneRunS, evalS: cells.length * evalRunS, jobs: Math.max(1, jobs), totalS: recordS + wallS },
+  };
 }
 
 /** The plan as text (cells, shared runs, estimate). */
@@ -117,7 +151,7 @@ export function formatPlan(p: StudyPlan): string {
     'cells:',
     ...p.cells.map((c) => `  ${c.id.padEnd(36)} ${c.pretrain ? `from ${c.pretrain}` : 'from scratch'}${c.recipe.freeze ? ', frozen semantic expert' : ''}${c.vs ? `  (delta vs ${c.vs})` : ''}`),
     '',
-    `estimated wall time: ${formatSeconds(e.totalS)} (record ${formatSeconds(e.recordS)}, pretrain ${formatSeconds(e.pretrainS)}, fine-tune ${formatSeconds(e.finetuneS)}, evaluate ${formatSeconds(e.evalS)} at most: failed episodes run to the step budget)`,
+    `estimated wall time${e.jobs > 1 ? ` with ${e.jobs} jobs at a time` : ''}: ${formatSeconds(e.totalS)} (record ${formatSeconds(e.recordS)}; job time: pretrain ${formatSeconds(e.pretrainS)}, fine-tune ${formatSeconds(e.finetuneS)}, evaluate ${formatSeconds(e.evalS)} at most: failed episodes run to the step budget)`,
   ];
   return lines.join('\n') + '\n';
 }

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { type CellEvaluation, expandStudy, pairedDelta, parseStudy, planStudy, readCellEvaluation, runStudy, type StudyBackend, studyColumns, studyPreset, studyPresetNames, studyResults } from './index.ts';
+import { type CellEvaluation, expandStudy, pairedDelta, parseStudy, planStudy, readCellEvaluation, runStudy, scheduledSeconds, type StudyBackend, studyColumns, studyPreset, studyPresetNames, studyResults } from './index.ts';
 
 const preset = (name: string, scale = 'ci') => parseStudy(studyPreset(name), name, scale);
 
@@ -78,6 +78,20 @@ describe('study presets', () => {
     const ci = planStudy(preset('table1', 'ci'), () => 7).estimate.totalS;
     const laptop = planStudy(preset('table1', 'laptop'), () => 54).estimate.totalS;
     assert.ok(ci > 0 && laptop > 50 * ci, `${ci} vs ${laptop}`);
+  });
+
+  it('estimates a run with several jobs by scheduling them as the runner does', () => {
+    // two pretraining runs of 100 s, each with two cells of 30 s training + 10 s evaluation, and a scratch cell
+    const cells = [{ after: 0, trainS: 30, evalS: 10 }, { after: 0, trainS: 30, evalS: 10 }, { after: 1, trainS: 30, evalS: 10 }, { after: 1, trainS: 30, evalS: 10 }, { trainS: 30, evalS: 10 }];
+    assert.equal(scheduledSeconds([100, 100], cells, 1), 400, 'one job: the sum');
+    const two = scheduledSeconds([100, 100], cells, 2);
+    assert.ok(two < 400 && two > 200, `two jobs: faster than one, each slower than alone (${two})`);
+    // a cell cannot start before its pretraining run ends: one long pretraining run bounds the wall time
+    assert.ok(scheduledSeconds([1000, 10], cells, 8) > 1000);
+    const plan = (jobs: number) => planStudy(preset('table1', 'laptop'), () => 54, jobs).estimate;
+    const one = plan(1);
+    assert.ok(Math.abs(one.totalS - one.recordS - (one.pretrainS + one.finetuneS + one.evalS)) < 1e-6, 'one job: the stages add up');
+    assert.ok(plan(2).totalS < plan(1).totalS && plan(2).jobs === 2);
   });
 });
 
