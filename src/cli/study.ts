@@ -125,11 +125,12 @@ export function writeStudyReport(dir: string): StudyResults {
   const { study, evals } = readStudyDir(dir);
   const res = studyResults(study, expandStudy(study).cells, studyColumns(study), evals);
   const log = join(dir, 'runs.jsonl');
-  const lines = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: 'start' | 'end'; command: string; seconds?: number }) : [];
+  const lines = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: 'start' | 'end'; command: string; seconds?: number; reused?: string[] }) : [];
   const ends = lines.filter((l) => l.event === 'end');
   const killed = lines.filter((l) => l.event === 'start').length - ends.length;
   const notes = [
     ...(ends.length ? [`command: \`${ends[0].command}\``, `wall time: ${formatSeconds(ends.reduce((s, r) => s + (r.seconds ?? 0), 0))} in ${count(ends.length, 'completed invocation')}${killed > 0 ? ` (and ${killed} interrupted, not counted)` : ''}`] : []),
+    ...(ends.some((e) => e.reused?.length) ? [`reused from other studies (their time not counted): ${ends.flatMap((e) => e.reused ?? []).join(', ')}`] : []),
     `recipe: training preset ${study.budgets.trainPreset}${study.budgets.model ? `, model ${study.budgets.model}` : ''}; pretrain ${study.budgets.pretrainSteps} steps, fine-tune ${study.budgets.finetuneSteps} steps, batch ${study.budgets.batchSize}, seed ${study.seed}; ` +
       `${study.downstream.nShot}-shot, ${study.downstream.episodes} episodes per task (seeds from ${study.downstream.evalSeed})`,
   ];
@@ -140,7 +141,7 @@ export function writeStudyReport(dir: string): StudyResults {
   return res;
 }
 
-type StudyFlags = { scale?: string; out?: string; json?: boolean; jobs?: string };
+type StudyFlags = { scale?: string; out?: string; json?: boolean; jobs?: string; reuse?: string };
 
 export function register(program: Command): void {
   const study = program.command('study').description(`the paper's controlled study: pretrain -> few-shot fine-tune -> evaluate, one training choice varied at a time (presets ${studyPresetNames().join(', ')})`);
@@ -166,6 +167,7 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'study directory (keep it outside the work tree); a rerun continues it')
     .option('--scale <name>', scaleHelp)
     .option('--jobs <n>', 'trainings and evaluations at a time, each in its own process on cores / n threads; the results do not depend on it', '1')
+    .option('--reuse <dirs>', 'other study directories (separated by commas) whose finished runs are this study\'s too (same budgets and seed, same recipe, same downstream protocol): copied instead of run again')
     .option('--json', 'print a JSON summary (no progress)')
     .action(action(async (spec: string, o: StudyFlags) => {
       const s = loadStudy(spec, o.scale);
@@ -173,14 +175,15 @@ export function register(program: Command): void {
       const dir = o.out!;
       ensureDir(dir);
       await initBackend();
-      const command = `vlalab study run ${spec} --out ${dir}${o.scale ? ` --scale ${o.scale}` : ''}${jobs > 1 ? ` --jobs ${jobs}` : ''}`;
+      const reuse = o.reuse?.split(',').map((d) => d.trim()).filter(Boolean) ?? [];
+      const command = `vlalab study run ${spec} --out ${dir}${o.scale ? ` --scale ${o.scale}` : ''}${jobs > 1 ? ` --jobs ${jobs}` : ''}${reuse.length ? ` --reuse ${reuse.join(',')}` : ''}`;
       appendFileSync(join(dir, 'runs.jsonl'), JSON.stringify({ event: 'start', command, at: new Date().toISOString() }) + '\n');
       const backend = jobs > 1 ? processStudyBackend({ quiet: o.json, threads: Math.max(1, Math.floor(ortThreads() / jobs)) }) : localStudyBackend({ quiet: o.json });
-      const r = await runStudy(s, dir, backend, { jobs });
-      appendFileSync(join(dir, 'runs.jsonl'), JSON.stringify({ event: 'end', command, seconds: r.seconds, ran: r.ran.length, skipped: r.skipped.length }) + '\n');
+      const r = await runStudy(s, dir, backend, { jobs, reuse });
+      appendFileSync(join(dir, 'runs.jsonl'), JSON.stringify({ event: 'end', command, seconds: r.seconds, ran: r.ran.length, skipped: r.skipped.length, reused: r.reused }) + '\n');
       const res = writeStudyReport(dir);
-      if (o.json) return printJson({ out: dir, seconds: r.seconds, ran: r.ran, skipped: r.skipped, findings: res.findings.map((f) => ({ claim: f.claim, holds: f.holds ?? null })) });
-      process.stdout.write(`${s.name}: ${r.ran.length} cells run, ${r.skipped.length} already done, in ${formatSeconds(r.seconds)}; report ${join(dir, 'report.md')} and report.html\n`);
+      if (o.json) return printJson({ out: dir, seconds: r.seconds, ran: r.ran, skipped: r.skipped, reused: r.reused, findings: res.findings.map((f) => ({ claim: f.claim, holds: f.holds ?? null })) });
+      process.stdout.write(`${s.name}: ${r.ran.length} cells run, ${r.skipped.length} already done${r.reused.length ? ` (${r.reused.length} runs reused)` : ''}, in ${formatSeconds(r.seconds)}; report ${join(dir, 'report.md')} and report.html\n`);
     }));
 
   study

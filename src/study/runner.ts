@@ -12,7 +12,7 @@
  *   DIR/pretrain/KEY/             shared pretraining runs
  *   DIR/cells/ID/                 the cell's fine-tuning run and eval.json
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TaskEvaluation } from '../eval/index.ts';
 import { resolveTrainConfig, RunDir, type TrainConfig } from '../training/index.ts';
@@ -168,6 +168,47 @@ export function readCellEvaluation(dir: string, cell: string): CellEvaluation | 
   return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as CellEvaluation) : undefined;
 }
 
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Finished runs of another study's directory that study `s` can take instead of running them: both
+ * studies have the same budgets and seed; a pretraining run then is the same run when its key (its
+ * recipe) is; a cell is when its recipe is and the downstream demonstrations are the same (tasks,
+ * shots, demonstration seed), and its evaluation carries over when the evaluation protocol is the
+ * same too (episodes, seed, step limit). Returns [this study's name, the other's directory] pairs.
+ */
+export function reusableRuns(s: Study, other: string): { pretrains: Map<string, string>; cells: Map<string, { dir: string; evaluation: boolean }> } {
+  const pretrains = new Map<string, string>();
+  const cells = new Map<string, { dir: string; evaluation: boolean }>();
+  const file = join(other, 'study.json');
+  if (!existsSync(file)) throw new UserError(`--reuse ${other}: no study.json there (is it a study directory?)`);
+  const o = JSON.parse(readFileSync(file, 'utf8')) as Study;
+  if (!same(o.budgets, s.budgets) || o.seed !== s.seed) return { pretrains, cells };
+  const mine = expandStudy(s);
+  const theirs = expandStudy(o);
+  for (const p of mine.pretrains) {
+    const dir = join(other, 'pretrain', p.key);
+    if (theirs.pretrains.some((q) => q.key === p.key) && finished(dir, s.budgets.pretrainSteps)) pretrains.set(p.key, dir);
+  }
+  const demos = (x: Study) => [studyColumns(x).flatMap((c) => c.tasks), x.downstream.nShot, x.downstream.demoSeed];
+  const protocol = (x: Study) => [x.downstream.episodes, x.downstream.evalSeed, x.downstream.maxSteps];
+  if (!same(demos(o), demos(s))) return { pretrains, cells };
+  for (const c of mine.cells) {
+    const match = theirs.cells.find((d) => same(d.recipe, c.recipe));
+    const dir = match && join(other, 'cells', match.id);
+    if (dir && finished(dir, s.budgets.finetuneSteps)) cells.set(c.id, { dir, evaluation: same(protocol(o), protocol(s)) && readCellEvaluation(other, match.id) !== undefined });
+  }
+  return { pretrains, cells };
+}
+
+/** Copies a finished run directory `from` to `to` (whole or not at all). */
+function copyRun(from: string, to: string): void {
+  const tmp = `${to}.partial`;
+  rmSync(tmp, { recursive: true, force: true });
+  cpSync(from, tmp, { recursive: true });
+  renameSync(tmp, to);
+}
+
 /**
  * Up to `jobs` tasks at a time, granted in order of priority (lowest first) among those waiting,
  * not in order of arrival. After a failure no waiting task starts; `run` rejects for them.
@@ -209,10 +250,12 @@ function orderedSlots(jobs: number) {
 /**
  * Runs (or continues) study `s` in `dir`: everything not yet finished, `jobs` runs at a time
  * (pretraining runs first, then cells, each in plan order; a cell waits for its pretraining run).
- * With one job the order is the plan's. Returns the wall time of this invocation and which cells it
- * evaluated (in plan order). After a failure the running jobs finish and no other starts.
+ * With one job the order is the plan's. `reuse`: other studies' directories whose finished runs this
+ * study shares (see `reusableRuns`), copied in first. Returns the wall time of this invocation, which
+ * cells it evaluated (in plan order) and what it reused. After a failure the running jobs finish and
+ * no other starts.
  */
-export async function runStudy(s: Study, dir: string, backend: StudyBackend, o: { jobs?: number } = {}): Promise<{ seconds: number; ran: string[]; skipped: string[] }> {
+export async function runStudy(s: Study, dir: string, backend: StudyBackend, o: { jobs?: number; reuse?: string[] } = {}): Promise<{ seconds: number; ran: string[]; skipped: string[]; reused: string[] }> {
   const t0 = performance.now();
   const plan = planStudy(s, backend.corpusTasks);
   const stored = join(dir, 'study.json');
@@ -225,6 +268,30 @@ export async function runStudy(s: Study, dir: string, backend: StudyBackend, o: 
   }
   const tasks = plan.columns.flatMap((c) => c.tasks);
   const b = s.budgets;
+  // finished runs of other studies that are this study's runs too, copied in (a partial run here is replaced)
+  const reused: string[] = [];
+  for (const other of o.reuse ?? []) {
+    const r = reusableRuns(s, other);
+    for (const [key, from] of r.pretrains) {
+      const to = join(dir, 'pretrain', key);
+      if (finished(to, b.pretrainSteps)) continue;
+      rmSync(to, { recursive: true, force: true });
+      copyRun(from, to);
+      reused.push(`pretrain/${key}`);
+      backend.log(`pretrain ${key}: reused from ${other}`);
+    }
+    for (const [id, { dir: from, evaluation }] of r.cells) {
+      const to = join(dir, 'cells', id);
+      if (readCellEvaluation(dir, id) || (!evaluation && finished(to, b.finetuneSteps))) continue;
+      rmSync(to, { recursive: true, force: true });
+      copyRun(from, to);
+      const evalFile = join(to, 'eval.json');
+      if (evaluation) writeFileAtomic(evalFile, JSON.stringify({ ...(JSON.parse(readFileSync(evalFile, 'utf8')) as CellEvaluation), cell: id }, null, 2) + '\n');
+      else rmSync(evalFile, { force: true });
+      reused.push(`cells/${id}`);
+      backend.log(`cell ${id}: reused from ${from}${evaluation ? '' : ' (trained; evaluated here)'}`);
+    }
+  }
   const mixtures = new Map<string, string>();
   for (const corpus of plan.corpora) {
     backend.log(`corpus ${corpus}`);
@@ -272,5 +339,5 @@ export async function runStudy(s: Study, dir: string, backend: StudyBackend, o: 
   // every job settles before the first failure is reported (in-process runs cannot be cut short)
   const reasons = (await Promise.allSettled([...pretrained.values(), ...cells])).flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (reasons.length) throw reasons.find((r) => r !== STOPPED) ?? reasons[0];
-  return { seconds: (performance.now() - t0) / 1000, ran: plan.cells.map((c) => c.id).filter((id) => ran.has(id)), skipped };
+  return { seconds: (performance.now() - t0) / 1000, ran: plan.cells.map((c) => c.id).filter((id) => ran.has(id)), skipped, reused };
 }

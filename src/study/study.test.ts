@@ -120,6 +120,36 @@ describe('study runner', () => {
     }
   });
 
+  it('reuses another study\'s finished runs that are its own (Table III shares Table I\'s EEF-Rel rows), and nothing of a study with other budgets', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vlalab-study-'));
+    try {
+      const t1 = join(root, 't1');
+      await runStudy(preset('table1'), t1, fakeBackend());
+      const t3 = fakeBackend();
+      const r = await runStudy(preset('table3'), join(root, 't3'), t3, { reuse: [t1] });
+      assert.deepEqual(r.reused.sort(), ['cells/frozen-vlm-d4', 'cells/frozen-vlm-scratch', 'cells/unfrozen-vlm-d4', 'cells/unfrozen-vlm-scratch', 'pretrain/D4-eef-rel-ps0.2-pv0.2-two-stage']);
+      assert.ok(!t3.calls.some((c) => c.includes('D4-eef-rel') || /cells\/(un)?frozen-vlm-(scratch|d4)$/.test(c)), `not run again: ${t3.calls.join('; ')}`);
+      assert.ok(t3.calls.includes('train pretrain/D1-eef-rel-ps0.2-pv0.2-two-stage'), 'the others run');
+      for (const [mine, theirs] of [['frozen-vlm-scratch', 'frozen-vlm-eef-rel-scratch'], ['unfrozen-vlm-d4', 'unfrozen-vlm-eef-rel-pretrain']]) {
+        const a = readCellEvaluation(join(root, 't3'), mine)!;
+        assert.equal(a.cell, mine);
+        assert.deepEqual(a.episodes, readCellEvaluation(t1, theirs)!.episodes, `${mine} carries ${theirs}'s evaluation`);
+      }
+      // other budgets: nothing is the same run
+      const other = { ...preset('table3'), budgets: { ...preset('table3').budgets, finetuneSteps: 5 } };
+      assert.deepEqual((await runStudy(other, join(root, 'other'), fakeBackend(), { reuse: [t1] })).reused, []);
+      // the same runs under another evaluation protocol: the training is reused, the evaluation is not
+      const more = { ...preset('table3'), downstream: { ...preset('table3').downstream, episodes: 2 } };
+      const t3b = fakeBackend();
+      const rb = await runStudy(more, join(root, 'more'), t3b, { reuse: [t1] });
+      assert.equal(rb.reused.length, 5);
+      assert.ok(t3b.calls.includes('evaluate frozen-vlm-scratch') && !t3b.calls.includes('train cells/frozen-vlm-scratch'));
+      await assert.rejects(runStudy(preset('table3'), join(root, 'x'), fakeBackend(), { reuse: [join(root, 'nope')] }), /no study\.json there/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('runs `jobs` runs at a time, each cell after its pretraining run, with the same results as one at a time', async () => {
     const s = preset('table3');
     const evals = async (jobs: number, backend: ReturnType<typeof fakeBackend>) => {
