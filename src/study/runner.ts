@@ -71,10 +71,11 @@ function trainConfig(s: Study, r: Recipe, stage: 'pretrain' | 'finetune'): Train
  * step (debug-conv, batch 32, ONNX Runtime) ~45 ms for one job alone; an evaluation ~6.5 ms per
  * control step re-planning every 2 actions (a 5-shot study's cells: 100 spatial episodes, most
  * running to the step budget, in 62-73 s). With several jobs at once each one runs slower: two
- * trainings side by side (1 thread each) took ~66 ms a step; two evaluations are single-threaded
- * simulations and barely slow each other. For the wall-time estimate.
+ * trainings side by side (1 thread each) ~1.2x; two evaluations are single-threaded simulations and
+ * barely slow each other. Checked on whole studies with --jobs 2: Table I at laptop scale 48:42
+ * measured against 55:35 estimated, the STUDY.md probe 31:39 against 29:32. For the estimate.
  */
-const COST = { recordEpisodeS: 0.45, runStartS: 2.5, sampleS: 0.001, simStepS: 0.004, queryS: 0.005, sharedTrain: 1.45, sharedEval: 1.1 };
+const COST = { recordEpisodeS: 0.45, runStartS: 2.5, sampleS: 0.001, simStepS: 0.004, queryS: 0.005, sharedTrain: 1.2, sharedEval: 1.1 };
 
 /** What a study will run, before anything runs. */
 export type StudyPlan = {
