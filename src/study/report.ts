@@ -17,7 +17,11 @@ export type Estimate = { value: number; lo: number; hi: number; n: number };
 export type ReportRow = { cell: string; group: string; label: string; vs?: string; rates: Estimate[]; deltas?: Estimate[]; paper?: number[]; paperDeltas?: number[] };
 
 /** One of the paper's findings, checked. */
-export type FindingResult = Finding & { ours?: Estimate; paper?: number; holds?: boolean; significant?: boolean };
+export type FindingResult = Finding & {
+  ours?: Estimate; paper?: number; holds?: boolean; significant?: boolean;
+  /** neither row succeeded in a single episode: the study cannot tell the two apart */
+  floor?: boolean;
+};
 
 /** The report's numbers (results.json). */
 export type StudyResults = { name: string; columns: string[]; rows: ReportRow[]; findings: FindingResult[]; missing: string[] };
@@ -67,7 +71,8 @@ export function studyResults(s: Study, cells: readonly Cell[], columns: readonly
     const paper = ca.paper && cb.paper ? cb.paper.at(-1)! - ca.paper.at(-1)! : undefined;
     if (!evals.has(ca.id) || !evals.has(cb.id)) return { ...f, paper };
     const ours = pairedDelta(episodesOf(ca.id), episodesOf(cb.id));
-    return { ...f, ours, paper, holds: Math.sign(ours.value) === f.sign, significant: f.sign > 0 ? ours.lo > 0 : ours.hi < 0 };
+    const floor = ![...episodesOf(ca.id), ...episodesOf(cb.id)].some((e) => e.success);
+    return { ...f, ours, paper, holds: Math.sign(ours.value) === f.sign, significant: f.sign > 0 ? ours.lo > 0 : ours.hi < 0, floor };
   });
   return { name: s.name, columns: [...columns.map((c) => c.name), 'avg'], rows, findings, missing: cells.filter((c) => !evals.has(c.id)).map((c) => c.id) };
 }
@@ -98,8 +103,22 @@ function findingRows(res: StudyResults): string[][] {
     f.claim,
     f.ours ? `${signed(100 * f.ours.value)} [${signed(100 * f.ours.lo)}, ${signed(100 * f.ours.hi)}]` : 'not run',
     f.paper === undefined ? '' : signed(f.paper),
-    f.holds === undefined ? '' : f.holds ? (f.significant ? 'holds (interval excludes 0)' : 'same sign, interval includes 0') : f.ours!.value === 0 ? 'does not hold (no difference)' : 'does not hold (opposite sign)',
+    findingVerdict(f),
   ]);
+}
+
+/**
+ * What a finding's result says: it holds (same sign; significant when the interval excludes 0), it
+ * is contradicted (opposite sign, interval excluding 0), or this run cannot tell (the interval
+ * includes 0; or neither row succeeded once, a floor where no difference can show).
+ */
+export function findingVerdict(f: FindingResult): string {
+  if (f.holds === undefined || !f.ours) return '';
+  if (f.holds) return f.significant ? 'holds (interval excludes 0)' : 'same sign, interval includes 0';
+  if (f.floor) return 'not resolved: no success in either row';
+  if (f.ours.lo > 0 || f.ours.hi < 0) return 'does not hold (opposite sign, interval excludes 0)';
+  if (f.ours.lo === 0 && f.ours.hi === 0) return 'no difference measured';
+  return `not resolved (${f.ours.value === 0 ? 'no difference' : 'opposite sign'}, interval includes 0)`;
 }
 
 const FINDINGS_HEADER = ['finding of the paper', 'ours: delta avg [95% CI]', 'paper: delta avg', 'here'];

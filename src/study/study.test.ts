@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { type CellEvaluation, expandStudy, pairedDelta, parseStudy, planStudy, readCellEvaluation, runStudy, scheduledSeconds, type StudyBackend, studyColumns, studyPreset, studyPresetNames, studyResults } from './index.ts';
+import { type CellEvaluation, expandStudy, findingVerdict, pairedDelta, parseStudy, planStudy, readCellEvaluation, runStudy, scheduledSeconds, type StudyBackend, studyColumns, studyPreset, studyPresetNames, studyResults } from './index.ts';
 
 const preset = (name: string, scale = 'ci') => parseStudy(studyPreset(name), name, scale);
 
@@ -217,5 +217,18 @@ describe('study runner', () => {
     assert.equal(d.n, 4);
     assert.equal(d.value, 0.5);
     assert.ok(d.lo >= 0 && d.lo <= 0.5 && d.hi >= 0.5 && d.hi <= 1, `${d.lo} ${d.hi}`);
+  });
+
+  it('says which findings hold, which are contradicted, and which this run cannot tell', () => {
+    const f = (value: number, lo: number, hi: number, floor = false) => {
+      const sign = 1 as const;
+      return { claim: 'x', a: 'A', b: 'B', sign, ours: { value, lo, hi, n: 80 }, holds: Math.sign(value) === sign, significant: lo > 0, floor };
+    };
+    assert.equal(findingVerdict(f(0.1, 0.02, 0.2)), 'holds (interval excludes 0)');
+    assert.equal(findingVerdict(f(0.1, -0.02, 0.2)), 'same sign, interval includes 0');
+    assert.equal(findingVerdict(f(-0.1, -0.2, -0.02)), 'does not hold (opposite sign, interval excludes 0)');
+    assert.equal(findingVerdict(f(-0.01, -0.04, 0)), 'not resolved (opposite sign, interval includes 0)');
+    assert.equal(findingVerdict(f(0, 0, 0, true)), 'not resolved: no success in either row', 'two rows at 0% cannot contradict anything');
+    assert.equal(findingVerdict(f(0, 0, 0)), 'no difference measured');
   });
 });
