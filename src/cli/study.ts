@@ -143,6 +143,9 @@ export function writeStudyReport(dir: string): StudyResults {
 
 type StudyFlags = { scale?: string; out?: string; json?: boolean; jobs?: string; reuse?: string };
 
+/** The directories of a --reuse list (separated by commas). */
+const reuseDirs = (list?: string) => list?.split(',').map((d) => d.trim()).filter(Boolean) ?? [];
+
 export function register(program: Command): void {
   const study = program.command('study').description(`the paper's controlled study: pretrain -> few-shot fine-tune -> evaluate, one training choice varied at a time (presets ${studyPresetNames().join(', ')})`);
   const scaleHelp = 'scale of the study: ci (seconds per cell, for tests) or laptop (the default of a preset); a study file may define its own';
@@ -153,10 +156,14 @@ export function register(program: Command): void {
     .argument('<study>', `a study file (.json) or a preset: ${studyPresetNames().join(', ')}`)
     .option('--scale <name>', scaleHelp)
     .option('--jobs <n>', 'estimate the wall time of `study run --jobs n`', '1')
+    .option('--reuse <dirs>', 'as `study run --reuse`: mark the runs other study directories supply, and leave them out of the estimate')
     .option('--json', 'print JSON')
     .action(action((spec: string, o: StudyFlags) => {
-      const plan = planStudy(loadStudy(spec, o.scale), localStudyBackend().corpusTasks, intOption('--jobs', o.jobs!, 1));
-      if (o.json) return printJson({ name: plan.study.name, cells: plan.cells, pretrains: plan.pretrains.map((p) => p.key), columns: plan.columns, estimate_seconds: plan.estimate });
+      const plan = planStudy(loadStudy(spec, o.scale), localStudyBackend().corpusTasks, intOption('--jobs', o.jobs!, 1), reuseDirs(o.reuse));
+      if (o.json) {
+        const reused = { pretrains: [...plan.reused.pretrains.keys()], cells: [...plan.reused.cells.keys()] };
+        return printJson({ name: plan.study.name, cells: plan.cells, pretrains: plan.pretrains.map((p) => p.key), columns: plan.columns, reused, estimate_seconds: plan.estimate });
+      }
       process.stdout.write(formatPlan(plan));
     }));
 
@@ -175,7 +182,7 @@ export function register(program: Command): void {
       const dir = o.out!;
       ensureDir(dir);
       await initBackend();
-      const reuse = o.reuse?.split(',').map((d) => d.trim()).filter(Boolean) ?? [];
+      const reuse = reuseDirs(o.reuse);
       const command = `vlalab study run ${spec} --out ${dir}${o.scale ? ` --scale ${o.scale}` : ''}${jobs > 1 ? ` --jobs ${jobs}` : ''}${reuse.length ? ` --reuse ${reuse.join(',')}` : ''}`;
       appendFileSync(join(dir, 'runs.jsonl'), JSON.stringify({ event: 'start', command, at: new Date().toISOString() }) + '\n');
       const backend = jobs > 1 ? processStudyBackend({ quiet: o.json, threads: Math.max(1, Math.floor(ortThreads() / jobs)) }) : localStudyBackend({ quiet: o.json });

@@ -84,6 +84,8 @@ export type StudyPlan = {
   pretrains: PretrainRun[];
   columns: { name: string; tasks: string[] }[];
   corpora: string[];
+  /** Finished runs of other studies this study takes (by pretraining key and cell id). */
+  reused: { pretrains: Map<string, string>; cells: Map<string, { dir: string; evaluation: boolean }> };
   /** Seconds: each stage's job time summed, and the wall time with `jobs` at a time. */
   estimate: { recordS: number; pretrainS: number; finetuneS: number; evalS: number; jobs: number; totalS: number };
 };
@@ -110,8 +112,12 @@ export function scheduledSeconds(pretrainS: number[], cells: { after?: number; t
   return end;
 }
 
-/** The plan of study `s`: cells, shared pretraining runs, and an estimated wall time with `jobs` at a time. */
-export function planStudy(s: Study, corpusTasks: StudyBackend['corpusTasks'], jobs = 1): StudyPlan {
+/**
+ * The plan of study `s`: cells, shared pretraining runs, and an estimated wall time with `jobs` at a
+ * time; runs that `reuse` (other study directories, see `reusableRuns`) would supply cost nothing
+ * (a reused cell without its evaluation costs its evaluation).
+ */
+export function planStudy(s: Study, corpusTasks: StudyBackend['corpusTasks'], jobs = 1, reuse: string[] = []): StudyPlan {
   const { cells, pretrains } = expandStudy(s);
   const columns = studyColumns(s);
   const tasks = columns.flatMap((c) => c.tasks);
@@ -127,14 +133,22 @@ export function planStudy(s: Study, corpusTasks: StudyBackend['corpusTasks'], jo
   const budgetSteps = tasks.reduce((n, t) => n + Math.min(getTask(t).stepBudget, s.downstream.maxSteps ?? Infinity), 0) * s.downstream.episodes;
   const evalRunS = budgetSteps * (COST.simStepS + COST.queryS / fine.executeSteps);
   const keys = pretrains.map((p) => p.key);
-  const wallS = scheduledSeconds(
-    pretrains.map(() => pretrainRunS),
-    cells.map((c) => ({ after: c.pretrain ? keys.indexOf(c.pretrain) : undefined, trainS: finetuneRunS, evalS: evalRunS })),
-    Math.max(1, jobs),
-  );
+  const reused = { pretrains: new Map<string, string>(), cells: new Map<string, { dir: string; evaluation: boolean }>() };
+  for (const other of reuse) {
+    const r = reusableRuns(s, other);
+    for (const [k, v] of r.pretrains) if (!reused.pretrains.has(k)) reused.pretrains.set(k, v);
+    for (const [k, v] of r.cells) if (!reused.cells.has(k)) reused.cells.set(k, v);
+  }
+  const pretrainTimes = pretrains.map((p) => (reused.pretrains.has(p.key) ? 0 : pretrainRunS));
+  const cellTimes = cells.map((c) => {
+    const r = reused.cells.get(c.id);
+    return { after: c.pretrain ? keys.indexOf(c.pretrain) : undefined, trainS: r ? 0 : finetuneRunS, evalS: r?.evaluation ? 0 : evalRunS };
+  });
+  const wallS = scheduledSeconds(pretrainTimes, cellTimes, Math.max(1, jobs));
+  const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
   return {
-    study: s, cells, pretrains, columns, corpora,
-    estimate: { recordS, pretrainS: pretrains.length * pretrainRunS, finetuneS: cells.length * finetuneRunS, evalS: cells.length * evalRunS, jobs: Math.max(1, jobs), totalS: recordS + wallS },
+    study: s, cells, pretrains, columns, corpora, reused,
+    estimate: { recordS, pretrainS: sum(pretrainTimes), finetuneS: sum(cellTimes.map((c) => c.trainS)), evalS: sum(cellTimes.map((c) => c.evalS)), jobs: Math.max(1, jobs), totalS: recordS + wallS },
   };
 }
 
@@ -147,10 +161,14 @@ export function formatPlan(p: StudyPlan): string {
     `budgets: preset ${p.study.budgets.trainPreset}, pretrain ${p.study.budgets.pretrainSteps} steps, fine-tune ${p.study.budgets.finetuneSteps} steps, batch ${p.study.budgets.batchSize}, seed ${p.study.seed}`,
     '',
     'pretraining runs:',
-    ...(p.pretrains.length ? p.pretrains.map((r) => `  ${r.key}`) : ['  (none)']),
+    ...(p.pretrains.length ? p.pretrains.map((r) => `  ${r.key}${p.reused.pretrains.has(r.key) ? `  (reused: ${p.reused.pretrains.get(r.key)})` : ''}`) : ['  (none)']),
     '',
     'cells:',
-    ...p.cells.map((c) => `  ${c.id.padEnd(36)} ${c.pretrain ? `from ${c.pretrain}` : 'from scratch'}${c.recipe.freeze ? ', frozen semantic expert' : ''}${c.vs ? `  (delta vs ${c.vs})` : ''}`),
+    ...p.cells.map((c) => {
+      const r = p.reused.cells.get(c.id);
+      const reused = r ? `  (reused: ${r.dir}${r.evaluation ? '' : ', evaluated here'})` : '';
+      return `  ${c.id.padEnd(36)} ${c.pretrain ? `from ${c.pretrain}` : 'from scratch'}${c.recipe.freeze ? ', frozen semantic expert' : ''}${c.vs ? `  (delta vs ${c.vs})` : ''}${reused}`;
+    }),
     '',
     `estimated wall time${e.jobs > 1 ? ` with ${e.jobs} jobs at a time` : ''}: ${formatSeconds(e.totalS)} (record ${formatSeconds(e.recordS)}; job time: pretrain ${formatSeconds(e.pretrainS)}, fine-tune ${formatSeconds(e.finetuneS)}, evaluate ${formatSeconds(e.evalS)} at most: failed episodes run to the step budget)`,
   ];
@@ -258,7 +276,7 @@ function orderedSlots(jobs: number) {
  */
 export async function runStudy(s: Study, dir: string, backend: StudyBackend, o: { jobs?: number; reuse?: string[] } = {}): Promise<{ seconds: number; ran: string[]; skipped: string[]; reused: string[] }> {
   const t0 = performance.now();
-  const plan = planStudy(s, backend.corpusTasks);
+  const plan = planStudy(s, backend.corpusTasks, o.jobs, o.reuse);
   const stored = join(dir, 'study.json');
   if (existsSync(stored)) {
     if (readFileSync(stored, 'utf8') !== JSON.stringify(s, null, 2) + '\n') {
@@ -271,27 +289,24 @@ export async function runStudy(s: Study, dir: string, backend: StudyBackend, o: 
   const b = s.budgets;
   // finished runs of other studies that are this study's runs too, copied in (a partial run here is replaced)
   const reused: string[] = [];
-  for (const other of o.reuse ?? []) {
-    const r = reusableRuns(s, other);
-    for (const [key, from] of r.pretrains) {
-      const to = join(dir, 'pretrain', key);
-      if (finished(to, b.pretrainSteps)) continue;
-      rmSync(to, { recursive: true, force: true });
-      copyRun(from, to);
-      reused.push(`pretrain/${key}`);
-      backend.log(`pretrain ${key}: reused from ${other}`);
-    }
-    for (const [id, { dir: from, evaluation }] of r.cells) {
-      const to = join(dir, 'cells', id);
-      if (readCellEvaluation(dir, id) || (!evaluation && finished(to, b.finetuneSteps))) continue;
-      rmSync(to, { recursive: true, force: true });
-      copyRun(from, to);
-      const evalFile = join(to, 'eval.json');
-      if (evaluation) writeFileAtomic(evalFile, JSON.stringify({ ...(JSON.parse(readFileSync(evalFile, 'utf8')) as CellEvaluation), cell: id }, null, 2) + '\n');
-      else rmSync(evalFile, { force: true });
-      reused.push(`cells/${id}`);
-      backend.log(`cell ${id}: reused from ${from}${evaluation ? '' : ' (trained; evaluated here)'}`);
-    }
+  for (const [key, from] of plan.reused.pretrains) {
+    const to = join(dir, 'pretrain', key);
+    if (finished(to, b.pretrainSteps)) continue;
+    rmSync(to, { recursive: true, force: true });
+    copyRun(from, to);
+    reused.push(`pretrain/${key}`);
+    backend.log(`pretrain ${key}: reused from ${from}`);
+  }
+  for (const [id, { dir: from, evaluation }] of plan.reused.cells) {
+    const to = join(dir, 'cells', id);
+    if (readCellEvaluation(dir, id) || (!evaluation && finished(to, b.finetuneSteps))) continue;
+    rmSync(to, { recursive: true, force: true });
+    copyRun(from, to);
+    const evalFile = join(to, 'eval.json');
+    if (evaluation) writeFileAtomic(evalFile, JSON.stringify({ ...(JSON.parse(readFileSync(evalFile, 'utf8')) as CellEvaluation), cell: id }, null, 2) + '\n');
+    else rmSync(evalFile, { force: true });
+    reused.push(`cells/${id}`);
+    backend.log(`cell ${id}: reused from ${from}${evaluation ? '' : ' (trained; evaluated here)'}`);
   }
   const mixtures = new Map<string, string>();
   for (const corpus of plan.corpora) {

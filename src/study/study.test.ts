@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { type CellEvaluation, expandStudy, findingVerdict, pairedDelta, parseStudy, planStudy, readCellEvaluation, runStudy, scheduledSeconds, type StudyBackend, studyColumns, studyPreset, studyPresetNames, studyResults } from './index.ts';
+import { type CellEvaluation, expandStudy, findingVerdict, formatPlan, pairedDelta, parseStudy, planStudy, readCellEvaluation, runStudy, scheduledSeconds, type StudyBackend, studyColumns, studyPreset, studyPresetNames, studyResults } from './index.ts';
 
 const preset = (name: string, scale = 'ci') => parseStudy(studyPreset(name), name, scale);
 
@@ -130,6 +130,11 @@ describe('study runner', () => {
       assert.deepEqual(r.reused.sort(), ['cells/frozen-vlm-d4', 'cells/frozen-vlm-scratch', 'cells/unfrozen-vlm-d4', 'cells/unfrozen-vlm-scratch', 'pretrain/D4-eef-rel-ps0.2-pv0.2-two-stage']);
       assert.ok(!t3.calls.some((c) => c.includes('D4-eef-rel') || /cells\/(un)?frozen-vlm-(scratch|d4)$/.test(c)), `not run again: ${t3.calls.join('; ')}`);
       assert.ok(t3.calls.includes('train pretrain/D1-eef-rel-ps0.2-pv0.2-two-stage'), 'the others run');
+      const plain = planStudy(preset('table3'), () => 7).estimate;
+      const reusing = planStudy(preset('table3'), () => 7, 1, [t1]);
+      assert.deepEqual([...reusing.reused.pretrains.keys()], ['D4-eef-rel-ps0.2-pv0.2-two-stage'], 'the plan names what it would reuse');
+      assert.ok(reusing.estimate.totalS < plain.totalS && reusing.estimate.pretrainS === (plain.pretrainS * 3) / 4, 'and leaves it out of the estimate');
+      assert.match(formatPlan(reusing), /D4-eef-rel-ps0\.2-pv0\.2-two-stage  \(reused: /);
       for (const [mine, theirs] of [['frozen-vlm-scratch', 'frozen-vlm-eef-rel-scratch'], ['unfrozen-vlm-d4', 'unfrozen-vlm-eef-rel-pretrain']]) {
         const a = readCellEvaluation(join(root, 't3'), mine)!;
         assert.equal(a.cell, mine);
