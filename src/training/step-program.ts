@@ -4,10 +4,11 @@
  * `trainStep` does), and the weights' moving average. The math is the model's and the optimizer's
  * own functions; this file only wires them, so both engines compute the same step.
  *
- * The program exchanges "groups" with the host, in `stepGroups` order, each one flat array: an
- * expert's leaves (in `tree.flatten` order) raveled and concatenated. So AdamW and the EMA update
- * each expert as one vector, a few dozen elementwise nodes where a list of leaves made ~24 per leaf
- * (half of a debug-sized step's nodes), and only the parameters are sliced back into leaves for the
+ * The program exchanges "groups" with the host, in `stepGroups` order, each a list of flat arrays
+ * ("chunks", `groupChunks`): an expert's small leaves raveled into one, each large leaf alone. So
+ * AdamW and the EMA update the small leaves as one vector, a few dozen elementwise nodes where a
+ * list of leaves made ~24 per leaf (half of a debug-sized step's nodes), while a large leaf is not
+ * copied in and out of a shared array; only the parameters are sliced back into leaves for the
  * forward pass. Then the batch (BATCH_INPUTS, noise x0 and tau drawn on the host) and the scalars
  * (learning rate, bias corrections 1 - b^t per expert, EMA decay).
  */
@@ -27,30 +28,47 @@ export type StepKind = { frozen: boolean; ema: boolean };
 /** Batch inputs of the program, in order (the Batch fields, then the host-drawn noise). */
 export const BATCH_INPUTS = ['images', 'imageMask', 'tokens', 'tokenMask', 'state', 'stateMask', 'actionMask', 'actions', 'x0', 'tau'] as const;
 
-/** Leaf shapes of each expert in `tree.flatten` order: the layout of a flat group. */
+/** Leaf shapes of each expert in `tree.flatten` order. */
 export type GroupShapes = { S: number[][]; A: number[][] };
 
-/** Elements of a flat group of leaves shaped `shapes`. */
-export function groupSize(shapes: number[][]): number {
-  return shapes.reduce((n, sh) => n + sh.reduce((a, b) => a * b, 1), 0);
+/** Each expert's chunks: the leaf indices (into `tree.flatten` order) raveled into each exchanged array. */
+export type GroupChunks = { S: number[][]; A: number[][] };
+
+/** Leaves up to this many elements share one array; a larger one is exchanged alone (its copy into a shared array would cost more than the nodes it saves). */
+export const SMALL_LEAF = 65_536;
+
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** The chunks of leaves shaped `shapes`: every leaf of at most `small` elements in one (first), then each larger leaf alone. */
+export function groupChunks(shapes: number[][], small = SMALL_LEAF): number[][] {
+  const merged = shapes.flatMap((sh, i) => (sizeOf(sh) <= small ? [i] : []));
+  const large = shapes.flatMap((sh, i) => (sizeOf(sh) > small ? [[i]] : []));
+  return merged.length ? [merged, ...large] : large;
 }
 
-/** The leaves of flat group `flat`: slices reshaped to `shapes`. Consumes `flat`. */
-function unravel(flat: Arr, shapes: number[][]): Arr[] {
-  let at = 0;
-  const leaves = shapes.map((sh) => {
-    const n = sh.reduce((a, b) => a * b, 1);
-    const leaf = flat.ref.slice([at, at + n]).reshape(sh);
-    at += n;
-    return leaf;
+/** Elements of each chunk. */
+export function chunkSizes(shapes: number[][], chunks: number[][]): number[] {
+  return chunks.map((ch) => ch.reduce((n, i) => n + sizeOf(shapes[i]), 0));
+}
+
+/** The leaves (in `tree.flatten` order) of a group's chunks: slices reshaped. Consumes the chunks. */
+function unravel(chunks: Arr[], shapes: number[][], layout: number[][]): Arr[] {
+  const leaves = new Array<Arr>(shapes.length);
+  chunks.forEach((flat, j) => {
+    let at = 0;
+    for (const i of layout[j]) {
+      const n = sizeOf(shapes[i]);
+      leaves[i] = layout[j].length === 1 ? flat.ref.reshape(shapes[i]) : flat.ref.slice([at, at + n]).reshape(shapes[i]);
+      at += n;
+    }
+    flat.dispose();
   });
-  flat.dispose();
   return leaves;
 }
 
-/** Leaves raveled and concatenated into one flat array. Consumes them. */
-function ravel(leaves: Arr[]): Arr {
-  return np.concatenate(leaves.map((x) => x.reshape([-1])), 0);
+/** Leaves (in `tree.flatten` order) raveled into the group's chunks. Consumes them. */
+function ravel(leaves: Arr[], layout: number[][]): Arr[] {
+  return layout.map((ch) => (ch.length === 1 ? leaves[ch[0]].reshape([-1]) : np.concatenate(ch.map((i) => leaves[i].reshape([-1])), 0)));
 }
 
 /** The groups a step program reads and writes, in order. A frozen step leaves pS, mS, vS untouched (not outputs). */
@@ -67,48 +85,49 @@ export function stepScalars(k: StepKind): string[] {
 }
 
 /**
- * The step as a function of (groups in `stepGroups(k).inputs` order, each a one-element list
- * holding the flat group; batch in BATCH_INPUTS order; scalars in `stepScalars(k)` order) ->
- * [...output groups (one-element lists), [loss, gradNorm]]. `layout` holds the tree structures of
- * each expert's parameters (from `tree.flatten`) and their leaf shapes.
+ * The step as a function of (groups in `stepGroups(k).inputs` order, each the list of its chunks;
+ * batch in BATCH_INPUTS order; scalars in `stepScalars(k)` order) -> [...output groups (lists of
+ * chunks), [loss, gradNorm]]. `layout` holds the tree structures of each expert's parameters (from
+ * `tree.flatten`), their leaf shapes and chunks.
  */
-export function stepFunction(c: ModelConfig, opt: AdamWConfig, k: StepKind, layout: { semantic: JsTreeDef; action: JsTreeDef; shapes: GroupShapes }) {
+export function stepFunction(c: ModelConfig, opt: AdamWConfig, k: StepKind, layout: { semantic: JsTreeDef; action: JsTreeDef; shapes: GroupShapes; chunks: GroupChunks }) {
   const update = adamwUpdate(opt);
   return (groups: Arr[][], batch: Arr[], scalars: Arr[]): Arr[][] => {
     const { inputs, outputs } = stepGroups(k);
-    const g = Object.fromEntries(inputs.map((name, i) => [name, groups[i][0]])) as Record<Group, Arr>;
+    const g = Object.fromEntries(inputs.map((name, i) => [name, groups[i]])) as Record<Group, Arr[]>;
+    const refs = (xs: Arr[]) => xs.map((x) => x.ref);
     const s = Object.fromEntries(stepScalars(k).map((name, i) => [name, scalars[i]])) as Record<string, Arr>;
     const [images, imageMask, tokens, tokenMask, state, stateMask, actionMask, actions, x0, tau] = batch;
     const pre = { images, imageMask, tokens, tokenMask };
     const st = { state, stateMask };
     const params: Params = {
-      semantic: tree.unflatten(layout.semantic, unravel(g.pS.ref, layout.shapes.S)) as SemanticParams,
-      action: tree.unflatten(layout.action, unravel(g.pA.ref, layout.shapes.A)) as ActionParams,
+      semantic: tree.unflatten(layout.semantic, unravel(refs(g.pS), layout.shapes.S, layout.chunks.S)) as SemanticParams,
+      action: tree.unflatten(layout.action, unravel(refs(g.pA), layout.shapes.A, layout.chunks.A)) as ActionParams,
     };
     const out: Partial<Record<Group, Arr[]>> = {};
     let gradNorm: Arr;
     let loss: Arr;
     if (k.frozen) {
       const [l, gradA] = flowLossGradFrozen(c, params, pre, st, actionMask, actions, x0, tau);
-      const [pA, mA, vA, normA] = update([g.pA], [ravel(tree.flatten(gradA)[0] as Arr[])], [g.mA], [g.vA], s.lr, s.bc1A, s.bc2A);
+      const [pA, mA, vA, normA] = update(g.pA, ravel(tree.flatten(gradA)[0] as Arr[], layout.chunks.A), g.mA, g.vA, s.lr, s.bc1A, s.bc2A);
       Object.assign(out, { pA, mA, vA });
       loss = l;
       gradNorm = normA;
     } else {
       const [l, grads] = flowLossGrad(c, params, pre, st, actionMask, actions, x0, tau);
-      const [pS, mS, vS, normS] = update([g.pS], [ravel(tree.flatten(grads.semantic)[0] as Arr[])], [g.mS], [g.vS], s.lr.ref, s.bc1S, s.bc2S);
-      const [pA, mA, vA, normA] = update([g.pA], [ravel(tree.flatten(grads.action)[0] as Arr[])], [g.mA], [g.vA], s.lr, s.bc1A, s.bc2A);
+      const [pS, mS, vS, normS] = update(g.pS, ravel(tree.flatten(grads.semantic)[0] as Arr[], layout.chunks.S), g.mS, g.vS, s.lr.ref, s.bc1S, s.bc2S);
+      const [pA, mA, vA, normA] = update(g.pA, ravel(tree.flatten(grads.action)[0] as Arr[], layout.chunks.A), g.mA, g.vA, s.lr, s.bc1A, s.bc2A);
       Object.assign(out, { pS, mS, vS, pA, mA, vA });
       loss = l;
       gradNorm = np.sqrt(np.square(normS).add(np.square(normA)));
     }
     if (k.ema) {
       // the average moves toward the semantic weights whether or not they trained this step
-      const pS = k.frozen ? [g.pS] : out.pS!.map((x) => x.ref);
-      out.eS = emaUpdate([g.eS], pS, s.emaDecay.ref);
-      out.eA = emaUpdate([g.eA], out.pA!.map((x) => x.ref), s.emaDecay);
+      const pS = k.frozen ? g.pS : refs(out.pS!);
+      out.eS = emaUpdate(g.eS, pS, s.emaDecay.ref);
+      out.eA = emaUpdate(g.eA, refs(out.pA!), s.emaDecay);
     }
-    if (k.frozen && !k.ema) g.pS.dispose();
+    if (k.frozen && !k.ema) tree.dispose(g.pS);
     return [...outputs.map((name) => out[name]!), [loss, gradNorm]];
   };
 }

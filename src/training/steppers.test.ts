@@ -3,18 +3,18 @@ import { describe, it } from 'node:test';
 import { getConfig, initParams, type ModelConfig, syntheticBatch, decodeSafetensors } from '../model/index.ts';
 import { emaInit } from './ema.ts';
 import { ADAMW_DEFAULTS } from './optimizer.ts';
-import { jaxStepper, ortStepper, type Stepper } from './steppers.ts';
+import { jaxStepper, ortStepper, type Stepper, stepLayout } from './steppers.ts';
 import { initOptimizers } from './run-state.ts';
 import { trainStep } from './trainer.ts';
 
 const c = getConfig('debug');
 const B = 8;
-const optionsFor = (config: ModelConfig) => ({ config, opt: ADAMW_DEFAULTS, tau: 'uniform' as const, emaDecay: 0.99 });
+const optionsFor = (config: ModelConfig, smallLeaf?: number) => ({ config, opt: ADAMW_DEFAULTS, tau: 'uniform' as const, emaDecay: 0.99, smallLeaf });
 const fresh = (config: ModelConfig) => {
   const params = initParams(config, 0);
   return { params, optimizers: initOptimizers(params), ema: emaInit(params) };
 };
-const both = async (config = c): Promise<[Stepper, Stepper]> => [await ortStepper(optionsFor(config), fresh(config), 1), jaxStepper(optionsFor(config), fresh(config), trainStep)];
+const both = async (config = c, smallLeaf?: number): Promise<[Stepper, Stepper]> => [await ortStepper(optionsFor(config, smallLeaf), fresh(config), 1), jaxStepper(optionsFor(config), fresh(config), trainStep)];
 const tensors = (bytes: Uint8Array) => decodeSafetensors(bytes, 'snapshot').tensors;
 const maxAbs = (x: Float32Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 /** Asserts |got_i - want_i| <= tol(i) everywhere, naming the first element that is not. */
@@ -25,9 +25,9 @@ function within(what: string, got: Float32Array, want: Float32Array, tol: (i: nu
 }
 
 /** One step on both engines, compared: loss, gradient norm, every gradient (the first moment after one step is (1 - b1) g), the updated weights and EMA. */
-async function compareOneStep(frozen: boolean, config = c) {
+async function compareOneStep(frozen: boolean, config = c, smallLeaf?: number) {
   const lr = 1e-4;
-  const [ort, jax] = await both(config);
+  const [ort, jax] = await both(config, smallLeaf);
   const batch = syntheticBatch(config, B, 1);
   const a = await ort.step(batch, 11, { frozen, lr, read: true });
   const b = await jax.step(batch, 11, { frozen, lr, read: true });
@@ -65,6 +65,13 @@ async function compareOneStep(frozen: boolean, config = c) {
 describe('the ort engine against the jax engine', () => {
   it('computes the same training step: loss, every gradient, the updated weights and EMA', async () => {
     await compareOneStep(false);
+  });
+
+  it('computes the same step whichever leaves share an exchanged array (several chunks, or every leaf alone)', async () => {
+    const shapes = stepLayout(initParams(c, 0), 500).chunks.S;
+    assert.ok(shapes.length > 2 && shapes[0].length > 1, `merged small leaves and lone large ones: ${JSON.stringify(shapes)}`);
+    await compareOneStep(false, c, 500);
+    await compareOneStep(true, c, 0);
   });
 
   it('computes the same step for a config with the convolutional image stem', async () => {

@@ -13,7 +13,7 @@ import {
 import { type EngineName, type OrtValue, type Program, ProgramSession, traceProgram } from '../engine/index.ts';
 import { type AdamWConfig, type AdamWState } from './optimizer.ts';
 import { emaStep } from './ema.ts';
-import { BATCH_INPUTS, type Group, type GroupShapes, groupSize, type StepKind, stepFunction, stepGroups, stepScalars } from './step-program.ts';
+import { BATCH_INPUTS, chunkSizes, type Group, type GroupChunks, groupChunks, type GroupShapes, type StepKind, stepFunction, stepGroups, stepScalars } from './step-program.ts';
 
 type Arr = np.Array;
 
@@ -43,7 +43,11 @@ export type Stepper = {
 };
 
 /** Step options shared by both engines. */
-export type StepperOptions = { config: ModelConfig; opt: AdamWConfig; tau: TauDistribution; emaDecay: number };
+export type StepperOptions = {
+  config: ModelConfig; opt: AdamWConfig; tau: TauDistribution; emaDecay: number;
+  /** ort: leaves up to this many elements share one exchanged array (default `SMALL_LEAF`, see step-program.ts) */
+  smallLeaf?: number;
+};
 
 /** The jax-js engine: `trainStep` plus the EMA, settled once per step. */
 export function jaxStepper(o: StepperOptions, state: TrainState, trainStep: JaxTrainStep): Stepper {
@@ -88,21 +92,25 @@ export type JaxTrainStep = (
   o: { frozen: boolean; lr: number; opt: AdamWConfig; tau?: TauDistribution },
 ) => { params: Params; optimizers: Optimizers; loss: Arr; gradNorm: Arr };
 
-/** What a step program needs to know of the parameters: each expert's tree structure and leaf shapes (flatten order). */
-export type StepLayout = { semantic: JsTreeDef; action: JsTreeDef; shapes: GroupShapes };
+/** What a step program needs to know of the parameters: each expert's tree structure, leaf shapes (flatten order) and chunks. */
+export type StepLayout = { semantic: JsTreeDef; action: JsTreeDef; shapes: GroupShapes; chunks: GroupChunks };
 
-/** The layout of `params` (not consumed). */
-export function stepLayout(params: Params): StepLayout {
+/** The layout of `params` (not consumed); `smallLeaf` as in StepperOptions. */
+export function stepLayout(params: Params, smallLeaf?: number): StepLayout {
   const [leavesS, semantic] = tree.flatten(params.semantic) as [Arr[], JsTreeDef];
   const [leavesA, action] = tree.flatten(params.action) as [Arr[], JsTreeDef];
-  return { semantic, action, shapes: { S: leavesS.map((a) => a.shape), A: leavesA.map((a) => a.shape) } };
+  const shapes = { S: leavesS.map((a) => a.shape), A: leavesA.map((a) => a.shape) };
+  return { semantic, action, shapes, chunks: { S: groupChunks(shapes.S, smallLeaf), A: groupChunks(shapes.A, smallLeaf) } };
 }
 
 /** The step program of kind `k` traced and lowered for batches shaped like `batch` (its data is not read). */
 export function traceStepProgram(c: ModelConfig, opt: AdamWConfig, k: StepKind, layout: StepLayout, batch: Pick<Batch, 'images'> & Record<string, { shape: number[] }>): Promise<Program> {
   const zeros = (shape: number[], dtype?: 'int32') => np.zeros(shape, dtype ? { dtype: np.int32 } : undefined);
   const b = batch.images.shape[0];
-  const groupArgs = stepGroups(k).inputs.map((g) => [zeros([groupSize(g.endsWith('S') ? layout.shapes.S : layout.shapes.A)])]);
+  const groupArgs = stepGroups(k).inputs.map((g) => {
+    const e = g.endsWith('S') ? 'S' : 'A';
+    return chunkSizes(layout.shapes[e], layout.chunks[e]).map((n) => zeros([n]));
+  });
   const batchArgs = BATCH_INPUTS.map((f) => {
     if (f === 'x0') return zeros([b, c.actionHorizon, c.actionDim]);
     if (f === 'tau') return zeros([b]);
@@ -113,17 +121,19 @@ export function traceStepProgram(c: ModelConfig, opt: AdamWConfig, k: StepKind, 
   return traceProgram(fn, [groupArgs, batchArgs, scalarArgs], { name: `train-step-${k.frozen ? 'frozen' : 'full'}` });
 }
 
-/** A host copy of a tree's leaves in `tree.flatten` order, raveled into one flat array (a step program's group). */
-async function hostGroup(t: object): Promise<Float32Array> {
-  const leaves = tree.flatten(t)[0] as Arr[];
-  const out = new Float32Array(leaves.reduce((n, x) => n + x.size, 0));
-  let at = 0;
-  for (const x of leaves) {
-    const d = (await x.ref.data()) as Float32Array;
-    out.set(d, at);
-    at += d.length;
-  }
-  return out;
+/** A host copy of a tree's leaves (in `tree.flatten` order) raveled into `chunks` (leaf indices), as a step program exchanges them. */
+async function hostGroup(t: object, chunks: number[][]): Promise<Float32Array[]> {
+  const leaves: Float32Array[] = [];
+  for (const x of tree.flatten(t)[0] as Arr[]) leaves.push((await x.ref.data()) as Float32Array);
+  return chunks.map((ch) => {
+    const out = new Float32Array(ch.reduce((n, i) => n + leaves[i].length, 0));
+    let at = 0;
+    for (const i of ch) {
+      out.set(leaves[i], at);
+      at += leaves[i].length;
+    }
+    return out;
+  });
 }
 
 /**
@@ -133,16 +143,17 @@ async function hostGroup(t: object): Promise<Float32Array> {
 export async function ortStepper(o: StepperOptions, state: TrainState, threads?: number): Promise<Stepper> {
   const c = o.config;
   const { params, optimizers, ema } = state;
-  const layout = stepLayout(params);
+  const layout = stepLayout(params, o.smallLeaf);
   const nameOf = new Map(namedLeaves(params).map(([n, a]) => [a, n]));
   const leafNames = (t: object) => (tree.flatten(t)[0] as Arr[]).map((a) => nameOf.get(a)!);
   const names = { S: leafNames(params.semantic), A: leafNames(params.action) };
-  // each group one flat array (see step-program.ts), as host data until the first step, then ORT's output
-  const host: Partial<Record<Group, Float32Array | OrtValue>> = {
-    pS: await hostGroup(params.semantic), pA: await hostGroup(params.action),
-    mS: await hostGroup(optimizers.semantic.m), mA: await hostGroup(optimizers.action.m),
-    vS: await hostGroup(optimizers.semantic.v), vA: await hostGroup(optimizers.action.v),
-    ...(ema ? { eS: await hostGroup(ema.semantic), eA: await hostGroup(ema.action) } : {}),
+  // each group a list of chunks (see step-program.ts), as host data until the first step, then ORT's outputs
+  const ch = layout.chunks;
+  const host: Partial<Record<Group, (Float32Array | OrtValue)[]>> = {
+    pS: await hostGroup(params.semantic, ch.S), pA: await hostGroup(params.action, ch.A),
+    mS: await hostGroup(optimizers.semantic.m, ch.S), mA: await hostGroup(optimizers.action.m, ch.A),
+    vS: await hostGroup(optimizers.semantic.v, ch.S), vA: await hostGroup(optimizers.action.v, ch.A),
+    ...(ema ? { eS: await hostGroup(ema.semantic, ch.S), eA: await hostGroup(ema.action, ch.A) } : {}),
   };
   const sizes = { S: layout.shapes.S.map((sh) => sh.reduce((a, b) => a * b, 1)), A: layout.shapes.A.map((sh) => sh.reduce((a, b) => a * b, 1)) };
   const optSteps = { semantic: optimizers.semantic.step, action: optimizers.action.step };
@@ -161,14 +172,15 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
     return s;
   };
 
-  /** The current data of a group's leaves by parameter name (views into the flat group). */
+  /** The current data of a group's leaves by parameter name (views into its chunks). */
   const groupData = (g: Group, expert: 'S' | 'A', into: Map<string, Float32Array>) => {
-    const v = host[g]!;
-    const flat = (v instanceof Float32Array ? v : v.data) as Float32Array;
-    let at = 0;
-    names[expert].forEach((n, i) => {
-      into.set(n, flat.subarray(at, at + sizes[expert][i]));
-      at += sizes[expert][i];
+    host[g]!.forEach((v, j) => {
+      const flat = (v instanceof Float32Array ? v : v.data) as Float32Array;
+      let at = 0;
+      for (const i of ch[expert][j]) {
+        into.set(names[expert][i], flat.subarray(at, at + sizes[expert][i]));
+        at += sizes[expert][i];
+      }
     });
   };
   const snapshotGroup = (gS: Group, gA: Group): Uint8Array => {
@@ -194,14 +206,14 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
       const { inputs, outputs } = stepGroups(k);
       const values: OrtValue[] = [];
       const add = (v: Float32Array | Int32Array | OrtValue) => values.push(v instanceof Float32Array || v instanceof Int32Array ? session.value(values.length, v) : v);
-      for (const g of inputs) add(host[g]!);
+      for (const g of inputs) for (const v of host[g]!) add(v);
       for (const f of BATCH_INPUTS) add(f === 'x0' ? x0 : f === 'tau' ? tau : batch[f].data);
       for (const name of stepScalars(k)) add(Float32Array.of(scalar[name]));
       const run = session.run(values);
       pending = s.nextSeed === undefined ? undefined : { seed: s.nextSeed, batch: b, noise: drawNoise(c, b, o.tau, random.key(s.nextSeed)) };
       const outs = await run;
       let j = 0;
-      for (const g of outputs) host[g] = outs[j++];
+      for (const g of outputs) host[g] = host[g]!.map(() => outs[j++]);
       if (!s.frozen) optSteps.semantic = tS;
       optSteps.action = tA;
       return s.read ? { loss: (outs[j].data as Float32Array)[0], gradNorm: (outs[j + 1].data as Float32Array)[0] } : { loss: NaN, gradNorm: NaN };
