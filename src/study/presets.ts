@@ -39,7 +39,8 @@ const SCALES = {
 const SCALES_MULTISTAGE = { ...SCALES, laptop: { ...SCALES.laptop, downstream: { ...SCALES.laptop.downstream, episodes: 10 } } };
 
 const PROTOCOL = { nShot: 5, episodes: 10, evalSeed: 0, demoSeed: 100000 };
-const BUDGETS = { trainPreset: 'laptop', pretrainSteps: 4000, finetuneSteps: 1500, batchSize: 32, checkpointEvery: 500, corpusEpisodes: 4 };
+/** A preset's own budgets (a study file written from it without --scale) are the laptop scale's. */
+const BUDGETS = SCALES.laptop.budgets;
 
 const MODES: [EefMode, string][] = [['world-rel', 'World-Rel'], ['world-delta', 'World-Delta'], ['eef-rel', 'EEF-Rel'], ['eef-delta', 'EEF-Delta']];
 
