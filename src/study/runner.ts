@@ -194,7 +194,8 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * studies have the same budgets and seed; a pretraining run then is the same run when its key (its
  * recipe) is; a cell is when its recipe is and the downstream demonstrations are the same (tasks,
  * shots, demonstration seed), and its evaluation carries over when the evaluation protocol is the
- * same too (episodes, seed, step limit). Returns [this study's name, the other's directory] pairs.
+ * same too (episodes, seed, step limit). Returns the other study's run directories by this study's
+ * pretraining key and cell id.
  */
 export function reusableRuns(s: Study, other: string): { pretrains: Map<string, string>; cells: Map<string, { dir: string; evaluation: boolean }> } {
   const pretrains = new Map<string, string>();
@@ -220,11 +221,12 @@ export function reusableRuns(s: Study, other: string): { pretrains: Map<string, 
   return { pretrains, cells };
 }
 
-/** Copies a finished run directory `from` to `to` (whole or not at all). */
+/** Copies a finished run directory `from` to `to` (whole or not at all), replacing what `to` held (a partial run). */
 function copyRun(from: string, to: string): void {
   const tmp = `${to}.partial`;
   rmSync(tmp, { recursive: true, force: true });
   cpSync(from, tmp, { recursive: true });
+  rmSync(to, { recursive: true, force: true });
   renameSync(tmp, to);
 }
 
@@ -292,7 +294,6 @@ export async function runStudy(s: Study, dir: string, backend: StudyBackend, o: 
   for (const [key, from] of plan.reused.pretrains) {
     const to = join(dir, 'pretrain', key);
     if (finished(to, b.pretrainSteps)) continue;
-    rmSync(to, { recursive: true, force: true });
     copyRun(from, to);
     reused.push(`pretrain/${key}`);
     backend.log(`pretrain ${key}: reused from ${from}`);
@@ -300,7 +301,6 @@ export async function runStudy(s: Study, dir: string, backend: StudyBackend, o: 
   for (const [id, { dir: from, evaluation }] of plan.reused.cells) {
     const to = join(dir, 'cells', id);
     if (readCellEvaluation(dir, id) || (!evaluation && finished(to, b.finetuneSteps))) continue;
-    rmSync(to, { recursive: true, force: true });
     copyRun(from, to);
     const evalFile = join(to, 'eval.json');
     if (evaluation) writeFileAtomic(evalFile, JSON.stringify({ ...(JSON.parse(readFileSync(evalFile, 'utf8')) as CellEvaluation), cell: id }, null, 2) + '\n');

@@ -37,7 +37,8 @@ export type GroupChunks = { S: number[][]; A: number[][] };
 /** Leaves up to this many elements share one array; a larger one is exchanged alone (its copy into a shared array would cost more than the nodes it saves). */
 export const SMALL_LEAF = 65_536;
 
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+/** Elements of an array shaped `shape`. */
+export const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** The chunks of leaves shaped `shapes`: every leaf of at most `small` elements in one (first), then each larger leaf alone. */
 export function groupChunks(shapes: number[][], small = SMALL_LEAF): number[][] {

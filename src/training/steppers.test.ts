@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { getConfig, initParams, type ModelConfig, syntheticBatch, decodeSafetensors } from '../model/index.ts';
 import { emaInit } from './ema.ts';
 import { ADAMW_DEFAULTS } from './optimizer.ts';
-import { jaxStepper, ortStepper, type Stepper, stepLayout } from './steppers.ts';
+import { jaxStepper, ortStepper, type Stepper, stepLayout, traceStepProgram } from './steppers.ts';
 import { initOptimizers } from './run-state.ts';
 import { trainStep } from './trainer.ts';
 
@@ -70,6 +70,8 @@ describe('the ort engine against the jax engine', () => {
   it('computes the same step whichever leaves share an exchanged array (several chunks, or every leaf alone)', async () => {
     const shapes = stepLayout(initParams(c, 0), 500).chunks.S;
     assert.ok(shapes.length > 2 && shapes[0].length > 1, `merged small leaves and lone large ones: ${JSON.stringify(shapes)}`);
+    const inputs = async (smallLeaf?: number) => (await traceStepProgram(c, ADAMW_DEFAULTS, { frozen: false, ema: true }, stepLayout(initParams(c, 0), smallLeaf), syntheticBatch(c, B, 1))).inputs.length;
+    assert.ok((await inputs(500)) > (await inputs()), 'the program exchanges one array per chunk');
     await compareOneStep(false, c, 500);
     await compareOneStep(true, c, 0);
   });

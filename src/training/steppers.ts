@@ -13,7 +13,7 @@ import {
 import { type EngineName, type OrtValue, type Program, ProgramSession, traceProgram } from '../engine/index.ts';
 import { type AdamWConfig, type AdamWState } from './optimizer.ts';
 import { emaStep } from './ema.ts';
-import { BATCH_INPUTS, chunkSizes, type Group, type GroupChunks, groupChunks, type GroupShapes, type StepKind, stepFunction, stepGroups, stepScalars } from './step-program.ts';
+import { BATCH_INPUTS, chunkSizes, type Group, type GroupChunks, groupChunks, type GroupShapes, sizeOf, type StepKind, stepFunction, stepGroups, stepScalars } from './step-program.ts';
 
 type Arr = np.Array;
 
@@ -155,7 +155,7 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
     vS: await hostGroup(optimizers.semantic.v, ch.S), vA: await hostGroup(optimizers.action.v, ch.A),
     ...(ema ? { eS: await hostGroup(ema.semantic, ch.S), eA: await hostGroup(ema.action, ch.A) } : {}),
   };
-  const sizes = { S: layout.shapes.S.map((sh) => sh.reduce((a, b) => a * b, 1)), A: layout.shapes.A.map((sh) => sh.reduce((a, b) => a * b, 1)) };
+  const sizes = { S: layout.shapes.S.map(sizeOf), A: layout.shapes.A.map(sizeOf) };
   const optSteps = { semantic: optimizers.semantic.step, action: optimizers.action.step };
   const sessions = new Map<string, Promise<ProgramSession>>();
   // the next step's noise, drawn (by jax-js) while ORT runs this step
