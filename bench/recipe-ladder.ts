@@ -56,6 +56,7 @@ const ROWS: readonly Row[] = [
   { name: 'r6-dagger', adds: 'a DAgger round: r5 fine-tuned for 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, normPerStep: true, lr: 3e-4 }, data: [CLEAN, dagger('r5-perstep')], initFrom: 'r5-perstep', steps: 20000, vs: 'r5-perstep' },
   { name: 'r7-beta', adds: "r3 + pi0's Beta(1.5, 1) flow-time distribution (noise-heavy) instead of uniform", config: { model: 'debug-conv', augShift: 4, augColor: 0.1, timeSampling: 'beta' }, steps: 80000, vs: 'r3-long' },
   { name: 'r8-batch64', adds: 'r3 at batch 64 for half the steps (the same samples seen; fewer, larger steps)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, batchSize: 64 }, steps: 40000, vs: 'r3-long' },
+  { name: 'r9-long140', adds: 'r3 on a 140,000-step schedule (~1.5 h alone at 1 ORT thread: within the issue\'s 2 hours)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 }, steps: 140000, vs: 'r3-long' },
   // the laptop preset (= r3) on the four suites' demonstrations, evaluated on all four; its paired delta is over the spatial tasks it shares with r3
   { name: 's1-suites', adds: 'the laptop preset (= r3) on all four suites (spatial, object, goal, long)', config: {}, data: SUITES, steps: 80000, vs: 'r3-long' },
   { name: 's2-suites-long', adds: 's1 on a 160,000-step schedule (the issue allows 2 hours: ~1.9 h alone at 1 ORT thread)', config: {}, data: SUITES, steps: 160000, vs: 's1-suites' },
