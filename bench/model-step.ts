@@ -3,7 +3,7 @@
  * gradients, AdamW on each trained expert, optionally the EMA) and one action-chunk sample (prefix
  * cache + N Euler steps, noise drawn on the host), on synthetic batches, on either engine.
  *
- *   node bench/model-step.ts [configs=debug,tiny] [batch=32] [reps=5] [--engine=ort|jax] [--frozen] [--ema] [--sample-only|--train-only] [--kernels]
+ *   node bench/model-step.ts [configs=debug,tiny] [batch=32] [reps=5] [--sample-reps=N] [--engine=ort|jax] [--frozen] [--ema] [--sample-only|--train-only] [--kernels]
  *   VLALAB_THREADS=1 node bench/model-step.ts tiny 32     # one thread (ORT intra-op threads, or single-threaded wasm)
  *
  * Prints the median (and min/max) wall time over `reps` timed repetitions after 2 warm-up
@@ -24,6 +24,8 @@ const pos = args.filter((a) => !a.startsWith('--'));
 const names = (pos[0] ?? 'debug,tiny').split(',');
 const batchSize = Number(pos[1] ?? 32);
 const reps = Number(pos[2] ?? 5);
+// a chunk takes milliseconds: it gets its own, larger count (the first runs after a session starts are slower)
+const sampleReps = Number(flag('sample-reps') ?? reps);
 const frozen = flags.has('--frozen');
 const engine = parseEngine(flag('engine') ?? 'ort')!;
 const backend = engine === 'ort' ? ortLabel() : await initBackend();
@@ -38,11 +40,11 @@ const cpuMs = () => {
 
 if (flags.has('--kernels') && !kernelMemo) console.log('  --kernels: this jax-js version is not patched (src/model/backend.ts), launches are not counted');
 
-/** Runs `body(i)` for 2 warm-up + `reps` timed repetitions; wall and CPU ms of the timed ones. */
-async function timed(name: string, what: string, body: (i: number) => Promise<void>): Promise<{ times: number[]; cpu: number[] }> {
+/** Runs `body(i)` for 2 warm-up + `n` timed repetitions; wall and CPU ms of the timed ones. */
+async function timed(name: string, what: string, n: number, body: (i: number) => Promise<void>): Promise<{ times: number[]; cpu: number[] }> {
   const times: number[] = [];
   const cpu: number[] = [];
-  for (let i = 0; i < reps + 2; i++) {
+  for (let i = 0; i < n + 2; i++) {
     const k0 = kernelLaunches();
     const t0 = performance.now();
     const c0 = cpuMs();
@@ -63,7 +65,7 @@ for (const name of names) {
   const sampler = flags.has('--train-only') ? undefined : await createSampler(c, params, { engine });
   if (sampler) {
     const one = syntheticBatch(c, 1, 2);
-    const { times, cpu } = await timed(name, 'sample', async (i) => {
+    const { times, cpu } = await timed(name, 'sample', sampleReps, async (i) => {
       await sampler.sample(one, i);
     });
     console.log(`${name} sample B=1 H=${c.actionHorizon} ${c.sampleSteps} steps [${backend}]: ${fmt(times, cpu)}`);
@@ -71,7 +73,7 @@ for (const name of names) {
   }
   if (!flags.has('--sample-only')) {
     const stepper = engine === 'ort' ? await ortStepper(o, state) : jaxStepper(o, state, trainStep);
-    const { times, cpu } = await timed(name, 'training step', async (i) => {
+    const { times, cpu } = await timed(name, 'training step', reps, async (i) => {
       await stepper.step(batch, i, { frozen, lr: 1e-4, read: true, nextSeed: i + 1 });
     });
     console.log(`${name} train${frozen ? ' (frozen semantic)' : ''} B=${batchSize} [${backend}]: ${fmt(times, cpu)}`);

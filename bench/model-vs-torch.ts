@@ -5,7 +5,9 @@
  * process; each round runs PyTorch, jax-js and ORT in turn, so all see the same load; the table
  * holds the medians over rounds of each process's median.
  *
- *   node bench/model-vs-torch.ts [configs=tiny,small] [reps=5] [threads=1,2] [rounds=2]
+ *   node bench/model-vs-torch.ts [configs=tiny,small] [reps=5] [threads=1,2] [rounds=2] [sampleReps=50]
+ *
+ * A training step is timed `reps` times, a chunk (milliseconds) `sampleReps` times, on every side.
  *
  * Needs Debian's python3-torch and libopenblas0-pthread (/usr/bin/python3); PyTorch runs with
  * OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = threads and OMP_WAIT_POLICY=PASSIVE. Also prints each
@@ -18,8 +20,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getConfig } from '../src/model/index.ts';
 
-const [names = 'tiny,small', repsArg = '5', threadsArg = '1,2', roundsArg = '2'] = process.argv.slice(2);
+const [names = 'tiny,small', repsArg = '5', threadsArg = '1,2', roundsArg = '2', sampleRepsArg = '50'] = process.argv.slice(2);
 const reps = Number(repsArg);
+const sampleReps = Number(sampleRepsArg);
 const dir = mkdtempSync(join(tmpdir(), 'vlalab-torch-'));
 const root = join(import.meta.dirname, '..');
 
@@ -33,7 +36,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** One bench/model-step.ts process on `engine`: train and sample medians (ms). */
 function vlalab(engine: 'jax' | 'ort', name: string, threads: number): { train: number; sample: number } {
-  const out = run(process.execPath, ['bench/model-step.ts', name, '32', String(reps), `--engine=${engine}`], { VLALAB_THREADS: String(threads) });
+  const out = run(process.execPath, ['bench/model-step.ts', name, '32', String(reps), `--sample-reps=${sampleReps}`, `--engine=${engine}`], { VLALAB_THREADS: String(threads) });
   const get = (kind: string) => Number(new RegExp(`${name} ${kind}[^\\n]*median ([\\d.]+) ms`).exec(out)?.[1]);
   return { train: get('train'), sample: get('sample') };
 }
@@ -42,7 +45,7 @@ function torch(name: string, threads: number): { train: number; sample: number; 
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(getConfig(name)));
   const t = String(threads);
-  const out = run('/usr/bin/python3', ['bench/reference/mot_torch.py', '--config-json', file, '--threads', t, '--batch', '32', '--reps', String(reps)], {
+  const out = run('/usr/bin/python3', ['bench/reference/mot_torch.py', '--config-json', file, '--threads', t, '--batch', '32', '--reps', String(reps), '--sample-reps', String(sampleReps)], {
     OMP_NUM_THREADS: t,
     OPENBLAS_NUM_THREADS: t,
     // GNU OpenMP's default busy-wait made 2-thread steps ~8x slower on this shared machine
@@ -79,7 +82,7 @@ for (let round = 0; round < Number(roundsArg); round++) {
     }
   }
 }
-console.log(`PyTorch ${version}; batch 32 training step (loss + backward + AdamW) and one chunk (B=1, 10 Euler steps); medians of ${reps} reps, median over ${roundsArg} rounds; ratio = ORT / PyTorch (< 1: ORT faster)\n`);
+console.log(`PyTorch ${version}; batch 32 training step (loss + backward + AdamW) and one chunk (B=1, 10 Euler steps); medians of ${reps} steps and ${sampleReps} chunks, median over ${roundsArg} rounds; ratio = ORT / PyTorch (< 1: ORT faster)\n`);
 console.log('| config | threads | jax-js train ms | PyTorch train ms | ORT train ms | ORT/PyTorch | ORT GEMM GFLOP/s (% of peak) | jax-js chunk ms | PyTorch chunk ms | ORT chunk ms | ORT/PyTorch |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const [key, r] of rows) {

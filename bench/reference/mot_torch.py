@@ -6,7 +6,7 @@ test/e2e/torch-parity.test.ts): a training step is the flow-matching loss, backw
 with per-expert global-norm clipping; a chunk is the prefix keys/values once, then N Euler steps of the
 action expert. The suffix is not padded (that is a jax-js code-generation detail).
 
-  python3 bench/reference/mot_torch.py --config-json CONFIG.json --threads 2 --batch 32 --reps 5
+  python3 bench/reference/mot_torch.py --config-json CONFIG.json --threads 2 --batch 32 --reps 5 [--sample-reps 50]
 
 Prints one JSON line: {"train_ms": [...], "sample_ms": [...], "threads": n, "torch": version}.
 """
@@ -52,6 +52,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--sample-reps", type=int, default=None, help="timed chunks (default: --reps)")
     ap.add_argument("--what", default="train,sample")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -71,7 +72,7 @@ def main():
                 out["train_ms"].append((time.perf_counter() - t0) * 1000)
     if "sample" in a.what:
         data = batch(c, 1)
-        for i in range(a.reps + 2):
+        for i in range((a.sample_reps or a.reps) + 2):
             t0 = time.perf_counter()
             sample_actions(model, data, c["sampleSteps"], torch.randn_like(data["actions"]))
             if i >= 2:
