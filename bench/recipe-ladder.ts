@@ -151,22 +151,36 @@ function report(dir: string): string {
     });
     out.push(`| ${row.name} | ${row.adds} | ${cells.join(' | ')} | ${throughput(join(dir, row.name)).samplesPerSec.toFixed(0)} |`);
   });
-  // rows beyond the spatial suite: success and mean points (% of the maximum) per suite, or per task of the multi-stage suite
+  // rows beyond the spatial suite: per suite (or per multi-stage task) and per task, success with its
+  // Wilson interval and the points reached (% of the maximum)
+  const rate = (of: EpisodeOutcome[]) => {
+    const k = of.filter((e) => e.success).length;
+    const [lo, hi] = wilsonInterval(k, of.length);
+    const points = of.reduce((a, e) => a + e.points, 0) / of.reduce((a, e) => a + e.maxPoints, 0);
+    return { k, n: of.length, cell: `${k}/${of.length} (${pct(k / of.length)}, ${pct(lo)}-${pct(hi)})`, points: pct(points) };
+  };
   const breakdown = ROWS.filter((r) => dataOf(r)[0].suite !== 'spatial').flatMap((r) => {
     const eps = episodes(dir, r.name, 'eval.json');
     if (!eps) return [];
     const suite = dataOf(r)[0].suite;
-    const groups = suite === 'multistage' ? [...new Set(eps.map((e) => e.task))] : suite.split(',');
-    const parts = groups.map((g) => {
-      const of = eps.filter((e) => (suite === 'multistage' ? e.task === g : e.task.startsWith(`${g}-`)));
-      const rate = of.filter((e) => e.success).length / of.length;
-      const points = of.reduce((a, e) => a + e.points, 0) / of.reduce((a, e) => a + e.maxPoints, 0);
-      return { g, rate, points, n: of.length };
-    });
-    const mean = parts.reduce((a, x) => a + x.rate, 0) / parts.length;
-    return [`- ${r.name}: ${parts.map((x) => `${x.g} ${pct(x.rate)} success, ${pct(x.points)} of points (${x.n} episodes)`).join('; ')}; mean success over the ${suite === 'multistage' ? 'tasks' : 'suites'} ${pct(mean)}`];
+    const multistage = suite === 'multistage';
+    const groups = multistage ? [...new Set(eps.map((e) => e.task))] : suite.split(',');
+    const of = (g: string) => eps.filter((e) => (multistage ? e.task === g : e.task.startsWith(`${g}-`)));
+    const parts = groups.map((g) => ({ g, ...rate(of(g)) }));
+    const mean = parts.reduce((a, x) => a + x.k / x.n, 0) / parts.length;
+    const lines = [`### ${r.name}: ${r.adds}`, '', `| ${multistage ? 'task' : 'suite'} | full success (Wilson 95%) | points (% of the maximum) |`, '|---|---|---|'];
+    for (const x of parts) lines.push(`| ${x.g} | ${x.cell} | ${x.points} |`);
+    lines.push(`| **mean over the ${multistage ? 'tasks' : 'suites'}** | ${pct(mean)} (all: ${rate(eps).cell}) | ${rate(eps).points} |`);
+    if (!multistage) {
+      lines.push('', '| task | success (Wilson 95%) | points |', '|---|---|---|');
+      for (const task of [...new Set(eps.map((e) => e.task))]) {
+        const t = rate(eps.filter((e) => e.task === task));
+        lines.push(`| ${task} | ${t.cell} | ${t.points} |`);
+      }
+    }
+    return ['', ...lines];
   });
-  return `${[...out, ...(breakdown.length ? ['', ...breakdown] : [])].join('\n')}\n`;
+  return `${[...out, ...breakdown].join('\n')}\n`;
 }
 
 const [command, dir, ...rest] = process.argv.slice(2);
