@@ -129,9 +129,10 @@ function valueInfoProto(v: ValueInfo): Writer {
 
 /**
  * Encodes a graph as an ONNX ModelProto (IR version 8, default opset OPSET plus the com.microsoft
- * contrib domain ORT's fused kernels live in). `metadata` becomes metadata_props (string pairs).
+ * contrib domain ORT's fused kernels live in). `metadata` becomes metadata_props (string pairs);
+ * `opset` overrides the default domain's opset (for graphs with newer ops, such as bench/attention-fusion.ts's).
  */
-export function encodeModel(g: OnnxGraph, opts: { producer?: string; doc?: string; metadata?: Record<string, string> } = {}): Uint8Array {
+export function encodeModel(g: OnnxGraph, opts: { producer?: string; doc?: string; metadata?: Record<string, string>; opset?: number } = {}): Uint8Array {
   const graph = new Writer();
   for (const n of g.nodes) graph.msg(1, nodeProto(n));
   graph.str(2, g.name);
@@ -140,7 +141,7 @@ export function encodeModel(g: OnnxGraph, opts: { producer?: string; doc?: strin
   for (const o of g.outputs) graph.msg(12, valueInfoProto(o));
   const model = new Writer().int(1, 8).str(2, opts.producer ?? 'vlalab');
   if (opts.doc) model.str(6, opts.doc);
-  model.msg(8, new Writer().str(1, '').int(2, OPSET));
+  model.msg(8, new Writer().str(1, '').int(2, opts.opset ?? OPSET));
   model.msg(8, new Writer().str(1, 'com.microsoft').int(2, 1));
   model.msg(7, graph);
   for (const [k, v] of Object.entries(opts.metadata ?? {})) model.msg(14, new Writer().str(1, k).str(2, v));
