@@ -103,10 +103,12 @@ export function dotLowering(g: GraphBuilder, jaxpr: FlatJaxpr, stats: DotStats, 
     const kSize = va.axes[r - 1].size;
     const bt = size(batch);
     stats.matmulFlops += 2 * bt * size(m) * size(n) * kSize;
-    // x [..., K] @ w [K, N] as it is: ONNX MatMul broadcasts a 2-D right operand over leading axes
+    // x [..., K] @ w [K, N] as it is: ONNX MatMul broadcasts a 2-D right operand over leading axes.
+    // K must be the source's last axis alone (not, say, heads x head_dim merged)
     const aSource = sourceOrder(va, [...m, r - 1]);
     const aReal = va.sourceShape.flatMap((d, i) => (d > 1 ? [i] : []));
-    const aPlain = batch.length === 0 && aSource.length === aReal.length && aSource.every((ax, i) => ax === aReal[i]) && aReal.at(-1) === va.sourceShape.length - 1;
+    const kLast = va.axes[r - 1].src?.length === 1 && va.axes[r - 1].src?.[0] === va.sourceShape.length - 1;
+    const aPlain = batch.length === 0 && kLast && aSource.length === aReal.length && aSource.every((ax, i) => ax === aReal[i]);
     const a3 = aPlain ? name(va.source) : operand(va, batch, m, [r - 1], [bt, size(m), kSize]);
     const b3 = operand(vb, batch, [r - 1], n, [bt, kSize, size(n)]);
     let y = g.emit('MatMul', [a3, b3]); // [Bt, M, N] (or [...M, N])

@@ -53,6 +53,9 @@ const CASES: { name: string; prims: string[]; fn: (...a: Arr[]) => JsTree<Arr>; 
   { name: 'shrink (slice), pad, flip', prims: ['shrink', 'pad', 'flip'], fn: (x) => [x.ref.slice([1, 3], [0, 2]), np.pad(x.ref, [[1, 0], [0, 2]]), np.flip(x, 1)], inputs: () => [rand([4, 3])] },
   { name: 'gather (np.take) of rows with int32 ids', prims: ['gather'], fn: (t, i) => [np.take(t, i, 0)], inputs: () => [rand([6, 3]), rand([2, 5], { int: [0, 6] })] },
   { name: 'dot as a plain and a batched matmul', prims: ['dot'], fn: (a, b, c) => [np.matmul(a.ref, b), np.matmul(np.transpose(a.reshape([2, 3, 4]), [0, 2, 1]), c)], inputs: () => [rand([6, 4]), rand([4, 5]), rand([2, 3, 7])] },
+  // one query token's attention output, heads merged: after the unit axis moves, the source's axes
+  // are in order, but the contracted axis merges two of them (heads x head_dim), not the last alone
+  { name: 'dot over merged heads of a one-token sequence', prims: ['dot'], fn: (o, w) => [np.matmul(np.transpose(o, [0, 2, 1, 3]).reshape([2, 1, 32]), w)], inputs: () => [rand([2, 2, 1, 16]), rand([32, 5])] },
 ];
 
 describe('jaxpr -> ONNX lowering', () => {
