@@ -12,7 +12,7 @@
 import { jit, numpy as np, random, tree, valueAndGrad } from './backend.ts';
 import type { ModelConfig, TauDistribution } from './config.ts';
 import { type Batch, type Observation, actionsToDevice, observationToDevice, validateBatch, validateObservation } from './batch.ts';
-import { type PrefixCache, type PrefixInputs, type StateInputs, prefixCache, velocityCached, velocityJoint } from './mot.ts';
+import { type PrefixCache, type PrefixInputs, type StateInputs, prefixCache, stateCache, velocityActions, velocityCached, velocityJoint } from './mot.ts';
 import type { ActionParams, Params, SemanticParams } from './params.ts';
 
 type Arr = np.Array;
@@ -86,18 +86,19 @@ type ModelFns = {
 };
 
 /**
- * Euler integration with the prefix cache: x <- x + m v(x, i / N) / N for i < N, from x = m x0.
- * Traceable (jitted by `modelFns`); consumes everything.
+ * Euler integration with the prefix and state-token cache: x <- x + m v(x, i / N) / N for i < N,
+ * from x = m x0, each step running only the action tokens. Traceable (jitted by `modelFns`);
+ * consumes everything.
  */
 export function eulerCached(c: ModelConfig, steps: number, p: Params, pre: PrefixInputs, st: StateInputs, x0: Arr, mask: Arr): Arr {
   const b = x0.shape[0];
-  const cache = prefixCache(c, p.semantic, pre);
+  const cache = stateCache(c, tree.ref({ stateIn: p.action.stateIn, layers: p.action.layers }), prefixCache(c, p.semantic, pre), st);
   let x = x0.mul(mask.ref); // [B, H, A]
   for (let i = 0; i < steps; i++) {
-    const v = velocityCached(c, tree.ref(p.action), tree.ref(cache), tree.ref(st), x.ref, np.full([b], i / steps));
+    const v = velocityActions(c, tree.ref(p.action), tree.ref(cache), x.ref, np.full([b], i / steps));
     x = x.add(v.mul(mask.ref).mul(1 / steps));
   }
-  tree.dispose([cache, st, mask, p.action]);
+  tree.dispose([cache, mask, p.action]);
   return x;
 }
 

@@ -7,8 +7,10 @@
  *
  * Two equivalent evaluations: `velocityJoint` (the literal concatenated attention) and
  * `prefixCache` + `velocityCached` (prefix keys/values computed once; exact because prefix queries
- * never attend to the suffix). Training and sampling use the second (it skips the masked
- * prefix-to-suffix block: ~15 % faster steps for tiny); tests hold it to the first.
+ * never attend to the suffix). Training uses the second (it skips the masked prefix-to-suffix
+ * block: ~15 % faster steps for tiny); tests hold it to the first. Sampling goes one step further:
+ * the state token sees only the prefix and itself, so `stateCache` adds its keys/values to the
+ * cache once per observation and each Euler step runs only the action tokens (`velocityActions`).
  *
  * The suffix carries `suffixPadding(c)` masked dummy tokens after the action tokens so that every
  * attention length is a multiple of SEQ_ALIGN (see config.ts): they are invisible as keys and their
@@ -20,7 +22,7 @@
  */
 import { nn, numpy as np, tree } from './backend.ts';
 import { type ModelConfig, stemPatch, suffixPadding } from './config.ts';
-import { attention, blockBias, linear, mergeHeads, mlp, rmsNorm, splitHeads } from './layers.ts';
+import { attention, blockBias, linear, MASK_BIAS, mergeHeads, mlp, rmsNorm, splitHeads } from './layers.ts';
 import { convStem } from './stem.ts';
 import type { ActionParams, LayerParams, Params, SemanticParams } from './params.ts';
 
@@ -80,20 +82,29 @@ export function timeEmbedding(tau: Arr, width: number): Arr {
   return np.concatenate([np.sin(arg.ref), np.cos(arg)], 1); // [B, width]
 }
 
-/**
- * Suffix embeddings: the state token from [state * mask, mask], then H action tokens from the
- * noisy chunk xt [B, H, A] mixed with the time embedding of tau [B], then `pad` zero dummy tokens.
- * -> [B, 1 + H + pad, D_a].
- */
-export function embedSuffix(p: Omit<ActionParams, 'layers' | 'finalNorm' | 'actionOut'>, st: StateInputs, xt: Arr, tau: Arr, pad = 0): Arr {
-  const [b, h] = xt.shape;
+/** The state token [B, 1, D_a] from [state * mask, mask]. */
+function stateToken(p: Pick<ActionParams, 'stateIn'>, st: StateInputs): Arr {
+  const b = st.state.shape[0];
   const stateIn = np.concatenate([st.state.mul(st.stateMask.ref), st.stateMask], 1); // [B, 2A]
-  const stateTok = linear(stateIn, p.stateIn).reshape([b, 1, -1]); // [B, 1, D_a]
+  return linear(stateIn, p.stateIn).reshape([b, 1, -1]);
+}
+
+/** The H action tokens [B, H, D_a]: the noisy chunk xt [B, H, A] mixed with the time embedding of tau [B], plus positions. */
+function actionTokens(p: Pick<ActionParams, 'actionIn' | 'timeMlpIn' | 'timeMlpOut' | 'actionPos'>, xt: Arr, tau: Arr): Arr {
+  const [b, h] = xt.shape;
   const act = linear(xt, p.actionIn); // [B, H, D_a]
   const da = act.shape[2];
   const temb = np.broadcastTo(timeEmbedding(tau, da).reshape([b, 1, da]), [b, h, da]); // [B, H, D_a]
-  const mixed = linear(nn.silu(linear(np.concatenate([act, temb], 2), p.timeMlpIn)), p.timeMlpOut); // [B, H, D_a]
-  const parts = [stateTok, mixed.add(p.actionPos)];
+  return linear(nn.silu(linear(np.concatenate([act, temb], 2), p.timeMlpIn)), p.timeMlpOut).add(p.actionPos);
+}
+
+/**
+ * Suffix embeddings: the state token, then the H action tokens, then `pad` zero dummy tokens.
+ * -> [B, 1 + H + pad, D_a].
+ */
+export function embedSuffix(p: Omit<ActionParams, 'layers' | 'finalNorm' | 'actionOut'>, st: StateInputs, xt: Arr, tau: Arr, pad = 0): Arr {
+  const parts = [stateToken(p, st), actionTokens(p, xt, tau)];
+  const [b, , da] = parts[1].shape;
   if (pad > 0) parts.push(np.zeros([b, pad, da]));
   return np.concatenate(parts, 1); // [B, 1 + H + pad, D_a]
 }
@@ -113,11 +124,16 @@ function finish(c: ModelConfig, lp: LayerParams, x: Arr, o: Arr): Arr {
   return y.ref.add(mlp(rmsNorm(y, lp.mlpNorm, c.normEps), lp.mlp));
 }
 
-/** Velocity head: final norm of the action tokens and projection to A dims. xa [B, Ns, D_a] -> [B, H, A]. */
+/** Velocity head: final norm of the action tokens and projection to A dims. xa [B, H, D_a] -> [B, H, A]. */
 function head(c: ModelConfig, p: Pick<ActionParams, 'finalNorm' | 'actionOut'>, xa: Arr): Arr {
+  return linear(rmsNorm(xa, p.finalNorm, c.normEps), p.actionOut);
+}
+
+/** The action tokens of a suffix [B, 1 + H + pad, D_a] -> [B, H, D_a]. */
+function actionPart(c: ModelConfig, xa: Arr): Arr {
   const [stateTok, actTok, padTok] = np.split(xa, [1, 1 + c.actionHorizon], 1);
   tree.dispose([stateTok, padTok]);
-  return linear(rmsNorm(actTok, p.finalNorm, c.normEps), p.actionOut); // [B, H, A]
+  return actTok;
 }
 
 /**
@@ -144,7 +160,7 @@ export function velocityJoint(c: ModelConfig, params: Params, pre: PrefixInputs,
   }
   bias.dispose();
   xs.dispose();
-  return head(c, { finalNorm, actionOut }, xa);
+  return head(c, { finalNorm, actionOut }, actionPart(c, xa));
 }
 
 /**
@@ -180,6 +196,56 @@ export function velocityCached(c: ModelConfig, act: ActionParams, cache: PrefixC
   let xa = embedSuffix(embed, st, xt, tau, pad); // [B, Ns, D_a]
   const prefixLen = cache.prefixValid.shape[1];
   const bias = blockBias(cache.prefixValid, xa.shape[1], prefixLen, pad); // [B, 1, Ns, N]
+  for (let l = 0; l < c.depth; l++) {
+    const [qa, ka, va] = qkv(c, layers[l], xa.ref);
+    const k = np.concatenate([cache.keys[l], ka], 2); // [B, h, N, d]
+    const v = np.concatenate([cache.values[l], va], 2);
+    xa = finish(c, layers[l], xa, mergeHeads(attention(qa, k, v, bias.ref)));
+  }
+  bias.dispose();
+  return head(c, { finalNorm, actionOut }, actionPart(c, xa));
+}
+
+/**
+ * The prefix cache extended by the state token: the state token attends to the prefix and itself
+ * only, so its keys and values at every layer do not depend on the noisy chunk, and a sampler
+ * computes them once per observation instead of once per Euler step. Then `suffixPadding(c)`
+ * zero keys, masked, so that every attention length stays a multiple of SEQ_ALIGN.
+ * -> keys/values [B, h, Np + 1 + pad, d], key validity [B, Np + 1 + pad].
+ */
+export function stateCache(c: ModelConfig, act: Pick<ActionParams, 'stateIn' | 'layers'>, cache: PrefixCache, st: StateInputs): PrefixCache {
+  const [b, prefixLen] = cache.prefixValid.shape;
+  const pad = suffixPadding(c);
+  let xs = stateToken(act, st); // [B, 1, D_a]
+  const bias = blockBias(cache.prefixValid.ref, 1, prefixLen); // [B, 1, 1, Np + 1]: the prefix and itself
+  const keys: Arr[] = [];
+  const values: Arr[] = [];
+  const dummy = () => np.zeros([b, c.numHeads, pad, c.headDim]);
+  act.layers.forEach((lp, l) => {
+    const [q, k1, v1] = qkv(c, lp, xs.ref);
+    const k = np.concatenate([cache.keys[l], k1], 2);
+    const v = np.concatenate([cache.values[l], v1], 2);
+    keys.push(pad > 0 ? np.concatenate([k.ref, dummy()], 2) : k.ref);
+    values.push(pad > 0 ? np.concatenate([v.ref, dummy()], 2) : v.ref);
+    if (l < c.depth - 1) xs = finish(c, lp, xs, mergeHeads(attention(q, k, v, bias.ref)));
+    else tree.dispose([q, k, v, lp.attn.wo, lp.mlpNorm, lp.mlp]); // the last layer's output feeds nothing
+  });
+  tree.dispose([xs, bias]);
+  const valid = np.concatenate([cache.prefixValid, np.ones([b, 1]), np.zeros([b, pad])], 1);
+  return { keys, values, prefixValid: valid };
+}
+
+/**
+ * The flow velocity from a `stateCache`: only the H action tokens run (they see every valid key).
+ * The same function as `velocityCached`, cheaper per Euler step. -> [B, H, A].
+ */
+export function velocityActions(c: ModelConfig, act: ActionParams, cache: PrefixCache, xt: Arr, tau: Arr): Arr {
+  const { layers, finalNorm, actionOut, stateIn, ...embed } = act;
+  tree.dispose(stateIn); // the state token is in the cache
+  let xa = actionTokens(embed, xt, tau); // [B, H, D_a]
+  const [b, n] = cache.prefixValid.shape;
+  const h = xa.shape[1];
+  const bias = np.concatenate([cache.prefixValid, np.ones([b, h])], 1).reshape([b, 1, 1, n + h]).sub(1).mul(-MASK_BIAS); // [B, 1, 1, N]
   for (let l = 0; l < c.depth; l++) {
     const [qa, ka, va] = qkv(c, layers[l], xa.ref);
     const k = np.concatenate([cache.keys[l], ka], 2); // [B, h, N, d]
