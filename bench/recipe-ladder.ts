@@ -32,6 +32,8 @@ const RECOVERY: Data = { name: 'spatial-perturb', suite: 'spatial', args: ['--pe
 const SUITES: Data = { name: 'suites', suite: 'spatial,object,goal,long', args: [] };
 /** The four multi-stage tasks (stack-bowls, pick-to-drawer, wipe-board, water-plant: 3-5 points each). */
 const MULTISTAGE: Data = { name: 'multistage', suite: 'multistage', args: [] };
+/** The object suite alone (the instruction names one of five colours). */
+const OBJECT: Data = { name: 'object', suite: 'object', args: [] };
 /**
  * A DAgger round: row `from`'s policy drives and the expert labels every state it reaches (`sim
  * record --relabel`), from seeds 3000+ (the demonstrations use 1000+, the evaluation 0-19).
@@ -60,6 +62,9 @@ const ROWS: readonly Row[] = [
   // the laptop preset (= r3) on the four suites' demonstrations, evaluated on all four; its paired delta is over the spatial tasks it shares with r3
   { name: 's1-suites', adds: 'the laptop preset (= r3) on all four suites (spatial, object, goal, long)', config: {}, data: SUITES, steps: 80000, vs: 'r3-long' },
   { name: 's2-suites-long', adds: 's1 on a 160,000-step schedule (the issue allows 2 hours: ~1.9 h alone at 1 ORT thread)', config: {}, data: SUITES, steps: 160000, vs: 's1-suites' },
+  // a diagnostic: r3's recipe on the object suite alone (the instruction names one of several colours): is the four-suite
+  // row's weakness on object and goal colour grounding, or samples per task?
+  { name: 'o1-object', adds: 'the laptop preset (= r3) on the object suite alone (five colours, plate or bowl)', config: {}, data: OBJECT, steps: 80000 },
   { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: {}, data: MULTISTAGE, steps: 80000 },
 ];
 
