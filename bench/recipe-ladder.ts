@@ -65,6 +65,7 @@ const ROWS: readonly Row[] = [
   // a diagnostic: r3's recipe on the object suite alone (the instruction names one of several colours): is the four-suite
   // row's weakness on object and goal colour grounding, or samples per task?
   { name: 'o1-object', adds: 'the laptop preset (= r3) on the object suite alone (five colours, plate or bowl)', config: {}, data: OBJECT, steps: 80000 },
+  { name: 'o2-film', adds: 'o1 with the stem conditioned on the instruction (FiLM, `debug-conv-film`)', config: { model: 'debug-conv-film' }, data: OBJECT, steps: 80000, vs: 'o1-object' },
   { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: {}, data: MULTISTAGE, steps: 80000 },
 ];
 

@@ -56,6 +56,14 @@ export type ModelConfig = {
    * the patch embedding projects raw patches (ViT), as every config before the stem did.
    */
   readonly stemChannels?: readonly number[];
+  /**
+   * FiLM conditioning of the stem on the instruction (as RT-1 conditions its image encoder): after
+   * each stem layer's GroupNorm, features x become x (1 + gamma) + beta, with per-channel gamma and
+   * beta a linear map of the instruction's mean token embedding (zero at initialization, so a fresh
+   * model starts as the unconditioned stem). The named colour or object can then shape what the
+   * image tokens carry before the transformer sees them. Needs `stemChannels`.
+   */
+  readonly stemFilm?: boolean;
 };
 
 const base = { actionDim: UNIFIED_DIM, normEps: 1e-6, tauDistribution: 'uniform', sampleSteps: 10 } as const;
@@ -89,6 +97,13 @@ export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
     ...base, name: 'debug-conv', imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 16, vocabSize: 260,
     depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
     actionMlpDim: 64, actionHorizon: 8, stemChannels: Object.freeze([16, 32, 64]),
+  }),
+  // debug-conv with the stem conditioned on the instruction (FiLM): for suites whose instructions
+  // name one of several colours
+  'debug-conv-film': Object.freeze({
+    ...base, name: 'debug-conv-film', imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 16, vocabSize: 260,
+    depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
+    actionMlpDim: 64, actionHorizon: 8, stemChannels: Object.freeze([16, 32, 64]), stemFilm: true,
   }),
   tiny: Object.freeze({
     ...base, name: 'tiny', imageSize: 64, patchSize: 8, maxViews: 2, maxTokens: 32, vocabSize: 260,
@@ -156,6 +171,7 @@ export function validateConfig(c: ModelConfig): ModelConfig {
     if (!Number.isInteger(c[k]) || c[k] < 1) throw bad(`${k} must be a positive integer, got ${c[k]}`);
   }
   if (c.imageSize % c.patchSize !== 0) throw bad(`imageSize ${c.imageSize} is not a multiple of patchSize ${c.patchSize}`);
+  if (c.stemFilm && !c.stemChannels) throw bad('stemFilm conditions the convolutional stem: set stemChannels too (or drop stemFilm)');
   if (c.stemChannels) {
     const k = c.stemChannels.length;
     if (k < 1 || !Number.isInteger(stemPatch(c)) || stemPatch(c) < 1) throw bad(`stemChannels: ${k} layers halve patchSize ${c.patchSize} ${k - 1} times after the patchify layer, which needs patchSize / 2^${k - 1} to be a whole number of pixels`);

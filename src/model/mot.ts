@@ -45,15 +45,23 @@ export function embedPrefix(c: ModelConfig, p: Omit<SemanticParams, 'layers'>, i
   const ps = c.patchSize;
   const g = s / ps;
   const perView = g * g;
+  const words = embedTokens(p.tokenEmbed, inp.tokens); // [B, L, D_s]
+  const cond = c.stemFilm ? np.repeat(instructionEmbedding(words.ref, inp.tokenMask.ref), v, 0) : undefined; // [B*V, D_s]
   const patches = p.stem
-    ? convStem(inp.images.reshape([b * v, s, s, 3]), p.stem, stemPatch(c)).reshape([b, v * perView, -1]) // [B, V*P, C_last]
+    ? convStem(inp.images.reshape([b * v, s, s, 3]), p.stem, stemPatch(c), cond).reshape([b, v * perView, -1]) // [B, V*P, C_last]
     : np.transpose(inp.images.reshape([b, v, g, ps, g, ps, 3]), [0, 1, 2, 4, 3, 5, 6]).reshape([b, v * perView, ps * ps * 3]); // [B, V*P, p*p*3]
   const where = p.viewEmbed.reshape([v, 1, -1]).add(p.patchPos.reshape([1, perView, -1])); // [V, P, D_s]
   const xImg = linear(patches, p.patchEmbed).add(where.reshape([1, v * perView, -1])); // [B, V*P, D_s]
-  const xTok = embedTokens(p.tokenEmbed, inp.tokens).add(p.tokenPos); // [B, L, D_s]
+  const xTok = words.add(p.tokenPos); // [B, L, D_s]
   const x = np.concatenate([xImg, xTok], 1); // [B, Np, D_s]
   const valid = np.concatenate([np.repeat(inp.imageMask, perView, 1), inp.tokenMask], 1); // [B, Np]
   return [x, valid];
+}
+
+/** The instruction as one vector: the mean embedding of its real tokens. words [B, L, D], mask [B, L] -> [B, D]. */
+function instructionEmbedding(words: Arr, mask: Arr): Arr {
+  const count = np.maximum(mask.ref.sum(1, { keepdims: true }), 1); // [B, 1]
+  return np.matmul(mask.reshape([mask.shape[0], 1, -1]), words).reshape([words.shape[0], -1]).div(count); // [B, D]
 }
 
 /** Vocabularies up to this size embed tokens by a one-hot matmul instead of a gather. */

@@ -18,8 +18,12 @@ export type MlpParams = { wGate: Arr; wUp: Arr; wDown: Arr };
 /** One expert's share of one MoT layer: pre-norms (RMSNorm scales [D]), attention, MLP. */
 export type LayerParams = { attnNorm: Arr; attn: AttnParams; mlpNorm: Arr; mlp: MlpParams };
 
-/** One layer of the convolutional stem: w [p0 p0 3, C_out] (the patchify layer) or [9 C_in, C_out] (a 3x3 conv), b [C_out], GroupNorm scale and shift [C_out]. */
-export type ConvLayer = { w: Arr; b: Arr; gnScale: Arr; gnShift: Arr };
+/**
+ * One layer of the convolutional stem: w [p0 p0 3, C_out] (the patchify layer) or [9 C_in, C_out] (a
+ * 3x3 conv), b [C_out], GroupNorm scale and shift [C_out], and with `stemFilm` the FiLM map from the
+ * instruction embedding [D_s] to (gamma, beta) [2 C_out].
+ */
+export type ConvLayer = { w: Arr; b: Arr; gnScale: Arr; gnShift: Arr; film?: Linear };
 
 /** The semantic (vision-language) expert: prefix embeddings and its layer stack. */
 export type SemanticParams = {
@@ -81,7 +85,7 @@ export function paramShapes(c: ModelConfig): { semantic: ShapeTree; action: Shap
   const layers = (d: number, f: number) => Array.from({ length: c.depth }, () => layerShapes(d, f, inner));
   const stem = c.stemChannels?.map((out, i) => {
     const fanIn = i === 0 ? stemPatch(c) ** 2 * 3 : 9 * c.stemChannels![i - 1];
-    return { w: [fanIn, out], b: [out], gnScale: [out], gnShift: [out] };
+    return { w: [fanIn, out], b: [out], gnScale: [out], gnShift: [out], ...(c.stemFilm ? { film: { w: [c.semanticWidth, 2 * out], b: [2 * out] } } : {}) };
   });
   const patchIn = stem ? c.stemChannels![c.stemChannels!.length - 1] : c.patchSize * c.patchSize * 3;
   return {
@@ -145,6 +149,7 @@ function initLeaf(name: string, shape: number[], c: ModelConfig, rng: Rng): Floa
   const leaf = name.slice(name.lastIndexOf('.') + 1);
   if (leaf === 'attnNorm' || leaf === 'mlpNorm' || leaf === 'finalNorm' || leaf === 'gnScale') return out.fill(1);
   if (leaf === 'b' || leaf === 'gnShift') return out;
+  if (name.includes('.film.')) return out; // FiLM starts as the identity: gamma = beta = 0
   let std = EMBEDDINGS.has(leaf) ? 0.02 : 1 / Math.sqrt(shape[0]);
   // residual-branch outputs scaled down so the residual stream's variance stays O(1) with depth
   if (leaf === 'wo' || leaf === 'wDown') std /= Math.sqrt(2 * c.depth);

@@ -5,7 +5,7 @@ import { Rng } from '../util/index.ts';
 import { getConfig, initParams, paramCounts, paramSpecs, prefixLength, syntheticBatch, validateConfig } from './index.ts';
 import { observationToDevice } from './batch.ts';
 import { embedPrefix } from './mot.ts';
-import { conv3x3s2, convStem, groupNorm, patchify } from './stem.ts';
+import { conv3x3s2, convStem, film, groupNorm, patchify } from './stem.ts';
 
 const randn = (rng: Rng, n: number) => Float32Array.from({ length: n }, () => rng.normal());
 
@@ -108,6 +108,53 @@ describe('the convolutional image stem', () => {
     assert.deepEqual(x.shape, [3, prefixLength(c), c.semanticWidth]);
     assert.deepEqual(valid.shape, [3, prefixLength(c)]);
     tree.dispose([x, valid, layers, params.action, obs.state, obs.actionMask]);
+  });
+
+  it('FiLM: x (1 + gamma) + beta per image and channel, from the conditioning vector', async () => {
+    const rng = new Rng(5);
+    const x = randn(rng, 2 * 2 * 2 * 3);
+    const cond = randn(rng, 2 * 4);
+    const w = randn(rng, 4 * 6);
+    const b = randn(rng, 6);
+    const got = await film(np.array(x).reshape([2, 2, 2, 3]), np.array(cond).reshape([2, 4]), { w: np.array(w).reshape([4, 6]), b: np.array(b) }).data();
+    for (let m = 0; m < 2; m++) for (let p = 0; p < 4; p++) for (let ch = 0; ch < 3; ch++) {
+      const gb = (o: number) => b[o] + [0, 1, 2, 3].reduce((s, k) => s + cond[m * 4 + k] * w[k * 6 + o], 0);
+      const i = (m * 4 + p) * 3 + ch;
+      assert.ok(Math.abs(got[i] - (x[i] * (1 + gb(ch)) + gb(3 + ch))) < 1e-5, `image ${m} pixel ${p} channel ${ch}`);
+    }
+  });
+
+  it('conditions debug-conv-film image tokens on the instruction: identical at initialization, trained apart by the FiLM weights', async () => {
+    const c = validateConfig(getConfig('debug-conv-film'));
+    const specs = new Map(paramSpecs(c));
+    assert.deepEqual(specs.get('semantic.stem.1.film.w'), [c.semanticWidth, 2 * 32]);
+    assert.equal(paramSpecs(c).length, paramSpecs(getConfig('debug-conv')).length + 6, 'a FiLM map (w, b) per stem layer');
+    const batch = syntheticBatch(c, 2, 0);
+    const words = { ...batch.tokens, data: batch.tokens.data.map((t, i) => (i % c.maxTokens < 3 ? (t + 7) % c.vocabSize : t)) };
+    /** The image tokens [B, V*P, D_s] of the batch's images with instruction tokens `tokens`. */
+    const imageTokens = async (params: ReturnType<typeof initParams>, tokens: typeof batch.tokens) => {
+      const { prefix, state, actionMask } = observationToDevice({ ...batch, tokens });
+      const { layers, ...embed } = params.semantic;
+      const [x, valid] = embedPrefix(c, embed, prefix);
+      const img = (await x.slice([], [0, 2 * 16], []).data()) as Float32Array;
+      tree.dispose([valid, layers, params.action, state, actionMask]);
+      return img;
+    };
+    const params = initParams(c, 0);
+    const a = await imageTokens(tree.ref(params), batch.tokens);
+    const b = await imageTokens(tree.ref(params), words);
+    assert.ok(a.every((v, i) => Math.abs(v - b[i]) < 1e-6), 'zero-initialized FiLM: the image tokens do not depend on the words');
+    // a nonzero FiLM map (as training makes it): the same images, other words, other image tokens
+    const stem0 = params.semantic.stem![0].film!;
+    stem0.w.dispose();
+    stem0.w = np.array(randn(new Rng(6), c.semanticWidth * 32)).reshape([c.semanticWidth, 32]);
+    const a2 = await imageTokens(tree.ref(params), batch.tokens);
+    const b2 = await imageTokens(params, words);
+    assert.ok(a2.some((v, i) => Math.abs(v - b2[i]) > 1e-3), 'trained FiLM: the words change the image tokens');
+  });
+
+  it('refuses FiLM without a stem', () => {
+    assert.throws(() => validateConfig({ ...getConfig('debug'), stemFilm: true }), /stemFilm conditions the convolutional stem: set stemChannels/);
   });
 
   it('refuses a stem whose depth does not reach the patch grid, saying what it needs', () => {

@@ -14,7 +14,8 @@
  */
 import { nn, numpy as np } from './backend.ts';
 import { STEM_GROUPS } from './config.ts';
-import type { ConvLayer } from './params.ts';
+import { linear } from './layers.ts';
+import type { ConvLayer, Linear } from './params.ts';
 
 type Arr = np.Array;
 
@@ -63,15 +64,28 @@ export function patchify(x: Arr, p: number, w: Arr, b: Arr): Arr {
 }
 
 /**
+ * FiLM: x (1 + gamma) + beta per image and channel, (gamma, beta) = cond W + b.
+ * x [n, H, W, C], cond [n, D] -> [n, H, W, C].
+ */
+export function film(x: Arr, cond: Arr, p: Linear): Arr {
+  const [n, , , c] = x.shape;
+  const [gamma, beta] = np.split(linear(cond, p).reshape([n, 1, 1, 2 * c]), [c], 3); // [n, 1, 1, C] each
+  return x.ref.add(x.mul(gamma)).add(beta);
+}
+
+/**
  * The stem: images [n, S, S, 3] in [-1, 1] through the patchify layer (side p0, see
- * `stemPatch`) and then each 3x3 stride-2 layer, each followed by GroupNorm and SiLU.
+ * `stemPatch`) and then each 3x3 stride-2 layer, each followed by GroupNorm, FiLM on `cond`
+ * [n, D_s] (the instruction, when the layers have it) and SiLU.
  * -> [n, S / patchSize, S / patchSize, C_last].
  */
-export function convStem(images: Arr, layers: ConvLayer[], p0: number): Arr {
+export function convStem(images: Arr, layers: ConvLayer[], p0: number, cond?: Arr): Arr {
   let x = images;
   layers.forEach((l, i) => {
     const y = i === 0 ? patchify(x, p0, l.w, l.b) : conv3x3s2(x, l.w, l.b);
-    x = nn.silu(groupNorm(y, l.gnScale, l.gnShift, STEM_GROUPS));
+    const normed = groupNorm(y, l.gnScale, l.gnShift, STEM_GROUPS);
+    x = nn.silu(l.film && cond ? film(normed, cond.ref, l.film) : normed);
   });
+  cond?.dispose();
   return x;
 }
