@@ -197,21 +197,29 @@ export function prefixCache(c: ModelConfig, sem: SemanticParams, pre: PrefixInpu
   return { keys, values, prefixValid: valid };
 }
 
+/**
+ * The action expert's layers over tokens xa [B, n, D_a] that attend to the cached keys/values of
+ * each layer [B, h, Nc, d] and to their own, under `bias` [B, 1, n, Nc + n]. -> [B, n, D_a].
+ */
+function actionLayers(c: ModelConfig, layers: LayerParams[], keys: Arr[], values: Arr[], xa: Arr, bias: Arr): Arr {
+  for (let l = 0; l < c.depth; l++) {
+    const [qa, ka, va] = qkv(c, layers[l], xa.ref);
+    const k = np.concatenate([keys[l], ka], 2); // [B, h, N, d]
+    const v = np.concatenate([values[l], va], 2);
+    xa = finish(c, layers[l], xa, mergeHeads(attention(qa, k, v, bias.ref)));
+  }
+  bias.dispose();
+  return xa;
+}
+
 /** The flow velocity from a prefix cache: only the action expert runs. -> [B, H, A]. */
 export function velocityCached(c: ModelConfig, act: ActionParams, cache: PrefixCache, st: StateInputs, xt: Arr, tau: Arr): Arr {
   const { layers, finalNorm, actionOut, ...embed } = act;
   const pad = suffixPadding(c);
-  let xa = embedSuffix(embed, st, xt, tau, pad); // [B, Ns, D_a]
+  const xa = embedSuffix(embed, st, xt, tau, pad); // [B, Ns, D_a]
   const prefixLen = cache.prefixValid.shape[1];
   const bias = blockBias(cache.prefixValid, xa.shape[1], prefixLen, pad); // [B, 1, Ns, N]
-  for (let l = 0; l < c.depth; l++) {
-    const [qa, ka, va] = qkv(c, layers[l], xa.ref);
-    const k = np.concatenate([cache.keys[l], ka], 2); // [B, h, N, d]
-    const v = np.concatenate([cache.values[l], va], 2);
-    xa = finish(c, layers[l], xa, mergeHeads(attention(qa, k, v, bias.ref)));
-  }
-  bias.dispose();
-  return head(c, { finalNorm, actionOut }, actionPart(c, xa));
+  return head(c, { finalNorm, actionOut }, actionPart(c, actionLayers(c, layers, cache.keys, cache.values, xa, bias)));
 }
 
 /**
@@ -250,16 +258,9 @@ export function stateCache(c: ModelConfig, act: Pick<ActionParams, 'stateIn' | '
 export function velocityActions(c: ModelConfig, act: ActionParams, cache: PrefixCache, xt: Arr, tau: Arr): Arr {
   const { layers, finalNorm, actionOut, stateIn, ...embed } = act;
   tree.dispose(stateIn); // the state token is in the cache
-  let xa = actionTokens(embed, xt, tau); // [B, H, D_a]
+  const xa = actionTokens(embed, xt, tau); // [B, H, D_a]
   const [b, n] = cache.prefixValid.shape;
   const h = xa.shape[1];
   const bias = np.concatenate([cache.prefixValid, np.ones([b, h])], 1).reshape([b, 1, 1, n + h]).sub(1).mul(-MASK_BIAS); // [B, 1, 1, N]
-  for (let l = 0; l < c.depth; l++) {
-    const [qa, ka, va] = qkv(c, layers[l], xa.ref);
-    const k = np.concatenate([cache.keys[l], ka], 2); // [B, h, N, d]
-    const v = np.concatenate([cache.values[l], va], 2);
-    xa = finish(c, layers[l], xa, mergeHeads(attention(qa, k, v, bias.ref)));
-  }
-  bias.dispose();
-  return head(c, { finalNorm, actionOut }, xa);
+  return head(c, { finalNorm, actionOut }, actionLayers(c, layers, cache.keys, cache.values, xa, bias));
 }
