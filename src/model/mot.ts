@@ -247,7 +247,7 @@ export function stateCache(c: ModelConfig, act: Pick<ActionParams, 'stateIn' | '
     else tree.dispose([q, k, v, lp.attn.wo, lp.mlpNorm, lp.mlp]); // the last layer's output feeds nothing
   });
   tree.dispose([xs, bias]);
-  const valid = np.concatenate([cache.prefixValid, np.ones([b, 1]), np.zeros([b, pad])], 1);
+  const valid = np.concatenate([cache.prefixValid, np.ones([b, 1]), ...(pad > 0 ? [np.zeros([b, pad])] : [])], 1);
   return { keys, values, prefixValid: valid };
 }
 
