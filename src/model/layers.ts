@@ -85,5 +85,10 @@ export function blockBias(prefixValid: Arr, suffixLen: number, queryStart: numbe
   const suffixValid = new Float32Array(suffixLen).fill(1, 0, suffixLen - suffixPad);
   const valid = suffixLen > 0 ? np.concatenate([prefixValid, np.broadcastTo(np.array(suffixValid), [b, suffixLen])], 1) : prefixValid; // [B, N]
   const keyValid = valid.reshape([b, 1, 1, n]);
-  return structure.mul(keyValid).sub(1).mul(-MASK_BIAS); // [B, 1, Nq, N]
+  return allowedBias(structure.mul(keyValid)); // [B, 1, Nq, N]
+}
+
+/** The additive attention bias of a 0/1 mask of allowed pairs: 0 where allowed, MASK_BIAS elsewhere. */
+export function allowedBias(allowed: Arr): Arr {
+  return allowed.sub(1).mul(-MASK_BIAS);
 }

@@ -22,7 +22,7 @@
  */
 import { nn, numpy as np, tree } from './backend.ts';
 import { type ModelConfig, stemPatch, suffixPadding } from './config.ts';
-import { attention, blockBias, linear, MASK_BIAS, mergeHeads, mlp, rmsNorm, splitHeads } from './layers.ts';
+import { allowedBias, attention, blockBias, linear, mergeHeads, mlp, rmsNorm, splitHeads } from './layers.ts';
 import { convStem } from './stem.ts';
 import type { ActionParams, LayerParams, Params, SemanticParams } from './params.ts';
 
@@ -261,6 +261,6 @@ export function velocityActions(c: ModelConfig, act: ActionParams, cache: Prefix
   const xa = actionTokens(embed, xt, tau); // [B, H, D_a]
   const [b, n] = cache.prefixValid.shape;
   const h = xa.shape[1];
-  const bias = np.concatenate([cache.prefixValid, np.ones([b, h])], 1).reshape([b, 1, 1, n + h]).sub(1).mul(-MASK_BIAS); // [B, 1, 1, N]
+  const bias = allowedBias(np.concatenate([cache.prefixValid, np.ones([b, h])], 1).reshape([b, 1, 1, n + h])); // [B, 1, 1, N]: every valid key
   return head(c, { finalNorm, actionOut }, actionLayers(c, layers, cache.keys, cache.values, xa, bias));
 }
