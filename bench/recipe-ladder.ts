@@ -23,9 +23,14 @@ import { join } from 'node:path';
 import { wilsonInterval } from '../src/eval/index.ts';
 import { type EpisodeOutcome, pairedDelta } from '../src/study/index.ts';
 
-/** The demonstrations a row trains on (and the suites it is evaluated on): the spatial suite's, optionally with recovery episodes, or all four suites'. */
-type Data = { name: string; suite: string; args: readonly string[]; relabel?: string };
+/**
+ * The demonstrations a row trains on (and the suites it is evaluated on): the spatial suite's, optionally with recovery
+ * episodes, or all four suites'; `episodes` per task (default `DATA.episodes`).
+ */
+type Data = { name: string; suite: string; args: readonly string[]; relabel?: string; episodes?: number };
 const CLEAN: Data = { name: 'spatial', suite: 'spatial', args: [] };
+/** Four times the demonstrations per task (200): is the spatial suite's ceiling the number of demonstrations? */
+const CLEAN200: Data = { name: 'spatial-200', suite: 'spatial', args: [], episodes: 200 };
 /** 30% of the episodes disturbed (a dropped cube or a missed grasp) and recovered by the re-planning expert. */
 const RECOVERY: Data = { name: 'spatial-perturb', suite: 'spatial', args: ['--perturb', '0.3'] };
 /** The four suites the issue's second target averages over, 50 demonstrations per task each. */
@@ -55,7 +60,8 @@ const ROWS: readonly Row[] = [
   { name: 'r4-recovery', adds: '+ recovery demonstrations (30% of episodes dropped or missed, re-grasped)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 }, data: RECOVERY, steps: 80000 },
   // on r3: r4's recovery data measured +0.0 [-6.5, +7.0]
   { name: 'r5-perstep', adds: 'r3 + per-step action normalization (each chunk step by its own stats)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, normPerStep: true }, steps: 80000, vs: 'r3-long' },
-  { name: 'r6-dagger', adds: 'a DAgger round: r5 fine-tuned for 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, normPerStep: true, lr: 3e-4 }, data: [CLEAN, dagger('r5-perstep')], initFrom: 'r5-perstep', steps: 20000, vs: 'r5-perstep' },
+  // a DAgger round from the laptop preset (r3; r5's per-step normalization was not adopted)
+  { name: 'r6-dagger', adds: 'a DAgger round: r3 fine-tuned for 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, lr: 3e-4 }, data: [CLEAN, dagger('r3-long')], initFrom: 'r3-long', steps: 20000, vs: 'r3-long' },
   { name: 'r7-beta', adds: "r3 + pi0's Beta(1.5, 1) flow-time distribution (noise-heavy) instead of uniform", config: { model: 'debug-conv', augShift: 4, augColor: 0.1, timeSampling: 'beta' }, steps: 80000, vs: 'r3-long' },
   { name: 'r8-batch64', adds: 'r3 at batch 64 for half the steps (the same samples seen; fewer, larger steps)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, batchSize: 64 }, steps: 40000, vs: 'r3-long' },
   { name: 'r9-long140', adds: 'r3 on a 140,000-step schedule (~1.5 h alone at 1 ORT thread: within the issue\'s 2 hours)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 }, steps: 140000, vs: 'r3-long' },
@@ -66,6 +72,8 @@ const ROWS: readonly Row[] = [
   // row's weakness on object and goal colour grounding, or samples per task?
   { name: 'o1-object', adds: 'the laptop preset (= r3) on the object suite alone (five colours, plate or bowl)', config: {}, data: OBJECT, steps: 80000 },
   { name: 'o2-film', adds: 'o1 with the stem conditioned on the instruction (FiLM, `debug-conv-film`)', config: { model: 'debug-conv-film' }, data: OBJECT, steps: 80000, vs: 'o1-object' },
+  // a diagnostic: r9 says more steps on the same 50 demonstrations per task stop paying; do more demonstrations?
+  { name: 'd1-demos200', adds: 'r3 on 200 demonstrations per task instead of 50 (the same 80,000 steps)', config: {}, data: CLEAN200, steps: 80000, vs: 'r3-long' },
   { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: {}, data: MULTISTAGE, steps: 80000 },
 ];
 
@@ -85,7 +93,7 @@ function dataset(dir: string, d: Data): string {
   if (existsSync(join(path, 'meta', 'info.json'))) return path;
   rmSync(`${path}.partial`, { recursive: true, force: true });
   const relabel = d.relabel ? ['--relabel', join(dir, d.relabel)] : [];
-  vlalab(['sim', 'record', '--robot', DATA.robot, '--suite', d.suite, '--episodes', String(DATA.episodes), '--noise', String(DATA.noise), ...relabel, ...d.args, '--out', `${path}.partial`]);
+  vlalab(['sim', 'record', '--robot', DATA.robot, '--suite', d.suite, '--episodes', String(d.episodes ?? DATA.episodes), '--noise', String(DATA.noise), ...relabel, ...d.args, '--out', `${path}.partial`]);
   renameSync(`${path}.partial`, path);
   return path;
 }
