@@ -6,6 +6,7 @@
  * report adds their success and points per suite (per task for the multi-stage tasks) and the mean.
  *
  *   node bench/recipe-ladder.ts run DIR [--rows r0-base,r1-aug,...] [--steps 20000]   # resumable; a row's own schedule wins
+ *   node bench/recipe-ladder.ts execution DIR ROW [--variants ensemble,euler-5,...] # a finished row's weights run differently
  *   node bench/recipe-ladder.ts report DIR                                           # the Markdown table
  *
  * Each row is also compared at step 12,500 of its 20,000 (the same point of the same schedule in
@@ -16,6 +17,11 @@
  * one: rerun the same command) and evaluates it into DIR/ROW/eval.json, written last, so a row
  * with eval.json is finished and never repeated. Rows may run concurrently from several `run`
  * processes (one row each, `--rows`); give each `VLALAB_THREADS=1` on a 2-core machine.
+ *
+ * `execution` evaluates a finished row's weights with the issue's execution levers (re-planning,
+ * temporal ensembling, Euler steps) into DIR/ROW/eval-VARIANT.json, on the row's held-out seeds,
+ * so the report pairs each with the row's own evaluation; and on the seeds its demonstrations were
+ * recorded from (`seen`: how much of the gap is generalization to new layouts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,6 +93,17 @@ function vlalab(args: string[]): string {
   return r.stdout;
 }
 
+/** A way of running a trained row's weights (eval flags), compared with its evaluation (execute 2 of 8, 10 Euler steps). */
+type Variant = { name: string; adds: string; args: readonly string[] };
+const VARIANTS: readonly Variant[] = [
+  { name: 'execute-1', adds: 're-planning after every action (instead of every 2)', args: ['--execute-steps', '1'] },
+  { name: 'execute-4', adds: 're-planning every 4 actions', args: ['--execute-steps', '4'] },
+  { name: 'ensemble', adds: "temporal ensembling (ACT's m = 0.01, a query every action)", args: ['--ensemble', '0.01'] },
+  { name: 'euler-5', adds: '5 Euler steps per chunk (instead of 10)', args: ['--sample-steps', '5'] },
+  { name: 'euler-20', adds: '20 Euler steps per chunk', args: ['--sample-steps', '20'] },
+  { name: 'seen', adds: "the demonstrations' own initial states (seeds 1000+; not paired)", args: ['--seed', '1000'] },
+];
+
 /** DIR/NAME holding the row's demonstrations, recorded on first use (into NAME.partial, renamed when whole). */
 function dataset(dir: string, d: Data): string {
   const path = join(dir, d.name);
@@ -119,6 +136,19 @@ function run(dir: string, rows: readonly Row[], steps: number): void {
     const json = vlalab(['eval', '--checkpoint', out, '--suite', data[0].suite, '--episodes', String(EVAL_EPISODES), '--json']);
     writeFileSync(join(out, 'eval.tmp'), json);
     renameSync(join(out, 'eval.tmp'), join(out, 'eval.json'));
+  }
+}
+
+/** Evaluates finished row `name` under each variant not yet evaluated (DIR/ROW/eval-VARIANT.json, written last). */
+function execution(dir: string, name: string, variants: readonly Variant[]): void {
+  const row = ROWS.find((r) => r.name === name)!;
+  const out = join(dir, name);
+  if (!existsSync(join(out, 'eval.json'))) throw new Error(`row ${name} is not finished (no ${join(out, 'eval.json')}): run it first`);
+  for (const v of variants) {
+    const file = join(out, `eval-${v.name}.json`);
+    if (existsSync(file)) continue;
+    writeFileSync(`${file}.tmp`, vlalab(['eval', '--checkpoint', out, '--suite', dataOf(row)[0].suite, '--episodes', String(EVAL_EPISODES), ...v.args, '--json']));
+    renameSync(`${file}.tmp`, file);
   }
 }
 
@@ -194,7 +224,22 @@ function report(dir: string): string {
     }
     return ['', ...lines];
   });
-  return `${[...out, ...breakdown].join('\n')}\n`;
+  // a row's weights run differently (`execution`), each paired with the row's own evaluation
+  const variantTables = ROWS.flatMap((r) => {
+    const base = episodes(dir, r.name, 'eval.json');
+    const runs = VARIANTS.flatMap((v) => {
+      const eps = episodes(dir, r.name, `eval-${v.name}.json`);
+      return eps ? [{ v, eps }] : [];
+    });
+    if (!base || !runs.length) return [];
+    const lines = [`### ${r.name} run differently`, '', '| variant | success (Wilson 95%) | vs the row (paired bootstrap 95%) |', '|---|---|---|', `| the row (execute 2, 10 Euler steps) | ${rate(base).cell} | - |`];
+    for (const { v, eps } of runs) {
+      const d = pairedDelta(base, eps);
+      lines.push(`| ${v.name}: ${v.adds} | ${rate(eps).cell} | ${d.n ? `${pts(d.value)} [${pts(d.lo)}, ${pts(d.hi)}]` : '-'} |`);
+    }
+    return ['', ...lines];
+  });
+  return `${[...out, ...breakdown, ...variantTables].join('\n')}\n`;
 }
 
 const [command, dir, ...rest] = process.argv.slice(2);
@@ -202,8 +247,9 @@ const flag = (k: string) => {
   const i = rest.indexOf(`--${k}`);
   return i >= 0 ? rest[i + 1] : undefined;
 };
-if (!dir || (command !== 'run' && command !== 'report')) {
-  console.error('usage: node bench/recipe-ladder.ts run|report DIR [--rows a,b] [--steps N]');
+const usage = 'usage: node bench/recipe-ladder.ts run DIR [--rows a,b] [--steps N] | execution DIR ROW [--variants a,b] | report DIR';
+if (!dir || !['run', 'execution', 'report'].includes(command)) {
+  console.error(usage);
   process.exit(2);
 }
 const names = flag('rows')?.split(',');
@@ -213,4 +259,13 @@ if (unknown.length) {
   process.exit(2);
 }
 if (command === 'run') run(dir, ROWS.filter((r) => !names || names.includes(r.name)), Number(flag('steps') ?? 20000));
-else process.stdout.write(report(dir));
+else if (command === 'execution') {
+  const row = rest[0];
+  const picked = flag('variants')?.split(',') ?? VARIANTS.map((v) => v.name);
+  const bad = [row, ...picked].filter((n, i) => !n || (i === 0 ? !ROWS.some((r) => r.name === n) : !VARIANTS.some((v) => v.name === n)));
+  if (bad.length) {
+    console.error(`${usage}\nunknown row or variant: ${bad.join(', ')}; rows: ${ROWS.map((r) => r.name).join(', ')}; variants: ${VARIANTS.map((v) => v.name).join(', ')}`);
+    process.exit(2);
+  }
+  execution(dir, row, VARIANTS.filter((v) => picked.includes(v.name)));
+} else process.stdout.write(report(dir));
