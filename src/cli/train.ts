@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
-  BYTE_TOKENIZER, buildWordTokenizer, checkMixturePaths, createLoader, createThreadLoader, type Dataset, type DatasetSource, type Loader, openDataset, parseMixture, tokenizerFromJson,
+  BYTE_TOKENIZER, buildWordTokenizer, checkMixturePaths, createLoader, createThreadLoader, type Dataset, type DatasetSource, type Loader, openDataset, parseMixture, tokenizerFromJson, truncationWarning,
 } from '../data/index.ts';
 import { chooseEngine, type EngineName, ortLabel, parseEngine } from '../engine/index.ts';
 import { getConfig, initBackend } from '../model/index.ts';
@@ -41,7 +41,8 @@ export async function openTrainingData(spec: string, opts: { embodiment?: string
  * The model config (with the tokenizer's vocabulary), the loader and the policy metadata a run of
  * `config` on `data` trains with; a fine-tuning run (`initFrom`) keeps the pretrained run's tokenizer.
  * With `thread`, the batches are built on a worker thread (loader-thread.ts: the same batches, built
- * while ONNX Runtime's step blocks the main thread); close it with `close()`.
+ * while ONNX Runtime's step blocks the main thread); close it with `close()`. `truncation` warns of
+ * instructions longer than the model's tokens.
  */
 export async function trainingLoader(config: TrainConfig, data: TrainingData, opts: { initFrom?: string; vocabulary?: readonly string[]; thread?: boolean } = {}) {
   const datasets = data.datasets;
@@ -68,7 +69,9 @@ export async function trainingLoader(config: TrainConfig, data: TrainingData, op
     executeSteps: config.executeSteps, norm: loader.norm[0], instruction: first.tasks[0], tokenizer: tokenizer.json,
     ...(embodiments.length > 1 ? { embodiments } : {}),
   });
-  return { model, loader, meta };
+  // instructions cut short by the model's token budget (and any that become the same tokens)
+  const truncation = truncationWarning(datasets.flatMap((d) => d.tasks), model, tokenizer);
+  return { model, loader, meta, truncation };
 }
 
 /**
@@ -76,7 +79,8 @@ export async function trainingLoader(config: TrainConfig, data: TrainingData, op
  * `vocabulary`: more instructions for a word tokenizer (a study gives all its runs one vocabulary).
  */
 export async function trainOnDatasets(config: TrainConfig, data: TrainingData, out: string, opts: { resume?: boolean; extend?: boolean; quiet?: boolean; initFrom?: string; engine?: EngineName; source?: RunSource; vocabulary?: readonly string[] } = {}): Promise<TrainResult> {
-  const { model, loader, meta } = await trainingLoader(config, data, { ...opts, thread: true });
+  const { model, loader, meta, truncation } = await trainingLoader(config, data, { ...opts, thread: true });
+  if (truncation) process.stderr.write(`${truncation}\n`); // stderr, also with --json
   ensureDir(out);
   try {
     return await train({

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { getEmbodiment } from '../actions/index.ts';
 import { Rng } from '../util/index.ts';
-import { createDatasetWriter, createLoader, datasetNormStats, type Dataset, type EpisodeFrame, formatPath, openDataset, quantileSorted, tokenizePadded, detokenize, TOKENS, BYTE_TOKENIZER, buildWordTokenizer, tokenizerFromJson } from './index.ts';
+import { createDatasetWriter, createLoader, datasetNormStats, type Dataset, type EpisodeFrame, formatPath, openDataset, quantileSorted, tokenizePadded, detokenize, TOKENS, BYTE_TOKENIZER, buildWordTokenizer, tokenizerFromJson, truncationReport, truncationWarning } from './index.ts';
 
 const e = getEmbodiment('panda7');
 const S = 16;
@@ -288,6 +288,23 @@ describe('LeRobot v3.0 datasets', () => {
     assert.equal(tokenizerFromJson(BYTE_TOKENIZER.json), BYTE_TOKENIZER);
     assert.throws(() => tokenizerFromJson({ type: 'sentencepiece', version: 1 }, 'policy.json'), /policy.json: unknown tokenizer "sentencepiece"/);
     assert.deepEqual(Array.from(tokenizePadded('put the plate', 4, tok).ids), [TOKENS.bos, 265, 267, TOKENS.eos]);
+  });
+
+  it('reports instructions cut short by the token budget, and those that become the same tokens', () => {
+    const texts = ['put the red cube on the plate', 'put the red cube on the plate, then stack', 'put the red cube on the plate, then wipe', 'pick'];
+    const tok = buildWordTokenizer(texts);
+    // BOS + 7 words + EOS = 9 tokens: the two longer ones are cut to the same 9 ids
+    const r = truncationReport([...texts, texts[0]], 9, tok);
+    assert.deepEqual(r.cut.map((c) => c.tokens), [11, 11]);
+    assert.deepEqual(r.same, [[texts[1], texts[2]]]);
+    assert.deepEqual(truncationReport(texts, 11, tok), { cut: [], same: [] });
+    assert.equal(truncationWarning(texts, { name: 'm', maxTokens: 11 }, tok), undefined);
+    const w = truncationWarning(texts, { name: 'm', maxTokens: 9 }, tok)!;
+    assert.match(w, /2 instructions are longer than model m's 9 tokens and cut short \(the longest: 11 tokens/);
+    assert.match(w, /cannot tell them apart: "put the red cube on the plate, then stack", "put the red cube on the plate, then wipe"/);
+    assert.equal(truncationWarning([texts[1]], { name: 'm', maxTokens: 9 }, tok), undefined, 'one task: nothing to tell apart');
+    // bytes: the same budget cuts far more
+    assert.equal(truncationReport(texts, 9).cut.length, 3);
   });
 });
 

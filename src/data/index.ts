@@ -7,7 +7,7 @@ export { type DatasetWriter, type EpisodeFrame, createDatasetWriter } from './wr
 export { type ActionMode, type HostArray, type Loader, type LoaderOptions, type NormStats, type SampleBatch, createLoader, datasetNormStats, unifiedChunk } from './loader.ts';
 export { type FullStats, type ImageStats, addToHistogram, computeStats, imageStats, quantileSorted } from './stats.ts';
 export {
-  BYTE_TOKENIZER, buildWordTokenizer, detokenize, padTokens, tokenize, tokenizePadded, TOKENIZER_JSON, tokenizerFromJson, TOKENS, type Tokenizer, wordTokenizer,
+  BYTE_TOKENIZER, buildWordTokenizer, detokenize, padTokens, tokenize, tokenizePadded, TOKENIZER_JSON, tokenizerFromJson, TOKENS, type Tokenizer, truncationReport, truncationWarning, wordTokenizer,
 } from './tokenizer.ts';
 export { type IndexedDataset, type Mixture, type MixtureDraw, type MixtureEntry, MixtureIndex, checkMixturePaths, mixtureSchema, parseMixture } from './mixture.ts';
 export { checkEmbodiment, type EmbodimentCheck, type SlotCheck } from './embodiment-check.ts';

@@ -119,3 +119,36 @@ export function padTokens(raw: Int32Array, length: number): { ids: Int32Array; m
   mask.fill(1, 0, n);
   return { ids, mask };
 }
+
+/**
+ * What fixed-length tokens lose of `texts` (each distinct one once): the ones longer than `length`
+ * (cut, with their token counts, longest first) and the groups of distinct texts whose cut tokens
+ * are the same, which a policy cannot tell apart.
+ */
+export function truncationReport(texts: Iterable<string>, length: number, tokenizer: Tokenizer = BYTE_TOKENIZER): { cut: { text: string; tokens: number }[]; same: string[][] } {
+  const distinct = [...new Set(texts)];
+  const cut = distinct.map((text) => ({ text, tokens: tokenizer.encode(text).length })).filter((t) => t.tokens > length).sort((a, b) => b.tokens - a.tokens);
+  const byIds = new Map<string, string[]>();
+  for (const text of distinct) {
+    const key = padTokens(tokenizer.encode(text), length).ids.join(',');
+    byIds.set(key, [...(byIds.get(key) ?? []), text]);
+  }
+  return { cut, same: [...byIds.values()].filter((g) => g.length > 1) };
+}
+
+/**
+ * A warning for training `model` (its `maxTokens`) on these instructions; undefined when none is cut,
+ * or when there is only one (a single task's instruction has nothing to be told apart from).
+ */
+export function truncationWarning(texts: Iterable<string>, model: { name: string; maxTokens: number }, tokenizer: Tokenizer = BYTE_TOKENIZER): string | undefined {
+  const distinct = new Set(texts);
+  const { cut, same } = truncationReport(distinct, model.maxTokens, tokenizer);
+  if (!cut.length || distinct.size < 2) return undefined;
+  const quote = (t: string) => JSON.stringify(t);
+  const lines = [`warning: ${cut.length} instruction${cut.length > 1 ? 's are' : ' is'} longer than model ${model.name}'s ${model.maxTokens} tokens and cut short (the longest: ${cut[0].tokens} tokens, ${quote(cut[0].text)})`];
+  for (const g of same) lines.push(`warning: these instructions become the same tokens and the policy cannot tell them apart: ${g.map(quote).join(', ')}`);
+  const fixes = ['shorter instructions', ...(tokenizer === BYTE_TOKENIZER ? ['the word tokenizer (config "tokenizer": "words")'] : []), 'a model config with more tokens (`vlalab model info --config mini`: 64)'];
+  lines.push(`  ${fixes.slice(0, -1).join(', ')} or ${fixes.at(-1)} keep them whole`);
+  return lines.join('\n');
+}
+

@@ -45,6 +45,22 @@ describe('vlalab train: resume, config files, progress in logs, Ctrl-C', () => {
     assert.equal(config.train.emaDecay, 0); // the default preset's EMA was not slipped in
   });
 
+  it('warns when instructions are cut short by the model\'s tokens and names those it can no longer tell apart', () => {
+    const goal = join(dir, 'goal');
+    let r = runCli(['sim', 'record', '--robot', 'panda7', '--suite', 'goal', '--episodes', '1', '--out', goal, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    // debug: 16 byte tokens (BOS, 14 bytes, EOS): "put the red cube on the plate" and "... in the bowl" are both "put the red cu"
+    r = runCli(['train', '--preset', 'debug', '--data', goal, '--out', join(dir, 'goal-run'), '--steps', '1', '--json'], { timeoutMs: 300_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /warning: 10 instructions are longer than model debug's 16 tokens and cut short \(the longest: \d+ tokens/);
+    assert.match(r.stderr, /cannot tell them apart: "put the red cube on the plate", .*"put the red cube in the bowl"/);
+    assert.match(r.stderr, /the word tokenizer \(config "tokenizer": "words"\)/);
+    // one task's instruction is never warned about (the quickstart's)
+    r = runCli(['train', '--preset', 'debug', '--data', data, '--out', join(dir, 'one-run'), '--steps', '1', '--json'], { timeoutMs: 300_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /warning/);
+  });
+
   it('refuses flags that change a resumed run, field by field, unless --extend', () => {
     const run = join(dir, 'run');
     let r = runCli(['train', '--out', run, '--resume', '--steps', '120', '--lr', '0.001', '--data', data]);
