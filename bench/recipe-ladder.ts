@@ -35,6 +35,8 @@ import { type EpisodeOutcome, pairedDelta } from '../src/study/index.ts';
  */
 type Data = { name: string; suite: string; args: readonly string[]; relabel?: string; episodes?: number };
 const CLEAN: Data = { name: 'spatial', suite: 'spatial', args: [] };
+/** The spatial suite recorded at 96 px (for `debug-conv-96`). */
+const CLEAN96: Data = { name: 'spatial-96', suite: 'spatial', args: ['--size', '96'] };
 /** Four times the demonstrations per task (200): is the spatial suite's ceiling the number of demonstrations? */
 const CLEAN200: Data = { name: 'spatial-200', suite: 'spatial', args: [], episodes: 200 };
 /** 30% of the episodes disturbed (a dropped cube or a missed grasp) and recovered by the re-planning expert. */
@@ -78,6 +80,7 @@ const ROWS: readonly Row[] = [
   // row's weakness on object and goal colour grounding, or samples per task?
   { name: 'o1-object', adds: 'the laptop preset (= r3) on the object suite alone (five colours, plate or bowl)', config: {}, data: OBJECT, steps: 80000 },
   { name: 'o2-film', adds: 'o1 with the stem conditioned on the instruction (FiLM, `debug-conv-film`)', config: { model: 'debug-conv-film' }, data: OBJECT, steps: 80000, vs: 'o1-object' },
+  { name: 'r10-96px', adds: 'r3 at 96 px (`debug-conv-96`: 6 px patchify cells, the same tokens; recorded and evaluated at 96 px)', config: { model: 'debug-conv-96' }, data: CLEAN96, steps: 80000, vs: 'r3-long' },
   // a diagnostic: r9 says more steps on the same 50 demonstrations per task stop paying; do more demonstrations?
   { name: 'd1-demos200', adds: 'r3 on 200 demonstrations per task instead of 50 (the same 80,000 steps)', config: {}, data: CLEAN200, steps: 80000, vs: 'r3-long' },
   { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: {}, data: MULTISTAGE, steps: 80000 },

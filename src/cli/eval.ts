@@ -113,7 +113,10 @@ export function register(program: Command): void {
         if (parts.meta.embodimentSpec) throw new UserError(`${parts.dir} acts for ${parts.embodiment.name}, an embodiment from a spec file, which the simulator has no robot for; run it on the robot with \`vlalab serve --checkpoint ${o.checkpoint}\``);
         const executeSteps = o.executeSteps ? intOption('--execute-steps', o.executeSteps, 1) : parts.meta.executeSteps;
         const sampleSteps = o.sampleSteps === undefined ? undefined : intOption('--sample-steps', o.sampleSteps, 1);
-        const rows = await evaluateInSim(chunked(localPolicy(parts, { seed, engine, steps: sampleSteps })), { robot: parts.embodiment.name, tasks, episodes, seed, executeSteps: m === undefined ? executeSteps : 1, recordDir: o.record, quiet: o.json });
+        // the cameras render at the model's image size, as `sim record --size` does for its training data
+        const rows = await evaluateInSim(chunked(localPolicy(parts, { seed, engine, steps: sampleSteps })), {
+          robot: parts.embodiment.name, tasks, episodes, seed, executeSteps: m === undefined ? executeSteps : 1, imageSize: parts.config.imageSize, recordDir: o.record, quiet: o.json,
+        });
         if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, robot: parts.embodiment.name, sample_steps: sampleSteps ?? parts.config.sampleSteps, ...evaluationJson(rows) });
         process.stdout.write(formatEvaluation(rows, `${parts.dir} (step ${parts.step}, ${parts.embodiment.name}), ${count(episodes, 'episode')} per task, ${how(`execute ${executeSteps} of ${parts.config.actionHorizon}`)}${sampleSteps ? `, ${sampleSteps} Euler steps` : ''}`));
         if (o.record) process.stdout.write(`recordings in ${o.record}\n`);

@@ -117,7 +117,7 @@ export function register(program: Command): void {
         const source = { preset: QUICKSTART.preset, data: resolve(o.out, 'data') };
         const trained = await trainOnDatasets(config, await openTrainingData(join(o.out, 'data')), join(o.out, 'run'), { quiet: o.json, source, engine });
         const episodes = intOption('--episodes', o.episodes, 1);
-        const evalOpts = { robot: QUICKSTART.robot, tasks: [QUICKSTART.task], episodes, seed: QUICKSTART.evalSeed, executeSteps: config.executeSteps, quiet: o.json };
+        const evalOpts = { robot: QUICKSTART.robot, tasks: [QUICKSTART.task], episodes, seed: QUICKSTART.evalSeed, executeSteps: config.executeSteps, imageSize: getConfig(config.model).imageSize, quiet: o.json };
         log(`3/4 evaluating the trained policy on ${episodes} held-out seeds`);
         const parts = loadPolicyParts(join(o.out, 'run'));
         const trainedEval = await evaluateInSim(localPolicy(parts, { engine }), { ...evalOpts, label: 'trained', recordDir: join(o.out, 'eval', 'trained') });

@@ -68,7 +68,7 @@ export type ModelConfig = {
 
 const base = { actionDim: UNIFIED_DIM, normEps: 1e-6, tauDistribution: 'uniform', sampleSteps: 10 } as const;
 
-/** The named configs (in order of size: debug < debug-conv < mini < quick < tiny < small; paper is shapes only). */
+/** The named configs (in order of size: debug < debug-conv (-film, -96) < mini < quick < tiny < small; paper is shapes only). */
 export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
   // trains in seconds on CPU: 2 layers, 32 image patches, 16-token instructions
   debug: Object.freeze({
@@ -104,6 +104,14 @@ export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
     ...base, name: 'debug-conv-film', imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 16, vocabSize: 260,
     depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
     actionMlpDim: 64, actionHorizon: 8, stemChannels: Object.freeze([16, 32, 64]), stemFilm: true,
+  }),
+  // debug-conv at 96 px: the patchify layer takes 6 px instead of 4, so the stem's grid, the tokens
+  // and nearly all the compute stay the same while a cube spans ~5 px of the front view instead of ~3;
+  // train it on recordings at 96 px (`sim record --size 96`)
+  'debug-conv-96': Object.freeze({
+    ...base, name: 'debug-conv-96', imageSize: 96, patchSize: 24, maxViews: 2, maxTokens: 16, vocabSize: 260,
+    depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
+    actionMlpDim: 64, actionHorizon: 8, stemChannels: Object.freeze([16, 32, 64]),
   }),
   tiny: Object.freeze({
     ...base, name: 'tiny', imageSize: 64, patchSize: 8, maxViews: 2, maxTokens: 32, vocabSize: 260,

@@ -110,6 +110,21 @@ describe('the convolutional image stem', () => {
     tree.dispose([x, valid, layers, params.action, obs.state, obs.actionMask]);
   });
 
+  it('gives debug-conv-96 the same tokens and layers as debug-conv, from 6 px patchify cells of 96 px views', async () => {
+    const c = validateConfig(getConfig('debug-conv-96'));
+    const d = getConfig('debug-conv');
+    assert.equal(prefixLength(c), prefixLength(d));
+    const specs = new Map(paramSpecs(c));
+    for (const [name, shape] of paramSpecs(d)) assert.deepEqual(specs.get(name), name === 'semantic.stem.0.w' ? [6 * 6 * 3, 16] : shape, name);
+    const params = initParams(c, 0);
+    const { layers, ...embed } = params.semantic;
+    const obs = observationToDevice(syntheticBatch(c, 2, 0));
+    const [x, valid] = embedPrefix(c, embed, obs.prefix);
+    assert.deepEqual(x.shape, [2, prefixLength(c), c.semanticWidth]);
+    assert.ok((await x.data()).every(Number.isFinite));
+    tree.dispose([valid, layers, params.action, obs.state, obs.actionMask]);
+  });
+
   it('FiLM: x (1 + gamma) + beta per image and channel, from the conditioning vector', async () => {
     const rng = new Rng(5);
     const x = randn(rng, 2 * 2 * 2 * 3);

@@ -76,8 +76,9 @@ describe('the ort engine against the jax engine', () => {
     await compareOneStep(true, c, 0);
   });
 
-  it('computes the same step for a config with the convolutional image stem, and with the stem conditioned on the instruction (FiLM)', async () => {
+  it('computes the same step for a config with the convolutional image stem, at 96 px, and with the stem conditioned on the instruction (FiLM)', async () => {
     await compareOneStep(false, getConfig('debug-conv'));
+    await compareOneStep(false, getConfig('debug-conv-96'));
     await compareOneStep(false, getConfig('debug-conv-film'));
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
+import { decodePng } from '../../src/util/index.ts';
 import { BIN, runCli, runCliAsync } from '../helpers/cli.ts';
 
 describe('the whole loop through the CLI (tiny settings)', () => {
@@ -66,6 +67,22 @@ describe('the whole loop through the CLI (tiny settings)', () => {
       r = runCli(['eval', '--checkpoint', join(dir, 'nope'), '--task', 'pick-place']);
       assert.equal(r.status, 1);
       assert.match(r.stderr, /neither a training run/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('trains and evaluates a 96 px model on 96 px recordings: the evaluation renders the cameras at the model\'s size', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-96-'));
+    try {
+      let r = runCli(['sim', 'record', '--robot', 'panda7', '--task', 'pick-place', '--episodes', '1', '--size', '96', '--out', join(dir, 'data'), '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      r = runCli(['train', '--preset', 'debug', '--model', 'debug-conv-96', '--data', join(dir, 'data'), '--out', join(dir, 'run'), '--steps', '2', '--json'], { timeoutMs: 300_000 });
+      assert.equal(r.status, 0, r.stderr);
+      r = runCli(['eval', '--checkpoint', join(dir, 'run'), '--task', 'pick-place', '--episodes', '1', '--record', join(dir, 'rec'), '--json'], { timeoutMs: 300_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const frame = decodePng(readFileSync(join(dir, 'rec', 'pick-place', 'seed-0', 'frames', 'front_0000.png')));
+      assert.deepEqual([frame.width, frame.height], [96, 96]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
