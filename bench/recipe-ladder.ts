@@ -51,7 +51,7 @@ const OBJECT: Data = { name: 'object', suite: 'object', args: [] };
  * A DAgger round: row `from`'s policy drives and the expert labels every state it reaches (`sim
  * record --relabel`), from seeds 3000+ (the demonstrations use 1000+, the evaluation 0-19).
  */
-const dagger = (from: string): Data => ({ name: `spatial-dagger-${from}`, suite: 'spatial', args: ['--seed', '3000'], relabel: from });
+const dagger = (from: string, suite = 'spatial'): Data => ({ name: `${suite}-dagger-${from}`, suite, args: ['--seed', '3000'], relabel: from });
 
 /**
  * One rung: a name, what it adds, its config fields over the laptop preset, its data (several:
@@ -79,6 +79,10 @@ const ROWS: readonly Row[] = [
   // a diagnostic: r3's recipe on the object suite alone (the instruction names one of several colours): is the four-suite
   // row's weakness on object and goal colour grounding, or samples per task?
   { name: 'o1-object', adds: 'the laptop preset (= r3) on the object suite alone (five colours, plate or bowl)', config: {}, data: OBJECT, steps: 80000 },
+  // a DAgger round on the object suite, and its control (the same fine-tuning without the rollouts): does the policy's own
+  // state distribution, labelled by the expert, fix what more steps on the demonstrations do not?
+  { name: 'o3-dagger', adds: 'a DAgger round: o1 fine-tuned for 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { lr: 3e-4 }, data: [OBJECT, dagger('o1-object', 'object')], initFrom: 'o1-object', steps: 20000, vs: 'o4-finetune' },
+  { name: 'o4-finetune', adds: "o3's control: o1 fine-tuned for the same 20,000 steps (lr 3e-4) on its demonstrations alone", config: { lr: 3e-4 }, data: OBJECT, initFrom: 'o1-object', steps: 20000, vs: 'o1-object' },
   { name: 'o2-film', adds: 'o1 with the stem conditioned on the instruction (FiLM, `debug-conv-film`)', config: { model: 'debug-conv-film' }, data: OBJECT, steps: 80000, vs: 'o1-object' },
   { name: 'r10-96px', adds: 'r3 at 96 px (`debug-conv-96`: 6 px patchify cells, the same tokens; recorded and evaluated at 96 px)', config: { model: 'debug-conv-96' }, data: CLEAN96, steps: 80000, vs: 'r3-long' },
   // a diagnostic: r9 says more steps on the same 50 demonstrations per task stop paying; do more demonstrations?
