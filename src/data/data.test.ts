@@ -188,6 +188,35 @@ describe('LeRobot v3.0 datasets', () => {
     for (const k of ['images', 'tokens', 'state', 'actionMask'] as const) assert.deepEqual(q[k], p[k], k);
   });
 
+  it('normalizes the datasets of one embodiment by their pooled stats (a rollout set whose gripper is nearly always open)', async () => {
+    const rollouts = mkdtempSync(join(tmpdir(), 'vlalab-ds-open-'));
+    try {
+      const rng = new Rng(9);
+      const eps = [episode(rng, 40), episode(rng, 40), episode(rng, 40)];
+      for (const f of eps.flat()) f.action[6] = 1;
+      eps[0][3].action[6] = 0; // one "close" label in 120
+      const w = createDatasetWriter(rollouts, { embodiment: 'panda7', imageSize: S });
+      for (const f of eps) w.addEpisode({ task: 'put the red cube on the plate', frames: f });
+      await w.finalize();
+      const other = await openDataset(rollouts);
+      const opts = { horizon: 4, mode: 'eef-rel' as const, normMode: 'quantile' as const, batchSize: 512, seed: 1, maxViews: 2, imageSize: S, maxTokens: 40 };
+      const gripper = 26; // gripper.right in the unified layout
+      const largest = async (loader: ReturnType<typeof createLoader>) => {
+        const a = (await loader.batchAt(0)).actions.data;
+        return Math.max(...Array.from({ length: a.length / 60 }, (_, r) => Math.abs(a[r * 60 + gripper])));
+      };
+      // alone, its own stats (q01 = q99 = 1) scale the one "close" to -200
+      assert.equal(await largest(createLoader([other], opts)), 200);
+      const mixed = createLoader([ds, other], opts);
+      assert.deepEqual(mixed.norm[0], mixed.norm[1], 'one set of stats for the embodiment');
+      assert.notDeepEqual(mixed.norm[0], datasetNormStats(ds, opts.horizon, opts.mode));
+      assert.deepEqual([mixed.norm[0].action.q01![gripper], mixed.norm[0].action.q99![gripper]], [0, 1], 'closed and open, from both datasets');
+      assert.ok((await largest(mixed)) <= 1 + 1e-6, 'the gripper stays within [-1, 1] in the pooled scale');
+    } finally {
+      rmSync(rollouts, { recursive: true, force: true });
+    }
+  });
+
   it('loads deterministic batches with sensory dropout that never drops every view', async () => {
     const opts = { horizon: 4, mode: 'eef-rel' as const, normMode: 'quantile' as const, batchSize: 64, seed: 3, maxViews: 2, imageSize: S, maxTokens: 40, pState: 0.3, pView: 0.4 };
     const loader = createLoader([ds], opts);

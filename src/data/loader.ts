@@ -79,7 +79,7 @@ export type Loader = {
   batchAt(step: number): Promise<SampleBatch>;
   /** steps whose batches are built or queued ahead (for tests and logs) */
   prefetched(): number[];
-  /** normalization stats per dataset (unified layout) */
+  /** normalization stats per dataset (unified layout): its embodiment's, pooled over the datasets of that embodiment */
   norm: NormStats[];
 };
 
@@ -135,6 +135,31 @@ function normStatsOf(e: { states: Float64Array; actions: Float64Array }, n: numb
   };
 }
 
+/**
+ * The stats each dataset normalizes with: one set per embodiment, over the frames of all its
+ * datasets, so that a mixture's datasets of one robot (demonstrations and DAgger rollouts, say) map
+ * the same physical action to the same target, and the stats a checkpoint stores fit every one of
+ * them. (Each dataset's own stats did neither: a rollout set whose gripper label is nearly always
+ * "open" scaled its rare "close" to -200 and training diverged.)
+ */
+function embodimentNormStats(datasets: readonly Dataset[], encoded: readonly { states: Float64Array; actions: Float64Array }[], horizon: number, perStep: boolean): NormStats[] {
+  const groups = new Map<string, number[]>();
+  datasets.forEach((ds, d) => groups.set(ds.embodiment.name, [...(groups.get(ds.embodiment.name) ?? []), d]));
+  const norm: NormStats[] = [];
+  for (const group of groups.values()) {
+    const joined = (key: 'states' | 'actions') => {
+      const parts = group.map((d) => encoded[d][key]);
+      if (parts.length === 1) return parts[0];
+      const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+      parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+      return out;
+    };
+    const stats = normStatsOf({ states: joined('states'), actions: joined('actions') }, group.reduce((n, d) => n + datasets[d].numFrames, 0), horizon, perStep);
+    for (const d of group) norm[d] = stats;
+  }
+  return norm;
+}
+
 /** Datasets with at most this many chunk rows (frames x H) keep their normalized samples in memory. */
 const CACHE_ROWS = 1 << 20;
 
@@ -175,7 +200,7 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
     name: ds.dir, episodeLengths: ds.episodes.map((e) => e.length), frameStep: o.frameStep?.[d] ?? 1, weight: o.weights?.[d] ?? 1,
   })));
   const encoded = datasets.map((ds) => encodeAll(ds, o.horizon, o.mode));
-  const norm: NormStats[] = datasets.map((ds, d) => normStatsOf(encoded[d], ds.numFrames, o.horizon, o.normPerStep ?? false));
+  const norm = embodimentNormStats(datasets, encoded, o.horizon, o.normPerStep ?? false);
   const normalizers: { state: Normalizer; action: Normalizer[] }[] = datasets.map((ds, d) => ({
     state: makeNormalizer(norm[d].state, ds.embodiment.stateMask, o.normMode),
     action: chunkNormalizers(norm[d].action, norm[d].actionSteps, ds.embodiment.actionMask, o.normMode, o.horizon), // [H]
