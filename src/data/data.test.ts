@@ -192,9 +192,8 @@ describe('LeRobot v3.0 datasets', () => {
     const rollouts = mkdtempSync(join(tmpdir(), 'vlalab-ds-open-'));
     try {
       const rng = new Rng(9);
-      const eps = [episode(rng, 40), episode(rng, 40), episode(rng, 40)];
-      for (const f of eps.flat()) f.action[6] = 1;
-      eps[0][3].action[6] = 0; // one "close" label in 120
+      // the gripper label "open" (1) everywhere but one "close" (0) in 120 frames
+      const eps = [0, 1, 2].map((e) => episode(rng, 40).map((f, t) => ({ ...f, action: Float64Array.from(f.action, (v, j) => (j === 6 ? Number(e !== 0 || t !== 3) : v)) })));
       const w = createDatasetWriter(rollouts, { embodiment: 'panda7', imageSize: S });
       for (const f of eps) w.addEpisode({ task: 'put the red cube on the plate', frames: f });
       await w.finalize();
