@@ -105,9 +105,9 @@ export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
     depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
     actionMlpDim: 64, actionHorizon: 8, stemChannels: Object.freeze([16, 32, 64]), stemFilm: true,
   }),
-  // debug-conv at 96 px: the patchify layer takes 6 px instead of 4, so the stem's grid, the tokens
-  // and nearly all the compute stay the same while a cube spans ~5 px of the front view instead of ~3;
-  // train it on recordings at 96 px (`sim record --size 96`)
+  // debug-conv at 96 px: the patchify layer takes 6 px cells instead of 4 (108 inputs instead of 48),
+  // so the stem's grid and the tokens stay the same while a cube spans ~5 px of the front view instead
+  // of ~3; train it on recordings at 96 px (`sim record --size 96`)
   'debug-conv-96': Object.freeze({
     ...base, name: 'debug-conv-96', imageSize: 96, patchSize: 24, maxViews: 2, maxTokens: 16, vocabSize: 260,
     depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
