@@ -269,7 +269,7 @@ if (command === 'run') run(dir, ROWS.filter((r) => !names || names.includes(r.na
 else if (command === 'execution') {
   const row = rest[0];
   const picked = flag('variants')?.split(',') ?? VARIANTS.map((v) => v.name);
-  const bad = [row, ...picked].filter((n, i) => !n || (i === 0 ? !ROWS.some((r) => r.name === n) : !VARIANTS.some((v) => v.name === n)));
+  const bad = [...(ROWS.some((r) => r.name === row) ? [] : [row ?? '(no row)']), ...picked.filter((n) => !VARIANTS.some((v) => v.name === n))];
   if (bad.length) {
     console.error(`${usage}\nunknown row or variant: ${bad.join(', ')}; rows: ${ROWS.map((r) => r.name).join(', ')}; variants: ${VARIANTS.map((v) => v.name).join(', ')}`);
     process.exit(2);

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { getEmbodiment } from '../actions/index.ts';
 import { Rng } from '../util/index.ts';
-import { createDatasetWriter, createLoader, datasetNormStats, type Dataset, type EpisodeFrame, formatPath, openDataset, quantileSorted, tokenizePadded, detokenize, TOKENS, BYTE_TOKENIZER, buildWordTokenizer, tokenizerFromJson, truncationReport, truncationWarning } from './index.ts';
+import { computeStats, createDatasetWriter, createLoader, datasetNormStats, type Dataset, type EpisodeFrame, formatPath, openDataset, quantileSorted, tokenizePadded, detokenize, TOKENS, BYTE_TOKENIZER, buildWordTokenizer, tokenizerFromJson, truncationReport, truncationWarning } from './index.ts';
 
 const e = getEmbodiment('panda7');
 const S = 16;
@@ -186,6 +186,15 @@ describe('LeRobot v3.0 datasets', () => {
     const [lo0, hi0] = span(p, 0);
     assert.ok(hi0 - lo0 < 1.2, `pooled step 0 spans [${lo0}, ${hi0}]`);
     for (const k of ['images', 'tokens', 'state', 'actionMask'] as const) assert.deepEqual(q[k], p[k], k);
+  });
+
+  it('computes the stats of rows in several blocks as of the rows joined', () => {
+    const rng = new Rng(4);
+    const a = Float64Array.from({ length: 4 * 3 }, () => rng.normal());
+    const b = Float64Array.from({ length: 7 * 3 }, () => rng.normal());
+    const joined = new Float64Array([...a, ...b]);
+    assert.deepEqual(computeStats([a, b], 11, 3), computeStats(joined, 11, 3));
+    assert.notDeepEqual(computeStats([a], 4, 3), computeStats(joined, 11, 3));
   });
 
   it('normalizes the datasets of one embodiment by their pooled stats (a rollout set whose gripper is nearly always open)', async () => {

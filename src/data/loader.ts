@@ -83,7 +83,8 @@ export type Loader = {
   norm: NormStats[];
 };
 
-function unifiedStats(rows: Float64Array, n: number): FeatureStats {
+/** Stats of `n` unified rows, in one array or in consecutive blocks of whole rows. */
+function unifiedStats(rows: Float64Array | readonly Float64Array[], n: number): FeatureStats {
   const s = computeStats(rows, n, UNIFIED_DIM);
   return { mean: s.mean, std: s.std, min: s.min, max: s.max, q01: s.q01, q99: s.q99 };
 }
@@ -102,8 +103,11 @@ export function unifiedChunk(ds: Dataset, i: number, horizon: number, mode: Acti
   return { state, chunk: mode === 'absolute' ? chunk : encodeChunk(e, mode, state, chunk) };
 }
 
-/** Unified states [n, 60] and encoded chunk actions [n, H, 60] of every frame, unnormalized. */
-function encodeAll(ds: Dataset, horizon: number, mode: ActionMode): { states: Float64Array; actions: Float64Array } {
+/** The encoded frames of one dataset: unified states [n, 60] and chunk actions [n, H, 60], unnormalized. */
+type Encoded = { states: Float64Array; actions: Float64Array };
+
+/** Every frame of `ds` encoded. */
+function encodeAll(ds: Dataset, horizon: number, mode: ActionMode): Encoded {
   const n = ds.numFrames;
   const states = new Float64Array(n * UNIFIED_DIM);
   const actions = new Float64Array(n * horizon * UNIFIED_DIM);
@@ -119,18 +123,22 @@ function encodeAll(ds: Dataset, horizon: number, mode: ActionMode): { states: Fl
 
 /** Unified state and chunk-action stats of a dataset in `mode` (over every frame as a chunk start), per chunk step too with `perStep`. */
 export function datasetNormStats(ds: Dataset, horizon: number, mode: ActionMode, perStep = false): NormStats {
-  return normStatsOf(encodeAll(ds, horizon, mode), ds.numFrames, horizon, perStep);
+  return normStatsOf([encodeAll(ds, horizon, mode)], ds.numFrames, horizon, perStep);
 }
 
-function normStatsOf(e: { states: Float64Array; actions: Float64Array }, n: number, horizon: number, perStep: boolean): NormStats {
+/** Stats over the `n` frames of `parts` (one dataset's encoding, or several pooled). */
+function normStatsOf(parts: readonly Encoded[], n: number, horizon: number, perStep: boolean): NormStats {
   const A = UNIFIED_DIM;
   const stepStats = (h: number) => {
     const rows = new Float64Array(n * A);
-    for (let i = 0; i < n; i++) rows.set(e.actions.subarray((i * horizon + h) * A, (i * horizon + h + 1) * A), i * A);
+    let i = 0;
+    for (const e of parts) {
+      for (let r = 0; r < e.states.length / A; r++, i++) rows.set(e.actions.subarray((r * horizon + h) * A, (r * horizon + h + 1) * A), i * A);
+    }
     return unifiedStats(rows, n);
   };
   return {
-    state: unifiedStats(e.states, n), action: unifiedStats(e.actions, n * horizon),
+    state: unifiedStats(parts.map((e) => e.states), n), action: unifiedStats(parts.map((e) => e.actions), n * horizon),
     ...(perStep ? { actionSteps: Array.from({ length: horizon }, (_, h) => stepStats(h)) } : {}),
   };
 }
@@ -142,19 +150,12 @@ function normStatsOf(e: { states: Float64Array; actions: Float64Array }, n: numb
  * them. (Each dataset's own stats did neither: a rollout set whose gripper label is nearly always
  * "open" scaled its rare "close" to -200 and training diverged.)
  */
-function embodimentNormStats(datasets: readonly Dataset[], encoded: readonly { states: Float64Array; actions: Float64Array }[], horizon: number, perStep: boolean): NormStats[] {
+function embodimentNormStats(datasets: readonly Dataset[], encoded: readonly Encoded[], horizon: number, perStep: boolean): NormStats[] {
   const groups = new Map<string, number[]>();
   datasets.forEach((ds, d) => groups.set(ds.embodiment.name, [...(groups.get(ds.embodiment.name) ?? []), d]));
   const norm: NormStats[] = [];
   for (const group of groups.values()) {
-    const joined = (key: 'states' | 'actions') => {
-      const parts = group.map((d) => encoded[d][key]);
-      if (parts.length === 1) return parts[0];
-      const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-      parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
-      return out;
-    };
-    const stats = normStatsOf({ states: joined('states'), actions: joined('actions') }, group.reduce((n, d) => n + datasets[d].numFrames, 0), horizon, perStep);
+    const stats = normStatsOf(group.map((d) => encoded[d]), group.reduce((n, d) => n + datasets[d].numFrames, 0), horizon, perStep);
     for (const d of group) norm[d] = stats;
   }
   return norm;

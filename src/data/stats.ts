@@ -17,15 +17,22 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-/** Statistics of `n` rows of `dim` values, row-major in `rows`. */
-export function computeStats(rows: ArrayLike<number>, n: number, dim: number): FullStats {
+/**
+ * Statistics of `n` rows of `dim` values, row-major in `rows`, or in the consecutive blocks of
+ * whole rows `rows` lists (the rows of several datasets, pooled without joining them into one copy).
+ */
+export function computeStats(rows: ArrayLike<number> | readonly ArrayLike<number>[], n: number, dim: number): FullStats {
   const s: FullStats = { mean: [], std: [], min: [], max: [], count: [], q01: [], q10: [], q50: [], q90: [], q99: [] };
+  const blocks = (Array.isArray(rows) && rows.length > 0 && typeof rows[0] !== 'number' ? rows : [rows]) as readonly ArrayLike<number>[];
   const col = new Float64Array(n);
   for (let d = 0; d < dim; d++) {
     let sum = 0;
-    for (let i = 0; i < n; i++) {
-      col[i] = rows[i * dim + d];
-      sum += col[i];
+    let i = 0;
+    for (const block of blocks) {
+      for (let at = d; i < n && at < block.length; at += dim, i++) {
+        col[i] = block[at];
+        sum += col[i];
+      }
     }
     const mean = n ? sum / n : 0;
     let ss = 0;

@@ -126,11 +126,11 @@ export function padTokens(raw: Int32Array, length: number): { ids: Int32Array; m
  * are the same, which a policy cannot tell apart.
  */
 export function truncationReport(texts: Iterable<string>, length: number, tokenizer: Tokenizer = BYTE_TOKENIZER): { cut: { text: string; tokens: number }[]; same: string[][] } {
-  const distinct = [...new Set(texts)];
-  const cut = distinct.map((text) => ({ text, tokens: tokenizer.encode(text).length })).filter((t) => t.tokens > length).sort((a, b) => b.tokens - a.tokens);
+  const encoded = [...new Set(texts)].map((text) => ({ text, ids: tokenizer.encode(text) }));
+  const cut = encoded.filter((e) => e.ids.length > length).map((e) => ({ text: e.text, tokens: e.ids.length })).sort((a, b) => b.tokens - a.tokens);
   const byIds = new Map<string, string[]>();
-  for (const text of distinct) {
-    const key = padTokens(tokenizer.encode(text), length).ids.join(',');
+  for (const { text, ids } of encoded) {
+    const key = padTokens(ids, length).ids.join(',');
     byIds.set(key, [...(byIds.get(key) ?? []), text]);
   }
   return { cut, same: [...byIds.values()].filter((g) => g.length > 1) };
