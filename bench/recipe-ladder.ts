@@ -175,13 +175,19 @@ const POINTS = [{ file: 'eval-012500.json', label: 'step 12,500' }, { file: 'eva
  */
 const RESULTS = join(import.meta.dirname, 'results', 'recipe-ladder');
 
+/** An episode of a row's evaluation, with why it failed where `vlalab eval` said (evaluations since 2026-12-03). */
+type Outcome = EpisodeOutcome & { failure?: string };
+
 /** A row's episodes from one of its eval files, in DIR or else in RESULTS (undefined when it was not evaluated there). */
-function episodes(dir: string, row: string, file: string): EpisodeOutcome[] | undefined {
+function episodes(dir: string, row: string, file: string): Outcome[] | undefined {
   const path = [join(dir, row, file), join(RESULTS, row, file)].find((f) => existsSync(f));
   if (!path) return undefined;
-  const e = JSON.parse(readFileSync(path, 'utf8')) as { tasks: { task: string; max_points: number; seeds: { seed: number; success: boolean; points: number }[] }[] };
-  return e.tasks.flatMap((t) => t.seeds.map((x) => ({ task: t.task, seed: x.seed, success: x.success, points: x.points, maxPoints: t.max_points })));
+  const e = JSON.parse(readFileSync(path, 'utf8')) as { tasks: { task: string; max_points: number; seeds: { seed: number; success: boolean; points: number; failure?: string }[] }[] };
+  return e.tasks.flatMap((t) => t.seeds.map((x) => ({ task: t.task, seed: x.seed, success: x.success, points: x.points, maxPoints: t.max_points, failure: x.failure })));
 }
+
+/** Why failed episodes failed (sim Env.failureMode), in this order. */
+const FAILURES = ['wrong-object', 'not-placed', 'no-grasp'] as const;
 
 function report(dir: string): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -246,7 +252,15 @@ function report(dir: string): string {
     }
     return ['', ...lines];
   });
-  return `${[...out, ...breakdown, ...variantTables].join('\n')}\n`;
+  // why each row's failed episodes failed, where its evaluation said
+  const why = ROWS.flatMap((r) => {
+    const failed = episodes(dir, r.name, 'eval.json')?.filter((e) => !e.success) ?? [];
+    if (!failed.some((e) => e.failure)) return [];
+    const share = (n: number) => `${n} (${pct(n / failed.length)})`;
+    return [`| ${r.name} | ${failed.length} | ${FAILURES.map((f) => share(failed.filter((e) => e.failure === f).length)).join(' | ')} |`];
+  });
+  const whyTable = why.length ? ['', '### Why the episodes failed', '', `| row | failed | ${FAILURES.join(' | ')} |`, `|---|---|${FAILURES.map(() => '---|').join('')}`, ...why] : [];
+  return `${[...out, ...breakdown, ...variantTables, ...whyTable].join('\n')}\n`;
 }
 
 const [command, dir, ...rest] = process.argv.slice(2);

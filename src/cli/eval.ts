@@ -42,7 +42,22 @@ export function formatEvaluation(rows: TaskEvaluation[], label = 'policy'): stri
     const all = pooled(rows);
     lines.push(line(`all ${rows.length} tasks`, all.episodes, all.rate, all.ci95, ''));
   }
-  return `${label}\n${lines.join('\n')}\n`;
+  const why = failureSummary(rows);
+  return `${label}\n${lines.join('\n')}\n${why ? `${why}\n` : ''}`;
+}
+
+/**
+ * The failed episodes by why they failed (sim Env.failureMode), most common first: "failed: 57
+ * (not-placed 30, wrong-object 20, no-grasp 7)"; undefined when none was diagnosed (no failures, or
+ * an environment that cannot tell, such as a real robot's trials).
+ */
+export function failureSummary(rows: TaskEvaluation[]): string | undefined {
+  const failed = rows.flatMap((r) => r.episodes.filter((e) => !e.success));
+  if (!failed.some((e) => e.failure)) return undefined;
+  const counts = new Map<string, number>();
+  for (const e of failed) counts.set(e.failure ?? 'not diagnosed', (counts.get(e.failure ?? 'not diagnosed') ?? 0) + 1);
+  const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([why, n]) => `${why} ${n}`);
+  return `failed: ${failed.length} (${parts.join(', ')})`;
 }
 
 /** The evaluation as JSON. */
@@ -52,7 +67,7 @@ export function evaluationJson(rows: TaskEvaluation[]) {
     success_rate: all.rate,
     ci95: all.ci95,
     episodes: all.episodes,
-    tasks: rows.map((r) => ({ task: r.task, episodes: r.episodes.length, success_rate: r.successRate, ci95: r.ci95, mean_points: r.meanPoints, max_points: r.maxPoints, seeds: r.episodes.map((e) => ({ seed: e.seed, success: e.success, points: e.points, steps: e.steps })) })),
+    tasks: rows.map((r) => ({ task: r.task, episodes: r.episodes.length, success_rate: r.successRate, ci95: r.ci95, mean_points: r.meanPoints, max_points: r.maxPoints, seeds: r.episodes.map((e) => ({ seed: e.seed, success: e.success, points: e.points, steps: e.steps, failure: e.failure })) })),
   };
 }
 

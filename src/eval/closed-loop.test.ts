@@ -49,6 +49,16 @@ describe('closed loop', () => {
     assert.deepEqual(frames, [0, 1, 2, 3]);
   });
 
+  it("records why a failed episode failed where the environment can tell, and nothing for a success", async () => {
+    const told = (budget: number) => ({ ...lineEnv(budget), failureMode: () => 'short of 10' });
+    const failed = await runEpisode(told(3), stepper, { seed: 0, executeSteps: 4 });
+    assert.equal(failed.failure, 'short of 10');
+    const solved = await runEpisode(told(100), stepper, { seed: 0, executeSteps: 4 });
+    assert.equal(solved.success, true);
+    assert.equal('failure' in solved, false);
+    assert.equal('failure' in (await runEpisode(lineEnv(3), stepper, { seed: 0, executeSteps: 4 })), false, 'an environment without failureMode');
+  });
+
   it('shows beforeAction each state before its action, and executes the action as the hook leaves it', async () => {
     const env = lineEnv(100);
     const seen: [number, number, number][] = [];

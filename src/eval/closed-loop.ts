@@ -12,6 +12,8 @@ export type ClosedLoopEnv<Obs> = {
   readonly stepBudget: number;
   reset(seed: number): Obs;
   step(action: Float64Array): { obs: Obs; success: boolean; points: number; maxPoints: number; done?: boolean };
+  /** why the episode has not succeeded, where the simulator can tell (sim Env.failureMode) */
+  failureMode?(): string | undefined;
 };
 
 /** A policy that maps an observation to a chunk of native absolute actions. */
@@ -32,6 +34,8 @@ export type EpisodeResult = {
   queries: number;
   /** total time inside policy.predict, ms */
   policyMs: number;
+  /** why a failed episode failed, where the environment can tell (ClosedLoopEnv.failureMode) */
+  failure?: string;
 };
 
 /** Options of runEpisode. */
@@ -79,7 +83,8 @@ export async function runEpisode<Obs>(env: ClosedLoopEnv<Obs>, policy: ChunkPoli
     }
     if (last.success) break;
   }
-  return { seed: options.seed, success: last.success, points: last.points, maxPoints: last.maxPoints, steps, queries, policyMs };
+  const failure = last.success ? undefined : env.failureMode?.();
+  return { seed: options.seed, success: last.success, points: last.points, maxPoints: last.maxPoints, steps, queries, policyMs, ...(failure && { failure }) };
 }
 
 /** Episode seeds for an evaluation: seed, seed + 1, ... (disjoint from training seeds by choice of `seed`). */

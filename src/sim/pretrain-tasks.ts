@@ -97,6 +97,7 @@ function pretrainTask(r: Recipe): TaskSpec {
       return m;
     },
     score: (w) => (inContainer(w, 'target', r.container) ? 1 : 0),
+    target: () => 'target',
     plan: () => pickAndPlacePlan(0, 'target', (w): Vec3 => {
       const c = w.objectPose('container').p;
       const floor = c[2] + floorHeight(r.container) - (r.container === 'plate' ? PLATE.half : 0);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { UserError } from '../util/index.ts';
-import { createEnv, type Env } from './env.ts';
+import { createEnv, type Env, type StepResult } from './env.ts';
 import { mujoco } from './mujoco.ts';
 
 async function rollout(env: Env, seed: number): Promise<{ success: boolean; steps: number; qpos: Float64Array; actions: Float64Array[] }> {
@@ -186,6 +186,68 @@ describe('goal criteria', () => {
     assert.equal(cubeOnCube(fake(0.018, 0.04), 'red', 'green'), true, 'offset 1.8 cm: resting on the 4 cm top face (the DART-noised expert stacks like this)');
     assert.equal(cubeOnCube(fake(0.022, 0.04), 'red', 'green'), false, 'offset 2.2 cm: its centre is beyond the edge');
     assert.equal(cubeOnCube(fake(0, 0.0), 'red', 'green'), false, 'beside it on the table');
+  });
+});
+
+describe('why a failed episode failed (failureMode)', () => {
+  /** Steps `env` with `next` until the episode ends or `stop` holds for the step's result; that result. */
+  function drive(env: Env, next: () => Float64Array, stop: (r: StepResult) => boolean = () => false): StepResult {
+    let r;
+    do r = env.step(next());
+    while (!r.done && !stop(r));
+    return r;
+  }
+  /** The action that keeps the arm where it is (gripper open, or as `gripper` says) until the budget runs out. */
+  const still = (env: Env, gripper?: number) => {
+    const a = env.expertAction(true);
+    if (gripper !== undefined) a[a.length - 1] = gripper;
+    return () => a;
+  };
+
+  it('spatial: nothing lifted, the other red cube carried, the target let go in mid-air, solved', async () => {
+    const { pickAndPlacePlan } = await import('./tasks.ts');
+    const { Expert } = await import('./expert.ts');
+    const env = await createEnv({ robot: 'panda7', task: 'spatial-left-plate' });
+    try {
+      env.reset(3);
+      assert.equal(env.failureMode(), 'no-grasp', 'before any step');
+      assert.equal(drive(env, still(env)).success, false);
+      assert.equal(env.failureMode(), 'no-grasp');
+
+      env.reset(3);
+      const other = new Expert(env.world, pickAndPlacePlan(0, 'cube_b', (w) => {
+        const p = w.objectPose('plate').p;
+        return [p[0], p[1], p[2] + 0.04];
+      }));
+      assert.equal(drive(env, () => other.nextAction(env.world)).success, false);
+      assert.equal(env.failureMode(), 'wrong-object');
+
+      env.reset(3);
+      drive(env, () => env.expertAction(), () => env.world.objectPose('cube_a').p[2] > 0.08);
+      assert.equal(drive(env, still(env, 1)).success, false);
+      assert.ok(env.world.objectPose('cube_a').p[2] < 0.05, 'the cube fell');
+      assert.equal(env.failureMode(), 'not-placed');
+
+      env.reset(3);
+      assert.equal(drive(env, () => env.expertAction()).success, true);
+      assert.equal(env.failureMode(), undefined);
+    } finally {
+      env.close();
+    }
+  });
+
+  it('a two-goal task judges the goal it is on: after the first point, the second cube not lifted is "no-grasp"', async () => {
+    const env = await createEnv({ robot: 'panda7', task: 'long-red-plate-then-green-bowl' });
+    try {
+      env.reset(11);
+      const r = drive(env, () => env.expertAction(), (x) => x.points === 1);
+      assert.equal(r.points, 1);
+      assert.equal(env.failureMode(), 'no-grasp', 'the red cube lifted for the first goal no longer counts');
+      assert.equal(drive(env, still(env)).success, false);
+      assert.equal(env.failureMode(), 'no-grasp');
+    } finally {
+      env.close();
+    }
   });
 });
 

@@ -75,6 +75,7 @@ function goalTask(o: { name: string; suite: string; instruction: string; objects
     place: o.layout,
     score: (w) => o.goals.filter((g) => achieved(w, g)).length,
     plan: () => o.goals.flatMap((g) => pickAndPlacePlan(0, g.obj, releasePoint(g, plateSlots.get(g) ?? 0))),
+    target: (w) => o.goals.find((g) => !achieved(w, g))?.obj,
   };
 }
 

@@ -30,6 +30,11 @@ export type TaskSpec = {
   score(w: World, reached: number): number;
   /** the scripted expert's plan for arm 0 */
   plan(): Waypoint[];
+  /**
+   * The object the task needs carried next in state `w` (the first goal not yet reached), for the
+   * diagnosis of failed episodes (Env.failureMode); absent for tasks that are not about carrying one.
+   */
+  target?(w: World): string | undefined;
 };
 
 /** Samples non-overlapping xy positions, each in its own box, at least `gap` apart (rejection). */
@@ -134,6 +139,7 @@ const pickPlace: TaskSpec = {
     ]);
   },
   score: (w) => (cubeOnPlate(w, 'cube', 'plate') ? 1 : 0),
+  target: () => 'cube',
   plan: () => pickAndPlacePlan(0, 'cube', (w) => {
     const p = w.objectPose('plate').p;
     return [p[0], p[1], p[2] + PLATE.half + CUBE_HALF + 0.008];

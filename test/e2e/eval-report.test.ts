@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { evaluationJson, formatEvaluation } from '../../src/cli/eval.ts';
+import { evaluationJson, failureSummary, formatEvaluation } from '../../src/cli/eval.ts';
 import { type TaskEvaluation, wilsonInterval } from '../../src/eval/index.ts';
 
 /** A task row with `k` successes in `n` episodes. */
@@ -20,5 +20,16 @@ describe('vlalab eval report', () => {
     const last = formatEvaluation(rows).trim().split('\n').at(-1)!;
     assert.match(last, /^all 10 tasks\s+200\s+9%\s+\[6%, 14%\]/);
     assert.doesNotMatch(formatEvaluation([row('one', 1, 2)]), /all 1 tasks/, 'one task needs no pooled row');
+  });
+
+  it('counts the failed episodes by why they failed, in the table and the JSON', () => {
+    const rows = [row('a', 1, 4), row('b', 2, 4)];
+    const why = ['wrong-object', 'no-grasp', 'wrong-object', undefined, 'not-placed'];
+    rows.flatMap((r) => r.episodes.filter((e) => !e.success)).forEach((e, i) => why[i] && (e.failure = why[i]));
+    assert.equal(failureSummary(rows), 'failed: 5 (wrong-object 2, no-grasp 1, not diagnosed 1, not-placed 1)');
+    assert.match(formatEvaluation(rows), /\nfailed: 5 \(wrong-object 2/);
+    assert.equal(evaluationJson(rows).tasks[0].seeds[1].failure, 'wrong-object');
+    assert.equal(failureSummary([row('c', 3, 4)]), undefined, 'a failure nobody diagnosed (a real robot): no line');
+    assert.equal(failureSummary([row('d', 4, 4)]), undefined);
   });
 });
