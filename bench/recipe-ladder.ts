@@ -47,6 +47,8 @@ const SUITES: Data = { name: 'suites', suite: 'spatial,object,goal,long', args: 
 const MULTISTAGE: Data = { name: 'multistage', suite: 'multistage', args: [] };
 /** The object suite alone (the instruction names one of five colours). */
 const OBJECT: Data = { name: 'object', suite: 'object', args: [] };
+/** The object suite with four times the demonstrations per task (200): does its policy stop memorizing its scenes? */
+const OBJECT200: Data = { name: 'object-200', suite: 'object', args: [], episodes: 200 };
 /**
  * A DAgger round: row `from`'s policy drives and the expert labels every state it reaches (`sim
  * record --relabel`), from seeds 3000+ (the demonstrations use 1000+, the evaluation 0-19).
@@ -69,7 +71,8 @@ const ROWS: readonly Row[] = [
   // on r3: r4's recovery data measured +0.0 [-6.5, +7.0]
   { name: 'r5-perstep', adds: 'r3 + per-step action normalization (each chunk step by its own stats)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, normPerStep: true }, steps: 80000, vs: 'r3-long' },
   // a DAgger round from the laptop preset (r3; r5's per-step normalization was not adopted)
-  { name: 'r6-dagger', adds: 'a DAgger round: r3 fine-tuned for 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, lr: 3e-4 }, data: [CLEAN, dagger('r3-long')], initFrom: 'r3-long', steps: 20000, vs: 'r3-long' },
+  { name: 'r6-dagger', adds: 'a DAgger round: r3 fine-tuned for 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, lr: 3e-4 }, data: [CLEAN, dagger('r3-long')], initFrom: 'r3-long', steps: 20000, vs: 'r11-finetune' },
+  { name: 'r11-finetune', adds: "r6's control: r3 fine-tuned for the same 20,000 steps (lr 3e-4) on its demonstrations alone", config: { model: 'debug-conv', augShift: 4, augColor: 0.1, lr: 3e-4 }, initFrom: 'r3-long', steps: 20000, vs: 'r3-long' },
   { name: 'r7-beta', adds: "r3 + pi0's Beta(1.5, 1) flow-time distribution (noise-heavy) instead of uniform", config: { model: 'debug-conv', augShift: 4, augColor: 0.1, timeSampling: 'beta' }, steps: 80000, vs: 'r3-long' },
   { name: 'r8-batch64', adds: 'r3 at batch 64 for half the steps (the same samples seen; fewer, larger steps)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, batchSize: 64 }, steps: 40000, vs: 'r3-long' },
   { name: 'r9-long140', adds: 'r3 on a 140,000-step schedule (~1.5 h alone at 1 ORT thread: within the issue\'s 2 hours)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 }, steps: 140000, vs: 'r3-long' },
@@ -87,6 +90,8 @@ const ROWS: readonly Row[] = [
   { name: 'r10-96px', adds: 'r3 at 96 px (`debug-conv-96`: 6 px patchify cells, the same tokens; recorded and evaluated at 96 px)', config: { model: 'debug-conv-96' }, data: CLEAN96, steps: 80000, vs: 'r3-long' },
   // a diagnostic: r9 says more steps on the same 50 demonstrations per task stop paying; do more demonstrations?
   { name: 'd1-demos200', adds: 'r3 on 200 demonstrations per task instead of 50 (the same 80,000 steps)', config: {}, data: CLEAN200, steps: 80000, vs: 'r3-long' },
+  // o1's policy memorizes its 500 scenes (78.5% on them, 1.5% on new ones): do four times as many break that?
+  { name: 'o5-demos200', adds: 'o1 on 200 demonstrations per task instead of 50 (the same 80,000 steps)', config: {}, data: OBJECT200, steps: 80000, vs: 'o1-object' },
   { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: {}, data: MULTISTAGE, steps: 80000 },
 ];
 
