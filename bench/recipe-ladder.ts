@@ -27,6 +27,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wilsonInterval } from '../src/eval/index.ts';
+import { FAILURE_MODES } from '../src/sim/index.ts';
 import { type EpisodeOutcome, pairedDelta } from '../src/study/index.ts';
 
 /**
@@ -191,8 +192,6 @@ function episodes(dir: string, row: string, file: string): Outcome[] | undefined
   return e.tasks.flatMap((t) => t.seeds.map((x) => ({ task: t.task, seed: x.seed, success: x.success, points: x.points, maxPoints: t.max_points, failure: x.failure })));
 }
 
-/** Why failed episodes failed (sim Env.failureMode), in this order. */
-const FAILURES = ['wrong-object', 'not-placed', 'no-grasp'] as const;
 
 function report(dir: string): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -257,14 +256,14 @@ function report(dir: string): string {
     }
     return ['', ...lines];
   });
-  // why each row's failed episodes failed, where its evaluation said
+  // why each row's failed episodes failed, where its evaluation said (sim FailureMode)
   const why = ROWS.flatMap((r) => {
     const failed = episodes(dir, r.name, 'eval.json')?.filter((e) => !e.success) ?? [];
     if (!failed.some((e) => e.failure)) return [];
     const share = (n: number) => `${n} (${pct(n / failed.length)})`;
-    return [`| ${r.name} | ${failed.length} | ${FAILURES.map((f) => share(failed.filter((e) => e.failure === f).length)).join(' | ')} |`];
+    return [`| ${r.name} | ${failed.length} | ${FAILURE_MODES.map((f) => share(failed.filter((e) => e.failure === f).length)).join(' | ')} |`];
   });
-  const whyTable = why.length ? ['', '### Why the episodes failed', '', `| row | failed | ${FAILURES.join(' | ')} |`, `|---|---|${FAILURES.map(() => '---|').join('')}`, ...why] : [];
+  const whyTable = why.length ? ['', '### Why the episodes failed', '', `| row | failed | ${FAILURE_MODES.join(' | ')} |`, `|---|---|${FAILURE_MODES.map(() => '---|').join('')}`, ...why] : [];
   return `${[...out, ...breakdown, ...variantTables, ...whyTable].join('\n')}\n`;
 }
 

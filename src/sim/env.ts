@@ -16,7 +16,8 @@ import { mujoco, objectId } from './mujoco.ts';
 import { type Frame, Rasterizer } from './render.ts';
 import { getRobot } from './robots.ts';
 import { getTask } from './catalog.ts';
-import { released, type TaskSpec } from './tasks.ts';
+import type { TaskSpec } from './tasks.ts';
+import { type FailureMode, GraspLog } from './diagnosis.ts';
 import { World } from './world.ts';
 
 /** What the policy sees at one step. */
@@ -30,16 +31,6 @@ export type SimObservation = {
 
 /** The result of one control step. */
 export type StepResult = { obs: SimObservation; points: number; maxPoints: number; success: boolean; done: boolean; steps: number };
-
-/**
- * Why an episode has not succeeded, read off the simulator: the arm lifted the object the task needs
- * next but it did not end at its goal (`not-placed`: dropped, put elsewhere or still held), lifted
- * only other objects (`wrong-object`), or lifted nothing (`no-grasp`: missed or never reached).
- */
-export type FailureMode = 'not-placed' | 'wrong-object' | 'no-grasp';
-
-/** Height (m) above its resting place at which a held object counts as lifted. */
-const LIFTED = 0.02;
 
 /** Options of createEnv (`domain`: the room's appearance, DOMAINS; default 'default'). */
 export type EnvOptions = { robot: string; task: string; seed?: number; imageSize?: number; domain?: string };
@@ -71,9 +62,9 @@ export type Env = {
   /** times this episode's expert went back in its plan (a missed or lost grasp; expert.ts) */
   expertRetries(): number;
   /**
-   * Why the episode has not succeeded so far (FailureMode), judged by the objects the arm lifted
-   * since the last point was reached; undefined once it succeeded, and for tasks that do not name
-   * an object to carry (TaskSpec.target).
+   * Why the episode has not succeeded so far (FailureMode), judged by the objects the arm lifted or
+   * closed on since the last point was reached; undefined once it succeeded, and for tasks that do
+   * not name an object to carry (TaskSpec.target).
    */
   failureMode(): FailureMode | undefined;
   /** renders camera `name` at `size` (for recordings and checks) */
@@ -102,10 +93,8 @@ export async function createEnv(opts: EnvOptions): Promise<Env> {
   let steps = 0;
   let points = 0;
   let success = false;
-  // the objects the arm may carry (cubes, cylinders), their resting heights at reset, and those lifted since the last point
-  const carried = task.objects.filter((o) => o.kind === 'cube' || o.kind === 'cylinder').map((o) => o.name);
-  const restZ = new Map<string, number>();
-  const lifted = new Set<string>();
+  // what the arm lifted and closed on, for the failure diagnosis (the objects it may carry: cubes, cylinders)
+  const grasps = new GraspLog(task.objects.filter((o) => o.kind === 'cube' || o.kind === 'cylinder').map((o) => o.name));
 
   const observe = (): SimObservation => {
     const images: Record<string, Uint8Array> = {};
@@ -134,8 +123,7 @@ export async function createEnv(opts: EnvOptions): Promise<Env> {
       steps = 0;
       points = 0;
       success = false;
-      lifted.clear();
-      for (const name of carried) restZ.set(name, world.objectPose(name).p[2]);
+      grasps.reset(world);
       return observe();
     },
     step(action) {
@@ -152,8 +140,7 @@ export async function createEnv(opts: EnvOptions): Promise<Env> {
       const before = points;
       points = Math.max(points, task.score(world, points));
       success = points >= task.maxPoints;
-      if (points > before) lifted.clear();
-      for (const name of carried) if (world.objectPose(name).p[2] > restZ.get(name)! + LIFTED && !released(world, name)) lifted.add(name);
+      grasps.update(world, points > before);
       return { obs: observe(), points, maxPoints: task.maxPoints, success, done: success || steps >= task.stepBudget, steps };
     },
     stepUnified(action, mode = 'absolute') {
@@ -170,7 +157,7 @@ export async function createEnv(opts: EnvOptions): Promise<Env> {
     failureMode() {
       const target = success ? undefined : task.target?.(world);
       if (target === undefined) return undefined;
-      return lifted.has(target) ? 'not-placed' : lifted.size ? 'wrong-object' : 'no-grasp';
+      return grasps.failureMode(target);
     },
     render(name, s = size) {
       const id = camIds.get(name) ?? objectId(mj, world.model, 'camera', name);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
+import { FAILURE_MODES } from '../../src/sim/index.ts';
 import { decodePng } from '../../src/util/index.ts';
 import { BIN, runCli, runCliAsync } from '../helpers/cli.ts';
 
@@ -37,7 +38,7 @@ describe('the whole loop through the CLI (tiny settings)', () => {
       assert.equal(e.tasks[0].task, 'pick-place');
       assert.ok(e.tasks[0].ci95[1] > e.tasks[0].ci95[0]);
       assert.ok(existsSync(join(dir, 'rec', 'pick-place', 'seed-0', 'sheet.png')));
-      for (const x of e.tasks[0].seeds) assert.equal(x.success || ['not-placed', 'wrong-object', 'no-grasp'].includes(x.failure), true, `seed ${x.seed}: failure ${x.failure}`);
+      for (const x of e.tasks[0].seeds) assert.equal(x.success || FAILURE_MODES.includes(x.failure), true, `seed ${x.seed}: failure ${x.failure}`);
       assert.equal(e.sample_steps, 10, "the model config's Euler steps");
       r = runCli(['eval', '--checkpoint', run, '--task', 'pick-place', '--episodes', '1', '--sample-steps', '3', '--json'], { timeoutMs: 300_000 });
       assert.equal(r.status, 0, r.stderr);
