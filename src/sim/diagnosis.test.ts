@@ -23,12 +23,15 @@ describe('GraspLog', () => {
     s.opening = 0;
     log.update(world, false);
     assert.equal(log.failureMode('a'), 'no-grasp', 'closed in the air, 20 cm above');
+    s.tcp = [0.1, -0.1, 0.08];
+    log.update(world, false);
+    assert.equal(log.failureMode('a'), 'no-grasp', "closed 6 cm above cube b's centre");
     s.tcp = [0.1, -0.09, 0.03];
     log.update(world, false);
     assert.equal(log.failureMode('a'), 'missed-other', "closed 1.4 cm from cube b's centre");
-    s.tcp = [0.1, 0.12, 0.03];
+    s.tcp = [0.1, 0.14, 0.02];
     log.update(world, false);
-    assert.equal(log.failureMode('a'), 'missed-target', 'then 2.2 cm from the target');
+    assert.equal(log.failureMode('a'), 'missed-target', 'then 4 cm beside the target: a near miss');
     assert.equal(log.failureMode('b'), 'missed-target', 'judged against whichever object is the target');
   });
 
