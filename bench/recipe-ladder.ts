@@ -46,10 +46,16 @@ const RECOVERY: Data = { name: 'spatial-perturb', suite: 'spatial', args: ['--pe
 const SUITES: Data = { name: 'suites', suite: 'spatial,object,goal,long', args: [] };
 /** The four multi-stage tasks (stack-bowls, pick-to-drawer, wipe-board, water-plant: 3-5 points each). */
 const MULTISTAGE: Data = { name: 'multistage', suite: 'multistage', args: [] };
-/** The object suite alone (the instruction names one of five colours). */
+/**
+ * The object suite alone (the instruction names one of five colours), as rows o1-o4 recorded it:
+ * before 2026-12-03 every task of the suite put its target in the same place for a given seed, so
+ * those rows cannot be rerun; a rerun records today's suite into a new directory (OBJECT2).
+ */
 const OBJECT: Data = { name: 'object', suite: 'object', args: [] };
-/** The object suite with four times the demonstrations per task (200): does its policy stop memorizing its scenes? */
-const OBJECT200: Data = { name: 'object-200', suite: 'object', args: [], episodes: 200 };
+/** The object suite with its per-task layouts (2026-12-03: the target's place no longer follows from the seed alone). */
+const OBJECT2: Data = { name: 'object-v2', suite: 'object', args: [] };
+/** OBJECT2 with four times the demonstrations per task (200). */
+const OBJECT2_200: Data = { name: 'object-v2-200', suite: 'object', args: [], episodes: 200 };
 /**
  * A DAgger round: row `from`'s policy drives and the expert labels every state it reaches (`sim
  * record --relabel`), from seeds 3000+ (the demonstrations use 1000+, the evaluation 0-19).
@@ -59,7 +65,7 @@ const dagger = (from: string, suite = 'spatial'): Data => ({ name: `${suite}-dag
 /**
  * One rung: a name, what it adds, its config fields over the laptop preset, its data (several:
  * mixed), its schedule (default: --steps), the row it fine-tunes from (`train --init-from`), and the
- * row its paired delta is against (default: the row above).
+ * row its paired delta is against (default: the row above; '' for none: a row on other scenes).
  */
 type Row = { name: string; adds: string; config: Record<string, unknown>; data?: Data | readonly Data[]; steps?: number; initFrom?: string; vs?: string };
 
@@ -82,7 +88,7 @@ const ROWS: readonly Row[] = [
   { name: 's2-suites-long', adds: 's1 on a 160,000-step schedule (the issue allows 2 hours: ~1.9 h alone at 1 ORT thread)', config: {}, data: SUITES, steps: 160000, vs: 's1-suites' },
   // a diagnostic: r3's recipe on the object suite alone (the instruction names one of several colours): is the four-suite
   // row's weakness on object and goal colour grounding, or samples per task?
-  { name: 'o1-object', adds: 'the laptop preset (= r3) on the object suite alone (five colours, plate or bowl)', config: {}, data: OBJECT, steps: 80000 },
+  { name: 'o1-object', adds: 'the laptop preset (= r3) on the object suite alone (five colours, plate or bowl; its layouts before 2026-12-03: the target in one place per seed)', config: {}, data: OBJECT, steps: 80000 },
   // a DAgger round on the object suite, and its control (the same fine-tuning without the rollouts): does the policy's own
   // state distribution, labelled by the expert, fix what more steps on the demonstrations do not?
   { name: 'o3-dagger', adds: 'a DAgger round: o1 fine-tuned for 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { lr: 3e-4 }, data: [OBJECT, dagger('o1-object', 'object')], initFrom: 'o1-object', steps: 20000, vs: 'o4-finetune' },
@@ -91,8 +97,11 @@ const ROWS: readonly Row[] = [
   { name: 'r10-96px', adds: 'r3 at 96 px (`debug-conv-96`: 6 px patchify cells, the same tokens; recorded and evaluated at 96 px)', config: { model: 'debug-conv-96' }, data: CLEAN96, steps: 80000, vs: 'r3-long' },
   // a diagnostic: r9 says more steps on the same 50 demonstrations per task stop paying; do more demonstrations?
   { name: 'd1-demos200', adds: 'r3 on 200 demonstrations per task instead of 50 (the same 80,000 steps)', config: {}, data: CLEAN200, steps: 80000, vs: 'r3-long' },
-  // o1's policy memorizes its 500 scenes (78.5% on them, 1.5% on new ones): do four times as many break that?
-  { name: 'o5-demos200', adds: 'o1 on 200 demonstrations per task instead of 50 (the same 80,000 steps)', config: {}, data: OBJECT200, steps: 80000, vs: 'o1-object' },
+  // the object suite with per-task layouts: o1-o4's scenes put every task's target in one place per seed, so the place
+  // told the policy which cube to take (78.5% on its 50 layouts, 1.5% on new ones); now only the colour does
+  { name: 'o6-object-v2', adds: 'the laptop preset (= r3) on the object suite with per-task layouts (500 distinct scenes instead of 50)', config: {}, data: OBJECT2, steps: 80000, vs: '' },
+  { name: 'o7-film-v2', adds: 'o6 with the FiLM-conditioned stem (`debug-conv-film`)', config: { model: 'debug-conv-film' }, data: OBJECT2, steps: 80000, vs: 'o6-object-v2' },
+  { name: 'o5-demos200', adds: 'o6 on 200 demonstrations per task instead of 50 (the same 80,000 steps)', config: {}, data: OBJECT2_200, steps: 80000, vs: 'o6-object-v2' },
   { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: {}, data: MULTISTAGE, steps: 80000 },
 ];
 

@@ -152,6 +152,21 @@ describe('LIBERO-style suites', () => {
     assert.deepEqual(suiteNames(), ['basic', 'spatial', 'object', 'goal', 'long', 'multistage', 'pretrain']);
   });
 
+  it("object: each task lays out its own scene, so only the colour tells where its target is (one seed's layouts differ across tasks)", async () => {
+    const { allTasks } = await import('./index.ts');
+    const { Rng } = await import('../util/index.ts');
+    const tasks = allTasks().filter((t) => t.suite === 'object');
+    for (const seed of [0, 1, 2]) {
+      const targets = tasks.map((t) => {
+        const p = t.place(new Rng(seed)).get(t.name.split('-')[1])!; // object-COLOUR-DEST: the cube of that colour
+        return `${p.x.toFixed(3)},${p.y.toFixed(3)}`;
+      });
+      assert.equal(new Set(targets).size, tasks.length, `seed ${seed}: target places ${targets.join(' ')}`);
+    }
+    const again = (t: (typeof tasks)[number]) => JSON.stringify([...t.place(new Rng(7))]);
+    assert.equal(again(tasks[3]), again(tasks[3]), 'a seed still fixes a task\'s layout');
+  });
+
   for (const task of ['spatial-far-bowl', 'object-orange-plate', 'goal-green-red', 'long-red-green-then-yellow-plate']) {
     it(`${task}: the expert earns every point; stage points count partial progress`, async () => {
       const env = await createEnv({ robot: 'panda7', task });

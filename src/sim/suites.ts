@@ -8,7 +8,7 @@
  * "Left" and "right" are the robot's (it stands at -x looking towards +x: its left is +y).
  */
 import type { Vec3 } from '../geometry/index.ts';
-import type { Rng } from '../util/index.ts';
+import { Rng } from '../util/index.ts';
 import { BOWL, CUBE_HALF, PLATE, type SceneObject } from './scene.ts';
 import { cubeOnPlate, pickAndPlacePlan, type Placement, released, sampleLayout, type TaskSpec } from './tasks.ts';
 import type { World } from './world.ts';
@@ -155,13 +155,17 @@ const SPATIAL: TaskSpec[] = [
 // --- object: which colour ----------------------------------------------------------------------
 const COLORS = ['red', 'green', 'yellow', 'purple', 'orange'] as const;
 
+// Each task lays its scene out from its own stream (the episode seed's draw, salted by the task's
+// index): with the seed's stream alone, every task of the suite put its target cube in the same
+// place for a given seed (the first of the layout's slots), so the place, not the colour, told a
+// policy which cube to take, and one set of 50 layouts served all ten tasks (until 2026-12-03).
 const OBJECT: TaskSpec[] = COLORS.flatMap((color, i) => {
   const distractors = [COLORS[(i + 1) % COLORS.length], COLORS[(i + 3) % COLORS.length]];
   const objects = [cube(color, color), ...distractors.map((c) => cube(c, c)), PLATE_OBJ, BOWL_OBJ];
-  const layout = (rng: Rng) => place(rng, objects.map((o) => o.name), objects.map(() => TABLE), 0.11);
-  return (['plate', 'bowl'] as const).map((dest) => goalTask({
+  return (['plate', 'bowl'] as const).map((dest, d) => goalTask({
     name: `object-${color}-${dest}`, suite: 'object', instruction: `put the ${color} cube ${dest === 'plate' ? 'on the plate' : 'in the bowl'}`,
-    objects, layout, goals: [{ obj: color, dest }],
+    objects, goals: [{ obj: color, dest }],
+    layout: (rng: Rng) => place(new Rng(rng.nextU32() * 16 + 2 * i + d), objects.map((o) => o.name), objects.map(() => TABLE), 0.11),
   }));
 });
 
