@@ -55,7 +55,10 @@ export function failureSummary(rows: TaskEvaluation[]): string | undefined {
   const failed = rows.flatMap((r) => r.episodes.filter((e) => !e.success));
   if (!failed.some((e) => e.failure)) return undefined;
   const counts = new Map<string, number>();
-  for (const e of failed) counts.set(e.failure ?? 'not diagnosed', (counts.get(e.failure ?? 'not diagnosed') ?? 0) + 1);
+  for (const e of failed) {
+    const why = e.failure ?? 'not diagnosed';
+    counts.set(why, (counts.get(why) ?? 0) + 1);
+  }
   const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([why, n]) => `${why} ${n}`);
   return `failed: ${failed.length} (${parts.join(', ')})`;
 }

@@ -21,10 +21,11 @@ export function augments(a: AugmentOptions | undefined): a is AugmentOptions {
 
 /**
  * Writes one augmented view: `src` holds an [S, S, 3] image (bytes read through `lut`, the [-1, 1]
- * value of each byte, or values already in [-1, 1] without it), and the result goes to `dst` at
- * `offset` (not overlapping `src`), clamped to [-1, 1]. One pass over the pixels: the shifted source pixel (edge pixels
- * repeated), then the jitter v * contrast * gain[ch] + brightness. Draws, in order, the shift (dy, dx)
- * and the jitter (brightness, contrast, three gains) from `rng`, each only when its part is on.
+ * value of each byte, or values already in [-1, 1] without it); the result goes to `dst` at
+ * `offset` (not overlapping `src`), clamped to [-1, 1]. One pass over the pixels: the shifted
+ * source pixel (edge pixels repeated), then the jitter v * contrast * gain[ch] + brightness. Draws,
+ * in order, the shift (dy, dx) and the jitter (brightness, contrast, three gains) from `rng`, each
+ * only when its part is on.
  */
 export function augmentView(src: ArrayLike<number>, dst: Float32Array, offset: number, s: number, a: AugmentOptions, rng: Rng, lut?: Float32Array): void {
   const dy = a.shift > 0 ? rng.int(2 * a.shift + 1) - a.shift : 0;
