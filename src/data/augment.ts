@@ -20,35 +20,36 @@ export function augments(a: AugmentOptions | undefined): a is AugmentOptions {
 }
 
 /**
- * Writes one augmented view: `src` holds an [S, S, 3] image (bytes read through `lut`, the [-1, 1]
- * value of each byte, or values already in [-1, 1] without it); the result goes to `dst` at
- * `offset` (not overlapping `src`), clamped to [-1, 1]. One pass over the pixels: the shifted
- * source pixel (edge pixels repeated), then the jitter v * contrast * gain[ch] + brightness. Draws,
- * in order, the shift (dy, dx) and the jitter (brightness, contrast, three gains) from `rng`, each
- * only when its part is on.
+ * Augments one view in place: `img` holds an [S, S, 3] image in [-1, 1] at `offset`; `scratch`
+ * has room for S * S * 3 floats. Draws, in order, the shift (dy, dx) and the jitter (brightness,
+ * contrast, three gains) from `rng`; the result is clamped to [-1, 1].
  */
-export function augmentView(src: ArrayLike<number>, dst: Float32Array, offset: number, s: number, a: AugmentOptions, rng: Rng, lut?: Float32Array): void {
-  const dy = a.shift > 0 ? rng.int(2 * a.shift + 1) - a.shift : 0;
-  const dx = a.shift > 0 ? rng.int(2 * a.shift + 1) - a.shift : 0;
-  const j = a.color;
-  const brightness = j > 0 ? rng.range(-j, j) : 0;
-  const contrast = j > 0 ? rng.range(1 - j, 1 + j) : 1;
-  const g0 = j > 0 ? rng.range(1 - j, 1 + j) : 1;
-  const g1 = j > 0 ? rng.range(1 - j, 1 + j) : 1;
-  const g2 = j > 0 ? rng.range(1 - j, 1 + j) : 1;
-  const clamp = (w: number) => (w < -1 ? -1 : w > 1 ? 1 : w); // without jitter, w is v (contrast and gains 1, brightness 0)
-  const cols = Int32Array.from({ length: s }, (_, x) => 3 * Math.min(s - 1, Math.max(0, x + dx))); // source column offsets
-  for (let y = 0; y < s; y++) {
-    const row = Math.min(s - 1, Math.max(0, y + dy)) * s * 3;
-    let to = offset + y * s * 3;
-    for (let x = 0; x < s; x++, to += 3) {
-      const from = row + cols[x];
-      const r = lut ? lut[src[from]] : src[from];
-      const g = lut ? lut[src[from + 1]] : src[from + 1];
-      const b = lut ? lut[src[from + 2]] : src[from + 2];
-      dst[to] = clamp(r * contrast * g0 + brightness);
-      dst[to + 1] = clamp(g * contrast * g1 + brightness);
-      dst[to + 2] = clamp(b * contrast * g2 + brightness);
+export function augmentView(img: Float32Array, offset: number, s: number, a: AugmentOptions, rng: Rng, scratch: Float32Array): void {
+  const n = s * s * 3;
+  if (a.shift > 0) {
+    const dy = rng.int(2 * a.shift + 1) - a.shift;
+    const dx = rng.int(2 * a.shift + 1) - a.shift;
+    scratch.set(img.subarray(offset, offset + n));
+    for (let y = 0; y < s; y++) {
+      const sy = Math.min(s - 1, Math.max(0, y + dy));
+      for (let x = 0; x < s; x++) {
+        const sx = Math.min(s - 1, Math.max(0, x + dx));
+        const from = (sy * s + sx) * 3;
+        const to = offset + (y * s + x) * 3;
+        img[to] = scratch[from];
+        img[to + 1] = scratch[from + 1];
+        img[to + 2] = scratch[from + 2];
+      }
+    }
+  }
+  if (a.color > 0) {
+    const j = a.color;
+    const brightness = rng.range(-j, j);
+    const contrast = rng.range(1 - j, 1 + j);
+    const gain = [rng.range(1 - j, 1 + j), rng.range(1 - j, 1 + j), rng.range(1 - j, 1 + j)];
+    for (let p = 0; p < n; p++) {
+      const v = img[offset + p] * contrast * gain[p % 3] + brightness;
+      img[offset + p] = v < -1 ? -1 : v > 1 ? 1 : v;
     }
   }
 }

@@ -228,7 +228,7 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
   if (o.augment && !(Number.isInteger(o.augment.shift) && o.augment.shift >= 0 && o.augment.shift < S / 2)) throw new UserError(`loader option augment.shift must be an integer in [0, ${S / 2}), got ${o.augment.shift}`);
   if (o.augment && !(o.augment.color >= 0 && o.augment.color < 1)) throw new UserError(`loader option augment.color must be in [0, 1), got ${o.augment.color}`);
   const augment = augments(o.augment) ? o.augment : undefined;
-  const scratch = new Float32Array(S * S * 3); // a resized view, before it is augmented
+  const scratch = new Float32Array(S * S * 3);
 
   function build(step: number): SampleBatch {
     const B = o.batchSize;
@@ -275,13 +275,9 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
         b.imageMask.data[k * V + v] = 1;
         const img = ds.image(cam, i);
         const off = (k * V + v) * S * S * 3;
-        if (ds.imageSize === S) {
-          if (augment) augmentView(img, b.images.data, off, S, augment, augRng, PIXEL); // bytes to augmented values in one pass
-          else for (let p = 0; p < img.length; p++) b.images.data[off + p] = PIXEL[img[p]];
-        } else if (augment) {
-          areaResizeRgb(img, ds.imageSize, ds.imageSize, S, scratch, 0); // the serving adapter's resize
-          augmentView(scratch, b.images.data, off, S, augment, augRng);
-        } else areaResizeRgb(img, ds.imageSize, ds.imageSize, S, b.images.data, off);
+        if (ds.imageSize === S) for (let p = 0; p < img.length; p++) b.images.data[off + p] = PIXEL[img[p]];
+        else areaResizeRgb(img, ds.imageSize, ds.imageSize, S, b.images.data, off); // the serving adapter's resize
+        if (augment) augmentView(b.images.data, off, S, augment, augRng, scratch);
       });
     }
     return b;
