@@ -68,7 +68,7 @@ export async function evaluateInSim(makePolicy: (cameras: string[], imageSize: n
       for (const [k, seed] of evaluationSeeds(o.seed, o.episodes).entries()) {
         const record = o.recordDir !== undefined && k < (o.recordEpisodes ?? 3);
         const frames: Uint8Array[][] = cameras.map(() => []);
-        const loopEnv = o.maxSteps ? { stepBudget: Math.min(env.stepBudget, o.maxSteps), reset: (s: number) => env.reset(s), step: (a: Float64Array) => env.step(a), failureMode: () => env.failureMode() } : env;
+        const loopEnv = o.maxSteps ? { ...env, stepBudget: Math.min(env.stepBudget, o.maxSteps) } : env; // env's methods are closures: the copy acts on it
         const r = await runEpisode(loopEnv, policy, {
           seed,
           executeSteps: o.executeSteps,
