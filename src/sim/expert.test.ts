@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Pose, Vec3 } from '../geometry/index.ts';
+import { boxGraspYaw, Expert, yawMat, yawOf } from './expert.ts';
 import { createEnv } from './index.ts';
 import { type Perturbation, perturber } from './perturb.ts';
+import { lifted, stay } from './tasks.ts';
+import type { World } from './world.ts';
 
 /** The scripted expert on `task` for seeds 0..n-1 under `kind` (perturb.ts). -> successes and the expert's re-plans. */
 async function disturbed(task: string, n: number, kind: Perturbation): Promise<{ success: number; retries: number }> {
@@ -37,4 +41,72 @@ describe('the re-planning scripted expert', () => {
       assert.ok(r.retries >= 45, `the expert re-planned only ${r.retries} times in 50 disturbed episodes`);
     });
   }
+});
+
+describe('the expert labelling states another policy reached (DAgger: expertAction(true))', () => {
+  it('drives itself from the state alone: solves pick-place and a spatial task on 10 seeds each', async () => {
+    for (const task of ['pick-place', 'spatial-by-bowl-plate']) {
+      const env = await createEnv({ robot: 'panda7', task, imageSize: 8 });
+      let solved = 0;
+      try {
+        for (let seed = 0; seed < 10; seed++) {
+          env.reset(seed);
+          let r;
+          do r = env.step(env.expertAction(true));
+          while (!r.done);
+          if (r.success) solved++;
+        }
+      } finally {
+        env.close();
+      }
+      assert.ok(solved >= 9, `${task}: ${solved}/10 solved`);
+    }
+  });
+
+  it('a policy that grasps sooner than the expert would (no approach from above) is told to keep the cube and carry it', async () => {
+    const env = await createEnv({ robot: 'panda7', task: 'pick-place', imageSize: 8 });
+    let carried = 0;
+    let closed = 0;
+    let towards = 0;
+    try {
+      for (let seed = 0; seed < 5; seed++) {
+        env.reset(seed);
+        // the "policy": straight down-and-across to the cube, close, lift, carry to the plate, let go
+        const cube = (w: World): Pose => ({ p: w.objectPose('cube').p, r: yawMat(boxGraspYaw(yawOf(w.objectPose('cube').r))) });
+        const plate = (w: World): Vec3 => {
+          const p = w.objectPose('plate').p;
+          return [p[0], p[1], p[2] + 0.05];
+        };
+        const policy = new Expert(env.world, [
+          { arm: 0, gripper: 1, pose: cube, speed: 0.02 },
+          { arm: 0, gripper: 0, pose: stay, hold: 4 },
+          { arm: 0, gripper: 0, pose: lifted(0.12) },
+          { arm: 0, gripper: 0, pose: (w, cur) => ({ p: [plate(w)[0], plate(w)[1], cur.p[2]], r: cur.r }) },
+          { arm: 0, gripper: 0, pose: (w, cur) => ({ p: plate(w), r: cur.r }) },
+          { arm: 0, gripper: 1, pose: stay, hold: 3 },
+        ]);
+        let r;
+        do {
+          const label = env.expertAction(true);
+          const w = env.world;
+          const t = w.tcpPose(0).p;
+          const o = w.objectPose('cube').p;
+          const p = w.objectPose('plate').p;
+          const opening = w.gripperOpening(0);
+          if (o[2] > 0.06 && opening > 0.05 && opening < 0.7 && Math.hypot(t[0] - p[0], t[1] - p[1]) > 0.04) {
+            carried++;
+            if (label[label.length - 1] < 0.5) closed++;
+            // the label's TCP target is nearer the plate (in xy) than the TCP
+            if (Math.hypot(label[0] - p[0], label[1] - p[1]) < Math.hypot(t[0] - p[0], t[1] - p[1])) towards++;
+          }
+          r = env.step(policy.nextAction(w));
+        } while (!r.done);
+      }
+    } finally {
+      env.close();
+    }
+    assert.ok(carried >= 20, `only ${carried} carrying frames`);
+    assert.ok(closed >= 0.95 * carried, `the label says "keep closed" in ${closed} of ${carried} frames where the policy carries the cube`);
+    assert.ok(towards >= 0.9 * carried, `the label moves towards the plate in ${towards} of ${carried} carrying frames`);
+  });
 });

@@ -10,6 +10,10 @@
  * a cube knocked away or dropped), the expert goes back `backTo` waypoints (to the approach above
  * the object), starting again from where the arm really is, so the plan's poses are recomputed
  * from the new state; at most EXPERT.retries times per episode.
+ *
+ * Labelling another policy's states (DAgger, `resync`): a plan made of segments that say where the
+ * state stands (`Waypoint.phase`: approaching, grasping, carrying, releasing) follows the state
+ * rather than its own schedule, so a policy that grasped early is told to carry, not to approach.
  */
 import { type Mat3, matFromAxisAngle, matMul, matTranspose, type Pose, axisAngleFromMat, type Vec3 } from '../geometry/index.ts';
 import type { World } from './world.ts';
@@ -30,7 +34,19 @@ export type Waypoint = {
   requires?: (w: World) => boolean;
   /** waypoints to go back when `requires` fails (default 0: retry this one) */
   backTo?: number;
+  /**
+   * On the first waypoint of a segment of `length` waypoints: how many of them an expert that
+   * brought the world to state `w` would have done (`length`: the segment's goal is reached).
+   */
+  phase?: { length: number; at: (w: World) => number };
 };
+
+/** True when `plan` is a sequence of segments that each say their phase (so `resync` can follow the state). */
+function phased(plan: readonly Waypoint[]): boolean {
+  let i = 0;
+  while (i < plan.length && plan[i].phase) i += plan[i].phase!.length;
+  return plan.length > 0 && i === plan.length;
+}
 
 /** Speed limits and tolerances of the experts. */
 export const EXPERT = Object.freeze({ speed: 0.03, turn: 0.2, tolerance: 0.012, maxWait: 15, retries: 3 });
@@ -74,9 +90,11 @@ export class Expert {
   private readonly commanded: Pose[];
   private readonly grippers: number[];
   private replans = 0;
+  private readonly phased: boolean;
 
   constructor(w: World, plan: readonly Waypoint[]) {
     this.plan = plan;
+    this.phased = phased(plan);
     this.commanded = Array.from({ length: w.armCount }, (_, i) => w.tcpPose(i));
     this.grippers = Array.from({ length: w.armCount }, () => 1);
   }
@@ -88,10 +106,33 @@ export class Expert {
 
   /**
    * Re-bases the commanded poses on the arms' real TCP poses, so the next command is the expert's
-   * move from the state as it is (labelling states another policy drove the arm to: DAgger).
+   * move from the state as it is (labelling states another policy drove the arm to: DAgger). A
+   * phased plan also moves to the waypoint the state is at (a waypoint that holds, closing or
+   * opening the gripper, finishes its hold before the state's next phase starts).
    */
   resync(w: World): void {
     for (let i = 0; i < this.commanded.length; i++) this.commanded[i] = w.tcpPose(i);
+    if (!this.phased) return;
+    const at = this.phaseOf(w);
+    const holding = !this.done && (this.plan[this.index].hold ?? 0) > 0 && at === this.index + 1;
+    if (at !== this.index && !holding) {
+      this.index = at;
+      this.goal = undefined;
+      this.held = 0;
+      this.waited = 0;
+    }
+  }
+
+  /** The waypoint state `w` is at: in the first segment whose goal it has not reached. */
+  private phaseOf(w: World): number {
+    let i = 0;
+    while (i < this.plan.length) {
+      const { length, at } = this.plan[i].phase!;
+      const k = at(w);
+      if (k < length) return i + k;
+      i += length;
+    }
+    return i;
   }
 
   /** Times the expert went back in its plan because a waypoint's condition failed. */

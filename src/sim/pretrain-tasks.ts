@@ -102,7 +102,7 @@ function pretrainTask(r: Recipe): TaskSpec {
       const c = w.objectPose('container').p;
       const floor = c[2] + floorHeight(r.container) - (r.container === 'plate' ? PLATE.half : 0);
       return [c[0], c[1], floor + CUBE_HALF + (r.container === 'plate' ? 0.008 : 0.012)];
-    }),
+    }, { placed: (w) => inContainer(w, 'target', r.container) }),
   };
 }
 

@@ -74,7 +74,7 @@ function goalTask(o: { name: string; suite: string; instruction: string; objects
     stepBudget: 40 + 70 * o.goals.length,
     place: o.layout,
     score: (w) => o.goals.filter((g) => achieved(w, g)).length,
-    plan: () => o.goals.flatMap((g) => pickAndPlacePlan(0, g.obj, releasePoint(g, plateSlots.get(g) ?? 0))),
+    plan: () => o.goals.flatMap((g) => pickAndPlacePlan(0, g.obj, releasePoint(g, plateSlots.get(g) ?? 0), { placed: (w) => achieved(w, g) })),
     target: (w) => o.goals.find((g) => !achieved(w, g))?.obj,
   };
 }

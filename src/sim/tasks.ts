@@ -4,7 +4,7 @@
  */
 import type { Pose, Vec3 } from '../geometry/index.ts';
 import type { Rng } from '../util/index.ts';
-import { boxGraspYaw, type Waypoint, yawMat, yawOf } from './expert.ts';
+import { boxGraspYaw, EXPERT, type Waypoint, yawMat, yawOf } from './expert.ts';
 import { CUBE_HALF, PLATE, type SceneObject } from './scene.ts';
 import type { World } from './world.ts';
 
@@ -61,10 +61,18 @@ export type PickOptions = {
   grasp?: (w: World) => Pose;
   /** `dest` is where the object's body origin goes, and the TCP keeps its offset from it (default: the TCP goes to `dest`) */
   keepOffset?: boolean;
+  /** the segment's goal reached, for labelling other policies' states (default: let go within 2 cm of `dest`) */
+  placed?: (w: World) => boolean;
 };
 
 /** Gripper opening below which a closed gripper holds nothing (its fingers met). */
 const CLOSED_ON_AIR = 0.05;
+/** Gripper opening above which it is open (closed on a cube it is ~0.5). */
+const OPEN = 0.7;
+/** How near (m) the TCP must be to a pose for the state to be at it, when labelling another policy's states. */
+const NEAR = 0.02;
+/** How far (m) an object in the closed fingers may be from where the grasp holds it (a cube taken by its edge: ~3 cm). */
+const IN_FINGERS = 0.04;
 /** How far (m) the object may drift from the TCP, beyond its distance at the grasp, and still count as held. */
 const HOLD_SLACK = 0.02;
 
@@ -74,6 +82,11 @@ const HOLD_SLACK = 0.02;
  * lifting, carrying and lowering, the object must stay in the gripper (its distance from the TCP
  * as at the grasp, the fingers not closed on air); when it does not, the expert re-plans from the
  * approach above the object's new place (expert.ts).
+ *
+ * The segment's phase, for labelling states another policy reached: the object in the gripper
+ * (closed on it, at its grasp distance) -> lift while low, carry, lower over the release point,
+ * open at it; let go -> retreat once placed, else close at the grasp pose, descend when over the
+ * object, approach from above otherwise.
  */
 export function pickAndPlacePlan(arm: number, obj: string, dest: (w: World) => Vec3, opts: PickOptions = {}): Waypoint[] {
   const grasp = opts.grasp ?? ((w: World): Pose => {
@@ -95,8 +108,31 @@ export function pickAndPlacePlan(arm: number, obj: string, dest: (w: World) => V
     const t = w.tcpPose(arm).p;
     return [d[0] + t[0] - o[0], d[1] + t[1] - o[1], d[2] + t[2] - o[2]];
   };
+  const placed = opts.placed ?? ((w: World) => {
+    const o = w.objectPose(obj).p;
+    const d = dest(w);
+    return Math.hypot(o[0] - d[0], o[1] - d[1]) < NEAR && Math.abs(o[2] - d[2]) < NEAR && w.gripperOpening(arm) > OPEN;
+  });
+  const phase = (w: World): number => {
+    const t = w.tcpPose(arm).p;
+    const g = grasp(w).p;
+    const o = w.objectPose(obj).p;
+    const opening = w.gripperOpening(arm);
+    const inHand = opening > CLOSED_ON_AIR && opening < OPEN && distance(w) < Math.hypot(g[0] - o[0], g[1] - o[1], g[2] - o[2]) + IN_FINGERS;
+    if (inHand) {
+      gripDistance ??= distance(w);
+      target = carryTarget(w);
+      if (Math.hypot(t[0] - target[0], t[1] - target[1]) < NEAR) return t[2] < target[2] + NEAR / 2 ? 6 : 5;
+      return t[2] < target[2] + 0.1 - 3 * NEAR ? 3 : 4;
+    }
+    gripDistance = undefined;
+    if (placed(w)) return t[2] > o[2] + 0.05 ? 8 : 7;
+    const off = Math.hypot(t[0] - g[0], t[1] - g[1]);
+    if (off < EXPERT.tolerance && Math.abs(t[2] - g[2]) < EXPERT.tolerance) return 2;
+    return off < 1.5 * NEAR && t[2] > g[2] - EXPERT.tolerance && t[2] < g[2] + 0.1 + NEAR ? 1 : 0;
+  };
   return [
-    { arm, gripper: 1, pose: (w) => { gripDistance = undefined; const g = grasp(w); return { p: [g.p[0], g.p[1], g.p[2] + 0.1], r: g.r }; } },
+    { arm, gripper: 1, pose: (w) => { gripDistance = undefined; const g = grasp(w); return { p: [g.p[0], g.p[1], g.p[2] + 0.1], r: g.r }; }, phase: { length: 8, at: phase } },
     { arm, gripper: 1, pose: grasp, speed: 0.02 },
     { arm, gripper: 0, pose: stay, hold: 4 },
     { arm, gripper: 0, pose: (w, cur) => { gripDistance = distance(w); return lifted(0.12)(w, cur); }, requires: holding, backTo: 3 },
@@ -120,7 +156,7 @@ export function cubeOnPlate(w: World, obj: string, plate: string): boolean {
 export function released(w: World, obj: string, reach = 0.06): boolean {
   const o = w.objectPose(obj).p;
   const t = w.tcpPose(0).p;
-  return w.gripperOpening(0) > 0.7 || Math.hypot(o[0] - t[0], o[1] - t[1], o[2] - t[2]) > reach;
+  return w.gripperOpening(0) > OPEN || Math.hypot(o[0] - t[0], o[1] - t[1], o[2] - t[2]) > reach;
 }
 
 const pickPlace: TaskSpec = {
@@ -143,7 +179,7 @@ const pickPlace: TaskSpec = {
   plan: () => pickAndPlacePlan(0, 'cube', (w) => {
     const p = w.objectPose('plate').p;
     return [p[0], p[1], p[2] + PLATE.half + CUBE_HALF + 0.008];
-  }),
+  }, { placed: (w) => cubeOnPlate(w, 'cube', 'plate') }),
 };
 
 /** The basic task every robot has (the quickstart's): one red cube onto the plate. */
