@@ -123,6 +123,8 @@ const VARIANTS: readonly Variant[] = [
   { name: 'ensemble', adds: "temporal ensembling (ACT's m = 0.01, a query every action)", args: ['--ensemble', '0.01'] },
   { name: 'euler-5', adds: '5 Euler steps per chunk (instead of 10)', args: ['--sample-steps', '5'] },
   { name: 'euler-20', adds: '20 Euler steps per chunk', args: ['--sample-steps', '20'] },
+  { name: 'noise-0.5', adds: 'chunks sampled from half the noise (a lower temperature)', args: ['--noise-scale', '0.5'] },
+  { name: 'noise-0', adds: 'chunks sampled without noise (the flow from the origin: deterministic)', args: ['--noise-scale', '0'] },
   { name: 'seen', adds: "the demonstrations' own initial states (seeds 1000+; not paired)", args: ['--seed', '1000'] },
 ];
 

@@ -13,13 +13,13 @@ import { resolveTasks } from './sim.ts';
 /**
  * A simulator policy from loaded policy parts, through the serving adapter (as `vlalab serve` runs
  * it); every task's policy shares one sampler on `engine` (default ort) with `steps` Euler steps per
- * chunk (default: the model config's).
+ * chunk (default: the model config's) from noise scaled by `noiseScale` (default 1).
  */
-export function localPolicy(parts: PolicyParts, o: { seed?: number; engine?: EngineName; steps?: number } = {}): (cameras: string[], imageSize: number) => ChunkPolicy<SimObservation> {
+export function localPolicy(parts: PolicyParts, o: { seed?: number; engine?: EngineName; steps?: number; noiseScale?: number } = {}): (cameras: string[], imageSize: number) => ChunkPolicy<SimObservation> {
   let sampler: ReturnType<typeof createSampler> | undefined;
   const seed = o.seed ?? 0;
   return (cameras, imageSize) => {
-    sampler ??= createSampler(parts.config, parts.params, { engine: o.engine, steps: o.steps });
+    sampler ??= createSampler(parts.config, parts.params, { engine: o.engine, steps: o.steps, noiseScale: o.noiseScale });
     const policy = makeModelPolicy({ ...parts, imageKeys: imageKeysFor(cameras), seed, sampler });
     return simChunkPolicy(policy, cameras, imageSize);
   };
@@ -74,7 +74,7 @@ export function evaluationJson(rows: TaskEvaluation[]) {
   };
 }
 
-type EvalFlags = { apiKey?: string; engine?: string; checkpoint?: string; server?: string; robot?: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; ensemble?: string; sampleSteps?: string; record?: string; json?: boolean };
+type EvalFlags = { apiKey?: string; engine?: string; checkpoint?: string; server?: string; robot?: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; ensemble?: string; sampleSteps?: string; noiseScale?: string; record?: string; json?: boolean };
 
 export function register(program: Command): void {
   program
@@ -91,6 +91,7 @@ export function register(program: Command): void {
     .option('--execute-steps <k>', 'actions of each chunk executed before re-planning (default: the run\'s)')
     .option('--ensemble <m>', 'temporal ensembling (ACT): query every step and execute the exp(-m i)-weighted mean of the chunks covering it (ACT: 0.01); replaces --execute-steps')
     .option('--sample-steps <n>', "with --checkpoint: Euler steps per chunk (default: the model config's, 10)")
+    .option('--noise-scale <s>', 'with --checkpoint: scale of the noise each chunk is sampled from (default 1; below 1 samples nearer the likeliest chunk)')
     .option('--record <dir>', 'save frames and a contact sheet of the first 3 episodes per task')
     .option('--engine <name>', 'with --checkpoint: ort (ONNX Runtime, default) or jax (jax-js wasm)')
     .option('--json', 'print JSON')
@@ -105,6 +106,9 @@ export function register(program: Command): void {
         if (m !== undefined && !(m >= 0 && Number.isFinite(m))) throw new UserError(`--ensemble is the weight m >= 0 of temporal ensembling (ACT uses 0.01), got "${o.ensemble}"`);
         if (m !== undefined && o.executeSteps) throw new UserError('--ensemble executes one ensembled action per query; leave out --execute-steps');
         if (o.server && o.sampleSteps) throw new UserError('--sample-steps is for --checkpoint; a server samples with its own Euler steps (`vlalab serve --steps N`)');
+        if (o.server && o.noiseScale) throw new UserError('--noise-scale is for --checkpoint; a server samples from its own noise');
+        const noiseScale = o.noiseScale === undefined ? undefined : Number(o.noiseScale);
+        if (noiseScale !== undefined && !(noiseScale >= 0 && noiseScale <= 4)) throw new UserError(`--noise-scale is a factor in [0, 4] on the sampling noise (1: as trained), got "${o.noiseScale}"`);
         const chunked = <T>(make: (cameras: string[], size: number) => ChunkPolicy<T>) => (m === undefined ? make : (cameras: string[], size: number) => ensembled(make(cameras, size), m));
         const how = (plain: string) => (m === undefined ? plain : `temporal ensembling m=${m}`);
         if (o.server) {
@@ -132,11 +136,12 @@ export function register(program: Command): void {
         const executeSteps = o.executeSteps ? intOption('--execute-steps', o.executeSteps, 1) : parts.meta.executeSteps;
         const sampleSteps = o.sampleSteps === undefined ? undefined : intOption('--sample-steps', o.sampleSteps, 1);
         // the cameras render at the model's image size, as `sim record --size` does for its training data
-        const rows = await evaluateInSim(chunked(localPolicy(parts, { seed, engine, steps: sampleSteps })), {
+        const rows = await evaluateInSim(chunked(localPolicy(parts, { seed, engine, steps: sampleSteps, noiseScale })), {
           robot: parts.embodiment.name, tasks, episodes, seed, executeSteps: m === undefined ? executeSteps : 1, imageSize: parts.config.imageSize, recordDir: o.record, quiet: o.json,
         });
-        if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, robot: parts.embodiment.name, sample_steps: sampleSteps ?? parts.config.sampleSteps, ...evaluationJson(rows) });
-        process.stdout.write(formatEvaluation(rows, `${parts.dir} (step ${parts.step}, ${parts.embodiment.name}), ${count(episodes, 'episode')} per task, ${how(`execute ${executeSteps} of ${parts.config.actionHorizon}`)}${sampleSteps ? `, ${sampleSteps} Euler steps` : ''}`));
+        if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, robot: parts.embodiment.name, sample_steps: sampleSteps ?? parts.config.sampleSteps, noise_scale: noiseScale ?? 1, ...evaluationJson(rows) });
+        const sampling = `${sampleSteps ? `, ${sampleSteps} Euler steps` : ''}${noiseScale !== undefined ? `, noise x${noiseScale}` : ''}`;
+        process.stdout.write(formatEvaluation(rows, `${parts.dir} (step ${parts.step}, ${parts.embodiment.name}), ${count(episodes, 'episode')} per task, ${how(`execute ${executeSteps} of ${parts.config.actionHorizon}`)}${sampling}`));
         if (o.record) process.stdout.write(`recordings in ${o.record}\n`);
       }),
     );

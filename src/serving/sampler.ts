@@ -52,23 +52,30 @@ export async function tracePolicyProgram(c: ModelConfig, params: Params, o: { st
   return traceProgram(fn, args, { name: 'vlalab-policy', inputNames: [...POLICY_INPUTS], outputNames: ['actions'], metadata: o.metadata, doc: o.doc });
 }
 
-/** The noise of one request, [B, H, A], on the host: `sampleActions`'s own draw from random.key(seed). */
-export async function requestNoise(c: ModelConfig, batch: number, seed: number): Promise<Float32Array> {
-  return (await chunkNoise(c, batch, random.key(seed)).data()) as Float32Array;
+/**
+ * The noise of one request, [B, H, A], on the host: `sampleActions`'s own draw from random.key(seed),
+ * times `scale` (below 1: sampling starts nearer the flow's centre, a lower "temperature").
+ */
+export async function requestNoise(c: ModelConfig, batch: number, seed: number, scale = 1): Promise<Float32Array> {
+  const noise = (await chunkNoise(c, batch, random.key(seed)).data()) as Float32Array;
+  if (scale !== 1) for (let i = 0; i < noise.length; i++) noise[i] *= scale;
+  return noise;
 }
 
 /**
- * A sampler on `engine` (default ort, falling back to jax with `onNote` told why). `params` are
- * not consumed (the jax engine keeps using them; the ort engine bakes them into its program).
+ * A sampler on `engine` (default ort, falling back to jax with `onNote` told why), `steps` Euler
+ * steps per chunk (default the config's), its initial noise scaled by `noiseScale` (default 1).
+ * `params` are not consumed (the jax engine keeps using them; the ort engine bakes them into its program).
  */
-export async function createSampler(c: ModelConfig, params: Params, o: { engine?: EngineName; steps?: number; onNote?: (line: string) => void } = {}): Promise<ChunkSampler> {
+export async function createSampler(c: ModelConfig, params: Params, o: { engine?: EngineName; steps?: number; noiseScale?: number; onNote?: (line: string) => void } = {}): Promise<ChunkSampler> {
   const { engine, note } = await chooseEngine(o.engine);
   if (note) o.onNote?.(note);
   const steps = o.steps ?? c.sampleSteps;
+  const scale = o.noiseScale ?? 1;
   if (engine === 'jax') {
     return {
       engine,
-      sample: (obs, seed) => sampleActions(c, params, obs, random.key(seed), { steps }),
+      sample: async (obs, seed) => sampleActions(c, params, obs, random.key(seed), { steps, noise: scale === 1 ? undefined : await requestNoise(c, validateObservation(c, obs), seed, scale) }),
       release: async () => {},
     };
   }
@@ -88,10 +95,10 @@ export async function createSampler(c: ModelConfig, params: Params, o: { engine?
     async sample(obs, seed) {
       const b = validateObservation(c, obs);
       const sess = await session(b);
-      const noise = await (next?.seed === seed && next.batch === b ? next.noise : requestNoise(c, b, seed));
+      const noise = await (next?.seed === seed && next.batch === b ? next.noise : requestNoise(c, b, seed, scale));
       const values = [...OBS_FIELDS.map((f, i) => sess.value(i, obs[f].data)), sess.value(OBS_FIELDS.length, noise)];
       const run = sess.run(values);
-      next = { seed: seed + 1, batch: b, noise: requestNoise(c, b, seed + 1) };
+      next = { seed: seed + 1, batch: b, noise: requestNoise(c, b, seed + 1, scale) };
       const [actions] = await run;
       return actions.data as Float32Array;
     },
