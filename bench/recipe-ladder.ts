@@ -102,6 +102,10 @@ const ROWS: readonly Row[] = [
   { name: 'o6-object-v2', adds: 'the laptop preset (= r3) on the object suite with per-task layouts (500 distinct scenes instead of 50)', config: {}, data: OBJECT2, steps: 80000, vs: '' },
   { name: 'o7-film-v2', adds: 'o6 with the FiLM-conditioned stem (`debug-conv-film`)', config: { model: 'debug-conv-film' }, data: OBJECT2, steps: 80000, vs: 'o6-object-v2' },
   { name: 'o5-demos200', adds: 'o6 on 200 demonstrations per task instead of 50 (the same 80,000 steps)', config: {}, data: OBJECT2_200, steps: 80000, vs: 'o6-object-v2' },
+  // grounding: most spatial failures lift the other red cube (r3: 32 of 52), and on the object suite the policy picks the named
+  // colour at about chance; the aim head trains the prefix to say where the gripper will next close or open
+  { name: 'r12-aim', adds: 'r3 + the aim head (`debug-conv-aim`: an auxiliary loss, weight 0.1, predicting from the prefix the EEF position at the next grasp or release)', config: { model: 'debug-conv-aim' }, steps: 80000, vs: 'r3-long' },
+  { name: 'o8-aim', adds: 'o6 + the aim head (`debug-conv-aim`)', config: { model: 'debug-conv-aim' }, data: OBJECT2, steps: 80000, vs: 'o6-object-v2' },
   { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: {}, data: MULTISTAGE, steps: 80000 },
 ];
 

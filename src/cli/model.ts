@@ -46,6 +46,7 @@ export function register(program: Command): void {
           `  images        ${c.maxViews} views of ${c.imageSize}x${c.imageSize}, ${c.patchSize}px patches (${s.imageTokensPerView} tokens per view)`,
           ...(c.stemChannels ? [`  stem          ${stemPatch(c)}px patchify -> ${c.stemChannels[0]}${c.stemChannels.slice(1).map((ch) => `, 3x3 stride-2 conv -> ${ch}`).join('')} channels (GroupNorm, ${c.stemFilm ? 'FiLM on the instruction, ' : ''}SiLU)`] : []),
           `  instruction   ${c.maxTokens} tokens, vocabulary ${c.vocabSize}`,
+          ...(c.aimWeight ? [`  aim head      predicts the EEF position at the next gripper event from the prefix (loss weight ${c.aimWeight}; training only)`] : []),
           `  layers        ${c.depth}, ${c.numHeads} heads x ${c.headDim}`,
           `  semantic      width ${c.semanticWidth}, MLP ${c.semanticMlpDim}: ${human(p.semantic)} parameters (${p.semantic})`,
           `  action        width ${c.actionWidth}, MLP ${c.actionMlpDim}: ${human(p.action)} parameters (${p.action})`,

@@ -55,7 +55,7 @@ export async function trainingLoader(config: TrainConfig, data: TrainingData, op
     frameStep: data.frameStep, weights: data.weights,
     horizon: model.actionHorizon, mode: config.eefMode, normMode: config.normMode, normPerStep: config.normPerStep, batchSize: config.batchSize, seed: config.seed,
     maxViews: model.maxViews, imageSize: model.imageSize, maxTokens: model.maxTokens, pState: config.pState, pView: config.pView,
-    augment: { shift: config.augShift, color: config.augColor },
+    augment: { shift: config.augShift, color: config.augColor }, aim: model.aimWeight !== undefined,
   };
   const loader: Loader & { close?(): Promise<void> } = opts.thread
     ? await createThreadLoader(data.sources, { ...options, tokenizer: tokenizer.json })

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { getEmbodiment } from '../actions/index.ts';
+import { getEmbodiment, makeNormalizer, stateToUnified } from '../actions/index.ts';
 import { Rng } from '../util/index.ts';
-import { computeStats, createDatasetWriter, createLoader, datasetNormStats, type Dataset, type EpisodeFrame, formatPath, openDataset, quantileSorted, tokenizePadded, detokenize, TOKENS, BYTE_TOKENIZER, buildWordTokenizer, tokenizerFromJson, truncationReport, truncationWarning } from './index.ts';
+import { computeStats, createDatasetWriter, createLoader, datasetNormStats, type Dataset, type EpisodeFrame, formatPath, nextGripperEvents, openDataset, quantileSorted, tokenizePadded, detokenize, TOKENS, BYTE_TOKENIZER, buildWordTokenizer, tokenizerFromJson, truncationReport, truncationWarning } from './index.ts';
 
 const e = getEmbodiment('panda7');
 const S = 16;
@@ -162,6 +162,30 @@ describe('LeRobot v3.0 datasets', () => {
     assert.notDeepEqual((await createLoader([ds], aug).batchAt(4)).images.data, (await createLoader([ds], opts).batchAt(4)).images.data);
     for (const k of ['imageMask', 'tokens', 'tokenMask', 'state', 'stateMask', 'actionMask', 'actions'] as const) assert.deepEqual(a[k], plain[k], k);
     assert.throws(() => createLoader([ds], { ...opts, augment: { shift: S, color: 0 } }), /augment.shift must be an integer in \[0, 8\)/);
+  });
+
+  it('aim targets: the normalized EEF position at the episode\'s next gripper event (none after the last)', async () => {
+    // each episode's gripper command switches to "close" once, at t = ceil(length / 2): frames 4, 10, 17
+    const none = -1;
+    assert.deepEqual(Array.from(nextGripperEvents(ds)), [4, 4, 4, 4, 4, none, none, 10, 10, 10, 10, none, 17, 17, 17, 17, 17, 17, none, none, none]);
+    const opts = { horizon: 4, mode: 'eef-rel' as const, normMode: 'quantile' as const, batchSize: 64, seed: 3, maxViews: 2, imageSize: S, maxTokens: 40, pState: 0.5 };
+    const loader = createLoader([ds], { ...opts, aim: true });
+    const b = await loader.batchAt(0);
+    const norm = makeNormalizer(loader.norm[0].state, e.stateMask, 'quantile');
+    const eef = (i: number) => Array.from(norm.normalize(stateToUnified(e, ds.state.subarray(i * 14, (i + 1) * 14))).subarray(0, 3), Math.fround);
+    const targets = [4, 10, 17].map((i) => JSON.stringify(eef(i)));
+    let aimed = 0;
+    for (let k = 0; k < 64; k++) {
+      const aim = Array.from(b.aim!.data.subarray(3 * k, 3 * k + 3));
+      if (b.aimMask!.data[k]) {
+        aimed++;
+        assert.ok(targets.includes(JSON.stringify(aim)), `sample ${k}: aim ${aim} is none of the events' EEF positions`);
+      } else assert.deepEqual(aim, [0, 0, 0]);
+    }
+    assert.ok(aimed > 32 && aimed < 64, `${aimed} of 64 samples have an aim (15 of the 21 frames do)`);
+    const plain = await createLoader([ds], opts).batchAt(0);
+    assert.equal(plain.aim, undefined, 'no aim unless asked');
+    for (const k of Object.keys(plain) as (keyof typeof plain)[]) assert.deepEqual(b[k], plain[k], `${k}: the rest of the batch is the same`);
   });
 
   it('normalizes each chunk step by its own stats when asked (normPerStep), and leaves pooled batches as they were', async () => {

@@ -4,7 +4,7 @@ export { type CameraSummary, type DatasetProblem, type DatasetReport, type Episo
 export { DEFAULT_FEATURE, type FeatureColumn, featureDimNames, resolveFeatureMap } from './feature-map.ts';
 export { indexVideoFiles, listVideoFiles, locateVideo, probeVideo, type VideoFileIndex, type VideoLocation, type VideoProbe } from './video-files.ts';
 export { type DatasetWriter, type EpisodeFrame, createDatasetWriter } from './writer.ts';
-export { type ActionMode, type HostArray, type Loader, type LoaderOptions, type NormStats, type SampleBatch, createLoader, datasetNormStats, unifiedChunk } from './loader.ts';
+export { type ActionMode, type HostArray, type Loader, type LoaderOptions, type NormStats, type SampleBatch, createLoader, datasetNormStats, nextGripperEvents, unifiedChunk } from './loader.ts';
 export { type FullStats, type ImageStats, addToHistogram, computeStats, imageStats, quantileSorted } from './stats.ts';
 export {
   BYTE_TOKENIZER, buildWordTokenizer, detokenize, padTokens, tokenize, tokenizePadded, TOKENIZER_JSON, tokenizerFromJson, TOKENS, type Tokenizer, truncationReport, truncationWarning, wordTokenizer,

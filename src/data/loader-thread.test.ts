@@ -39,7 +39,7 @@ describe('the loader thread', () => {
 
   const options = (tokenizer: ReturnType<typeof buildWordTokenizer>): ThreadLoaderOptions => ({
     horizon: 4, mode: 'eef-rel', normMode: 'quantile', batchSize: 5, seed: 7, maxViews: 2, imageSize: 8, maxTokens: 8,
-    tokenizer: tokenizer.json, pState: 0.3, pView: 0.4, frameStep: [1, 2], weights: [1, 3], augment: { shift: 1, color: 0.2 },
+    tokenizer: tokenizer.json, pState: 0.3, pView: 0.4, frameStep: [1, 2], weights: [1, 3], augment: { shift: 1, color: 0.2 }, aim: true,
   });
 
   it('builds the in-process loader\'s batches, byte for byte, and its normalization stats', async () => {
@@ -53,9 +53,10 @@ describe('the loader thread', () => {
       // in order with prefetch, then a jump back and a repeat of a handed-out step
       for (const step of [0, 1, 2, 3, 9, 4, 4]) {
         const [a, b] = [await local.batchAt(step), await thread.batchAt(step)];
+        assert.ok(b.aim && b.aimMask, 'the aim targets cross the thread');
         for (const k of Object.keys(a) as (keyof SampleBatch)[]) {
-          assert.deepEqual(b[k].shape, a[k].shape, `${k} at step ${step}`);
-          assert.deepEqual(b[k].data, a[k].data, `${k} at step ${step}`);
+          assert.deepEqual(b[k]!.shape, a[k]!.shape, `${k} at step ${step}`);
+          assert.deepEqual(b[k]!.data, a[k]!.data, `${k} at step ${step}`);
         }
       }
       assert.deepEqual(thread.prefetched(), [5, 6]);

@@ -12,10 +12,16 @@
  *
  * Mixtures: dataset d is drawn with probability proportional to weight_d * N_eff,d where
  * N_eff = floor(N_raw / S_d) (eq. 5, S = frame step size); within it a frame is drawn uniformly.
+ *
+ * Aim targets (option `aim`, for a model with an aim head): a sample's target is the normalized EEF
+ * position (right arm) at its episode's next gripper event: the frame where the gripper command next
+ * switches between close and open (the grasp of the object the instruction picks, then its release
+ * at the destination). Samples with no event left, or of robots without an EEF state and a gripper,
+ * have none (aimMask 0).
  */
 import {
   actionToUnified, chunkNormalizers, EEF_MODES, encodeChunk, type EefMode, NORM_MODES, type FeatureStats, makeNormalizer, type Normalizer, type NormMode,
-  stateToUnified, UNIFIED_DIM,
+  slot, stateToUnified, UNIFIED_DIM,
 } from '../actions/index.ts';
 import { areaResizeRgb, Rng, UserError } from '../util/index.ts';
 import { type AugmentOptions, augments, augmentView } from './augment.ts';
@@ -31,6 +37,8 @@ export type HostArray<T extends Float32Array | Int32Array = Float32Array> = { da
 export type SampleBatch = {
   images: HostArray; imageMask: HostArray; tokens: HostArray<Int32Array>; tokenMask: HostArray;
   state: HostArray; stateMask: HostArray; actionMask: HostArray; actions: HostArray;
+  /** with the `aim` option: aim targets [B, 3] and which samples have one [B] */
+  aim?: HostArray; aimMask?: HostArray;
 };
 
 /** Action parameterization: one of the EEF modes, or 'absolute' (targets as recorded). */
@@ -60,6 +68,8 @@ export type LoaderOptions = {
   prefetch?: number;
   /** training-time image augmentation (augment.ts; default none) */
   augment?: AugmentOptions;
+  /** build each sample's aim target (a model with an aim head: config.aimWeight) */
+  aim?: boolean;
 };
 
 /**
@@ -161,6 +171,35 @@ function embodimentNormStats(datasets: readonly Dataset[], encoded: readonly Enc
   return norm;
 }
 
+/** A unified gripper command below this closes the gripper (0 closed .. 1 open). */
+const CLOSING = 0.5;
+
+/**
+ * For every frame of `ds`, the frame of its episode's next gripper event at or after it (where the
+ * right gripper's command switches between close and open), or -1: none left in the episode, or a
+ * robot without a right EEF state and gripper.
+ */
+export function nextGripperEvents(ds: Dataset): Int32Array {
+  const e = ds.embodiment;
+  const out = new Int32Array(ds.numFrames).fill(-1);
+  const g = slot('gripper.right').offset;
+  if (!e.actionMask[g] || !e.stateMask[slot('eef.right').offset]) return out;
+  const da = e.actionNames.length;
+  const closing = (i: number) => actionToUnified(e, ds.action.subarray(i * da, (i + 1) * da))[g] < CLOSING;
+  for (const ep of ds.episodes) {
+    let next = -1;
+    let after = ep.to > ep.from && closing(ep.to - 1);
+    for (let i = ep.to - 1; i > ep.from; i--) {
+      const before = closing(i - 1);
+      if (before !== after) next = i;
+      out[i] = next;
+      after = before;
+    }
+    if (ep.to > ep.from) out[ep.from] = next;
+  }
+  return out;
+}
+
 /** Datasets with at most this many chunk rows (frames x H) keep their normalized samples in memory. */
 const CACHE_ROWS = 1 << 20;
 
@@ -217,6 +256,16 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
     return { states, actions };
   });
   encoded.length = 0; // the raw encodings are no longer needed
+  const events = o.aim ? datasets.map(nextGripperEvents) : [];
+  const EEF = slot('eef.right').offset;
+  /** The normalized unified state of frame `i` of dataset `d`. */
+  const normalizedState = (d: number, i: number): Float32Array | Float64Array => {
+    const c = cache[d];
+    if (c) return c.states.subarray(i * UNIFIED_DIM, (i + 1) * UNIFIED_DIM);
+    const ds = datasets[d];
+    const n = ds.embodiment.stateNames.length;
+    return normalizers[d].state.normalize(stateToUnified(ds.embodiment, ds.state.subarray(i * n, (i + 1) * n)));
+  };
   const tokenCache = new Map<string, { ids: Int32Array; mask: Float32Array }>();
   const tokens = (text: string) => {
     let t = tokenCache.get(text);
@@ -245,6 +294,7 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
       stateMask: { data: new Float32Array(B * A), shape: [B, A] },
       actionMask: { data: new Float32Array(B * A), shape: [B, A] },
       actions: { data: new Float32Array(B * H * A), shape: [B, H, A] },
+      ...(o.aim ? { aim: { data: new Float32Array(B * 3), shape: [B, 3] }, aimMask: { data: new Float32Array(B), shape: [B] } } : {}),
     };
     for (let k = 0; k < B; k++) {
       const draw = index.draw(rng.uniform());
@@ -261,6 +311,11 @@ export function createLoader(datasets: readonly Dataset[], o: LoaderOptions): Lo
         const { state, chunk } = unifiedChunk(ds, i, H, o.mode, ep.to);
         if (keepState) b.state.data.set(normalizers[d].state.normalize(state), k * A);
         chunk.forEach((act, h) => b.actions.data.set(normalizers[d].action[h].normalize(act), (k * H + h) * A));
+      }
+      const event = o.aim ? events[d][i] : -1;
+      if (event >= 0) {
+        b.aim!.data.set(normalizedState(d, event).subarray(EEF, EEF + 3), k * 3);
+        b.aimMask!.data[k] = 1;
       }
       b.stateMask.data.set(ds.embodiment.stateMask, k * A);
       b.actionMask.data.set(ds.embodiment.actionMask, k * A);

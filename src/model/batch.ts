@@ -30,8 +30,12 @@ export type Observation = {
   actionMask: HostTensor;
 };
 
-/** A training batch: an observation plus the normalized unified action chunk [B, H, 60]. */
-export type Batch = Observation & { actions: HostTensor };
+/**
+ * A training batch: an observation plus the normalized unified action chunk [B, H, 60]; for a
+ * model with an aim head (config.aimWeight), each sample's aim target [B, 3] (the normalized EEF
+ * position at the next gripper event) and whether it has one [B] (1/0).
+ */
+export type Batch = Observation & { actions: HostTensor; aim?: HostTensor; aimMask?: HostTensor };
 
 /** Device arrays of an observation (each consumed by the model functions). */
 export type DeviceObservation = { prefix: PrefixInputs; state: StateInputs; actionMask: np.Array };
@@ -66,6 +70,11 @@ export function validateObservation(c: ModelConfig, o: Observation): number {
 export function validateBatch(c: ModelConfig, batch: Batch): number {
   const b = validateObservation(c, batch);
   expectShape('actions', batch.actions, [b, c.actionHorizon, c.actionDim], `chunks of H = ${c.actionHorizon} unified actions`);
+  if (c.aimWeight) {
+    if (!batch.aim || !batch.aimMask) throw new UserError(`model config "${c.name}" has an aim head: its batches need aim [B, 3] and aimMask [B] (the loader's \`aim\` option)`);
+    expectShape('aim', batch.aim, [b, 3], 'one EEF position per sample');
+    expectShape('aimMask', batch.aimMask, [b], 'one flag per sample');
+  }
   return b;
 }
 
@@ -83,4 +92,9 @@ export function observationToDevice(o: Observation): DeviceObservation {
 /** Moves a validated batch's actions [B, H, A] to the device. */
 export function actionsToDevice(batch: Batch): np.Array {
   return dev(batch.actions);
+}
+
+/** Moves a validated batch's aim targets to the device (undefined when the batch has none). */
+export function aimToDevice(batch: Batch): { target: np.Array; mask: np.Array } | undefined {
+  return batch.aim && batch.aimMask ? { target: dev(batch.aim), mask: dev(batch.aimMask) } : undefined;
 }

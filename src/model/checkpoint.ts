@@ -20,7 +20,7 @@ const configSchema = z.object({
   name: z.string(), imageSize: pos, patchSize: pos, maxViews: pos, maxTokens: pos, vocabSize: pos, depth: pos,
   numHeads: pos, headDim: pos, semanticWidth: pos, semanticMlpDim: pos, actionWidth: pos, actionMlpDim: pos,
   actionHorizon: pos, actionDim: pos, normEps: z.number().positive(), tauDistribution: z.enum(['uniform', 'beta']),
-  sampleSteps: pos, stemChannels: z.array(pos).optional(), stemFilm: z.boolean().optional(),
+  sampleSteps: pos, stemChannels: z.array(pos).optional(), stemFilm: z.boolean().optional(), aimWeight: z.number().positive().optional(),
 }).strict();
 
 /** Parses and validates a ModelConfig from JSON (`file` names the source in errors). */

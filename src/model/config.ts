@@ -64,6 +64,15 @@ export type ModelConfig = {
    * image tokens carry before the transformer sees them. Needs `stemChannels`.
    */
   readonly stemFilm?: boolean;
+  /**
+   * Weight of the auxiliary aim loss (absent: no aim head). A learned query per head reads the
+   * semantic expert's last-layer prefix keys/values and a linear map predicts where the end effector
+   * will next close or open its gripper (the normalized EEF position at the demonstration's next
+   * gripper event): the object the instruction picks, then the place it goes. It trains the prefix
+   * to localize what the instruction names; the action expert never sees the head, and sampling
+   * does not run it. Trains with the semantic expert only (not in stage 1 / frozen fine-tuning).
+   */
+  readonly aimWeight?: number;
 };
 
 const base = { actionDim: UNIFIED_DIM, normEps: 1e-6, tauDistribution: 'uniform', sampleSteps: 10 } as const;
@@ -112,6 +121,13 @@ export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
     ...base, name: 'debug-conv-96', imageSize: 96, patchSize: 24, maxViews: 2, maxTokens: 16, vocabSize: 260,
     depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
     actionMlpDim: 64, actionHorizon: 8, stemChannels: Object.freeze([16, 32, 64]),
+  }),
+  // debug-conv with the aim head: an auxiliary loss that trains the prefix to localize where the
+  // gripper will next close or open (the object the instruction picks, then its destination)
+  'debug-conv-aim': Object.freeze({
+    ...base, name: 'debug-conv-aim', imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 16, vocabSize: 260,
+    depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
+    actionMlpDim: 64, actionHorizon: 8, stemChannels: Object.freeze([16, 32, 64]), aimWeight: 0.1,
   }),
   tiny: Object.freeze({
     ...base, name: 'tiny', imageSize: 64, patchSize: 8, maxViews: 2, maxTokens: 32, vocabSize: 260,
@@ -189,5 +205,6 @@ export function validateConfig(c: ModelConfig): ModelConfig {
   if (c.actionDim !== UNIFIED_DIM) throw bad(`actionDim must be the unified dimension ${UNIFIED_DIM}, got ${c.actionDim}`);
   if (!(c.normEps > 0)) throw bad(`normEps must be > 0`);
   if (c.tauDistribution !== 'uniform' && c.tauDistribution !== 'beta') throw bad(`tauDistribution must be "uniform" or "beta"`);
+  if (c.aimWeight !== undefined && !(c.aimWeight > 0 && Number.isFinite(c.aimWeight))) throw bad(`aimWeight must be a positive number (or absent: no aim head), got ${c.aimWeight}`);
   return c;
 }

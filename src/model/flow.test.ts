@@ -5,6 +5,8 @@ import { random, tree } from './backend.ts';
 import { assertClose, maxAbsDiff } from '../../test/helpers/close.ts';
 import type { Batch, Params } from './index.ts';
 import { buildParams } from './params.ts';
+import { observationToDevice } from './batch.ts';
+import { aimReadout, prefixCache } from './mot.ts';
 
 const c = getConfig('debug');
 
@@ -107,5 +109,53 @@ describe('flow-matching MoT (debug config)', () => {
     assertClose(mean(u), 0.5, 0.03, 'uniform mean');
     assertClose(mean(b), 1 - 1.5 / 2.5, 0.03, 'beta mean (1 - E[Beta(1.5, 1)] = 0.4)');
     assert.ok(b.every((x) => x >= 0 && x <= 1));
+  });
+});
+
+describe('the aim head (debug-conv-aim)', () => {
+  const ca = getConfig('debug-conv-aim');
+  const plain = getConfig('debug-conv');
+
+  it('adds aimWeight x the aim error of the samples that have a target to the flow loss; its own parameters alone are new', async () => {
+    const params = initParams(ca, 0);
+    const host = await hostParams(params);
+    const reference = await hostParams(initParams(plain, 0));
+    assert.deepEqual([...host.keys()].filter((n) => !reference.has(n)), ['semantic.aim.query', 'semantic.aim.out.w', 'semantic.aim.out.b']);
+    for (const [n, x] of reference) assert.deepEqual(host.get(n), x, `${n}: initialized as without the head`);
+    const batch = syntheticBatch(ca, 6, 2);
+    const { aim: head, ...semantic } = tree.ref(params.semantic);
+    const withoutHead = { semantic, action: tree.ref(params.action) };
+    const flowOnly = lossAndGrad(plain, withoutHead, { ...batch, aim: undefined, aimMask: undefined }, random.key(4));
+    const flow = (await flowOnly.loss.data())[0];
+    // the aim error by hand, from the readout of the prefix cache
+    const obs = observationToDevice(batch);
+    const pred = (await aimReadout(ca, head!, prefixCache(ca, tree.ref(params.semantic), obs.prefix)).data()) as Float32Array;
+    tree.dispose([obs.state, obs.actionMask]);
+    let err = 0;
+    let n = 0;
+    for (let k = 0; k < 6; k++) {
+      if (!batch.aimMask!.data[k]) continue;
+      for (let j = 0; j < 3; j++) err += (pred[3 * k + j] - batch.aim!.data[3 * k + j]) ** 2;
+      n++;
+    }
+    const withAim = lossAndGrad(ca, params, batch, random.key(4));
+    assertClose((await withAim.loss.data())[0], flow + ca.aimWeight! * err / (3 * n), 1e-5, 'loss = flow + weight x aim error');
+    // no target in the batch: the flow loss alone, and the head gets no gradient
+    const untargeted = lossAndGrad(ca, params, { ...batch, aimMask: { data: new Float32Array(6), shape: [6] } }, random.key(4));
+    assertClose((await untargeted.loss.data())[0], flow, 1e-5, 'loss without targets');
+    const grads = await hostParams(untargeted.grads);
+    assert.ok(grads.get('semantic.aim.out.w')!.every((g) => g === 0));
+    assert.ok((await hostParams(withAim.grads)).get('semantic.aim.out.w')!.some((g) => g !== 0), 'with targets the head trains');
+    tree.dispose([flowOnly.grads, withAim.grads, untargeted.grads, params]);
+  });
+
+  it('does not change sampling: the head is not run (same chunk as the model without it)', async () => {
+    const params = initParams(ca, 0);
+    const { aim, ...semantic } = tree.ref(params.semantic);
+    tree.dispose(aim!);
+    const batch = syntheticBatch(ca, 2, 3);
+    const a = await sampleActions(ca, params, batch, random.key(5));
+    const b = await sampleActions(plain, { semantic, action: tree.ref(params.action) }, batch, random.key(5));
+    assert.deepEqual(a, b);
   });
 });

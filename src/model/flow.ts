@@ -11,8 +11,8 @@
  */
 import { jit, numpy as np, random, tree, valueAndGrad } from './backend.ts';
 import type { ModelConfig, TauDistribution } from './config.ts';
-import { type Batch, type Observation, actionsToDevice, observationToDevice, validateBatch, validateObservation } from './batch.ts';
-import { type PrefixCache, type PrefixInputs, type StateInputs, prefixCache, stateCache, velocityActions, velocityCached, velocityJoint } from './mot.ts';
+import { type Batch, type Observation, actionsToDevice, aimToDevice, observationToDevice, validateBatch, validateObservation } from './batch.ts';
+import { aimReadout, type PrefixCache, type PrefixInputs, type StateInputs, prefixCache, stateCache, velocityActions, velocityCached, velocityJoint } from './mot.ts';
 import type { ActionParams, Params, SemanticParams } from './params.ts';
 
 type Arr = np.Array;
@@ -38,15 +38,30 @@ function maskedMse(v: Arr, target: Arr, mask: Arr): Arr {
   return err.div(m.sum().mul(h));
 }
 
+/** Aim targets on device: target [B, 3] (normalized EEF position at the next gripper event), mask [B] (1 = the sample has one). */
+export type AimTargets = { target: Arr; mask: Arr };
+
+/** Mean squared error of the aim over the samples that have one: sum(m |p - t|^2) / (3 max(sum(m), 1)). pred [B, 3]. */
+function aimError(pred: Arr, aim: AimTargets): Arr {
+  const m = aim.mask.reshape([-1, 1]); // [B, 1]
+  const err = np.square(pred.sub(aim.target)).mul(m.ref).sum();
+  return err.div(np.maximum(m.sum(), 1).mul(3));
+}
+
 /**
  * Flow-matching loss through the MoT, both experts trained. Evaluated as prefix keys/values (with
  * gradients) + the action expert attending to them: the same function as `velocityJoint`'s one
  * block-masked attention (prefix queries never see the suffix), without its prefix-to-suffix block.
+ * With an aim head and targets, plus aimWeight times the aim's error (read from the same prefix).
  */
-function lossJoint(c: ModelConfig, params: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr): Arr {
+function lossJoint(c: ModelConfig, params: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr, aim?: AimTargets): Arr {
   const [xt, target] = interpolate(x1, x0, tau.ref, mask.ref);
-  const v = velocityCached(c, params.action, prefixCache(c, params.semantic, pre), st, xt, tau);
-  return maskedMse(v, target, mask);
+  const { aim: head, ...semantic } = params.semantic;
+  const cache = prefixCache(c, semantic, pre);
+  const aimed = head && aim ? aimError(aimReadout(c, head, cache), aim).mul(c.aimWeight ?? 0) : undefined;
+  if (!aimed) tree.dispose([head ?? [], aim ?? []]);
+  const flow = maskedMse(velocityCached(c, params.action, cache, st, xt, tau), target, mask);
+  return aimed ? flow.add(aimed) : flow;
 }
 
 /** Flow-matching loss of the action expert given a (constant) prefix cache. */
@@ -60,8 +75,8 @@ function lossCached(c: ModelConfig, act: ActionParams, cache: PrefixCache, st: S
  * Loss and gradients w.r.t. both experts (not jitted: jit it, or trace it for another engine).
  * Consumes everything. -> [loss (scalar), grads shaped like params].
  */
-export function flowLossGrad(c: ModelConfig, p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr): [Arr, Params] {
-  return valueAndGrad((pp: Params) => lossJoint(c, pp, pre, st, mask, x1, x0, tau))(p) as [Arr, Params];
+export function flowLossGrad(c: ModelConfig, p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr, aim?: AimTargets): [Arr, Params] {
+  return valueAndGrad((pp: Params) => lossJoint(c, pp, pre, st, mask, x1, x0, tau, aim))(p) as [Arr, Params];
 }
 
 /**
@@ -76,6 +91,7 @@ export function flowLossGradFrozen(c: ModelConfig, p: Params, pre: PrefixInputs,
 /** The jitted functions of one config (compiled per input shape on first use). */
 type ModelFns = {
   lossGrad: (p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) => [Arr, Params];
+  lossGradAim: (p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr, aim: AimTargets) => [Arr, Params];
   lossGradCached: (a: ActionParams, cache: PrefixCache, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) => [Arr, ActionParams];
   prefix: (s: SemanticParams, pre: PrefixInputs) => PrefixCache;
   velocity: (p: Params, pre: PrefixInputs, st: StateInputs, xt: Arr, tau: Arr) => Arr;
@@ -130,6 +146,8 @@ function modelFns(c: ModelConfig): ModelFns {
     },
     lossGrad: jit((p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) =>
       flowLossGrad(c, p, pre, st, mask, x1, x0, tau)) as ModelFns['lossGrad'],
+    lossGradAim: jit((p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr, aim: AimTargets) =>
+      flowLossGrad(c, p, pre, st, mask, x1, x0, tau, aim)) as ModelFns['lossGradAim'],
     lossGradCached: jit((a: ActionParams, cache: PrefixCache, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) =>
       valueAndGrad((aa: ActionParams) => lossCached(c, aa, cache, st, mask, x1, x0, tau))(a)) as ModelFns['lossGradCached'],
     prefix: jit((s: SemanticParams, pre: PrefixInputs) => prefixCache(c, s, pre)) as ModelFns['prefix'],
@@ -174,10 +192,15 @@ export function lossAndGrad(c: ModelConfig, params: Params, batch: Batch, key: A
   const x1 = actionsToDevice(batch); // [B, H, A]
   const fns = modelFns(c);
   const [x0, tau] = fns.draws(b, opts.tau ?? c.tauDistribution)(key); // [B, H, A] ~ N(0, I), [B]
+  const aim = aimToDevice(batch);
   if (!opts.freezeSemantic) {
-    const [loss, grads] = fns.lossGrad(tree.ref(params), obs.prefix, obs.state, obs.actionMask, x1, x0, tau);
+    const [loss, grads] = aim && c.aimWeight
+      ? fns.lossGradAim(tree.ref(params), obs.prefix, obs.state, obs.actionMask, x1, x0, tau, aim)
+      : fns.lossGrad(tree.ref(params), obs.prefix, obs.state, obs.actionMask, x1, x0, tau);
+    if (aim && !c.aimWeight) tree.dispose(aim);
     return { loss, grads };
   }
+  if (aim) tree.dispose(aim); // stage 1: the semantic expert (and its aim head) does not train
   const cache = fns.prefix(tree.ref(params.semantic), obs.prefix);
   const [loss, action] = fns.lossGradCached(tree.ref(params.action), cache, obs.state, obs.actionMask, x1, x0, tau);
   const semantic = tree.map((x: Arr) => np.zerosLike(x.ref), params.semantic) as SemanticParams;

@@ -24,7 +24,7 @@ import { nn, numpy as np, tree } from './backend.ts';
 import { type ModelConfig, stemPatch, suffixPadding } from './config.ts';
 import { allowedBias, attention, blockBias, linear, mergeHeads, mlp, rmsNorm, splitHeads } from './layers.ts';
 import { convStem } from './stem.ts';
-import type { ActionParams, LayerParams, Params, SemanticParams } from './params.ts';
+import type { ActionParams, AimParams, LayerParams, Params, SemanticParams } from './params.ts';
 
 type Arr = np.Array;
 
@@ -149,7 +149,8 @@ function actionPart(c: ModelConfig, xa: Arr): Arr {
  * `pad` dummy suffix tokens (default: the config's alignment padding) do not change the result.
  */
 export function velocityJoint(c: ModelConfig, params: Params, pre: PrefixInputs, st: StateInputs, xt: Arr, tau: Arr, pad = suffixPadding(c)): Arr {
-  const { layers: sLayers, ...sEmbed } = params.semantic;
+  const { layers: sLayers, aim, ...sEmbed } = params.semantic;
+  if (aim) tree.dispose(aim); // the aim head is a training signal only
   const { layers: aLayers, finalNorm, actionOut, ...aEmbed } = params.action;
   let [xs, valid] = embedPrefix(c, sEmbed, pre); // [B, Np, D_s], [B, Np]
   let xa = embedSuffix(aEmbed, st, xt, tau, pad); // [B, Ns, D_a]
@@ -177,7 +178,8 @@ export function velocityJoint(c: ModelConfig, params: Params, pre: PrefixInputs,
  * MLP feed nothing and are skipped (their parameters are released).
  */
 export function prefixCache(c: ModelConfig, sem: SemanticParams, pre: PrefixInputs): PrefixCache {
-  const { layers, ...embed } = sem;
+  const { layers, aim, ...embed } = sem;
+  if (aim) tree.dispose(aim); // the aim head reads the cache (aimReadout); it does not build it
   let [xs, valid] = embedPrefix(c, embed, pre);
   const bias = blockBias(valid.ref, 0, 0); // [B, 1, Np, Np]
   const keys: Arr[] = [];
@@ -195,6 +197,20 @@ export function prefixCache(c: ModelConfig, sem: SemanticParams, pre: PrefixInpu
   bias.dispose();
   xs.dispose();
   return { keys, values, prefixValid: valid };
+}
+
+/**
+ * The aim head's prediction (config.aimWeight) from a prefix cache (not consumed): each head's
+ * learned query attends over the last layer's valid prefix keys and pools their values; a linear
+ * map takes the pooled heads to the 3-d aim. -> [B, 3].
+ */
+export function aimReadout(c: ModelConfig, p: AimParams, cache: PrefixCache): Arr {
+  const last = c.depth - 1;
+  const [b, n] = cache.prefixValid.shape;
+  const q = np.broadcastTo(p.query.reshape([1, c.numHeads, 1, c.headDim]), [b, c.numHeads, 1, c.headDim]);
+  const bias = allowedBias(cache.prefixValid.ref.reshape([b, 1, 1, n])); // [B, 1, 1, Np]
+  const pooled = attention(q, cache.keys[last].ref, cache.values[last].ref, bias); // [B, h, 1, d]
+  return linear(pooled.reshape([b, c.numHeads * c.headDim]), p.out);
 }
 
 /**

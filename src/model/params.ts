@@ -40,7 +40,12 @@ export type SemanticParams = {
   /** [L, D_s] token position embedding. */
   tokenPos: Arr;
   layers: LayerParams[];
+  /** With `aimWeight`: the aim readout (a query [h, d] per head over the last layer's prefix keys/values; [h d, 3] to the aim). */
+  aim?: AimParams;
 };
+
+/** The aim head (config.aimWeight): one learned query per attention head, and the map of the pooled values to the 3-d aim. */
+export type AimParams = { query: Arr; out: Linear };
 
 /** The action expert: state/action/time embeddings, its layer stack, and the velocity head. */
 export type ActionParams = {
@@ -97,6 +102,7 @@ export function paramShapes(c: ModelConfig): { semantic: ShapeTree; action: Shap
       tokenEmbed: [c.vocabSize, ds],
       tokenPos: [c.maxTokens, ds],
       layers: layers(ds, c.semanticMlpDim),
+      ...(c.aimWeight ? { aim: { query: [c.numHeads, c.headDim], out: { w: [inner, 3], b: [3] } } } : {}),
     },
     action: {
       stateIn: { w: [2 * a, da], b: [da] },
@@ -150,7 +156,7 @@ function initLeaf(name: string, shape: number[], c: ModelConfig, rng: Rng): Floa
   if (leaf === 'attnNorm' || leaf === 'mlpNorm' || leaf === 'finalNorm' || leaf === 'gnScale') return out.fill(1);
   if (leaf === 'b' || leaf === 'gnShift') return out;
   if (name.includes('.film.')) return out; // FiLM starts as the identity: gamma = beta = 0
-  let std = EMBEDDINGS.has(leaf) ? 0.02 : 1 / Math.sqrt(shape[0]);
+  let std = EMBEDDINGS.has(leaf) || name === 'semantic.aim.query' ? 0.02 : 1 / Math.sqrt(shape[0]);
   // residual-branch outputs scaled down so the residual stream's variance stays O(1) with depth
   if (leaf === 'wo' || leaf === 'wDown') std /= Math.sqrt(2 * c.depth);
   for (let i = 0; i < n; i++) out[i] = rng.normal() * std;
@@ -178,7 +184,8 @@ export function buildParams(c: ModelConfig, data: (name: string, shape: number[]
 export function initParams(config: ModelConfig, seed: number): Params {
   validateConfig(config);
   const rng = new Rng(seed);
-  return buildParams(config, (name, shape) => initLeaf(name, shape, config, rng));
+  const aimRng = new Rng(seed ^ 0x41494d); // the aim head's own stream: every other parameter starts as it would without it
+  return buildParams(config, (name, shape) => initLeaf(name, shape, config, name.startsWith('semantic.aim.') ? aimRng : rng));
 }
 
 /** Every [name, array] pair of a Params tree (arrays not ref'ed: the caller must not consume them). */

@@ -7,7 +7,8 @@ import type { ModelConfig } from './config.ts';
 /**
  * A random batch of `batchSize` panda7 samples: images uniform in [-1, 1] (odd samples miss their
  * last view), instructions of 3..L byte tokens, state/actions ~ N(0, 0.5^2) in the unified layout
- * (values also in unused dims, which the masks must neutralize).
+ * (values also in unused dims, which the masks must neutralize). For a config with an aim head,
+ * aim targets ~ N(0, 1), every third sample without one (aimMask 0).
  */
 export function syntheticBatch(c: ModelConfig, batchSize: number, seed: number): Batch {
   const rng = new Rng(seed);
@@ -35,5 +36,6 @@ export function syntheticBatch(c: ModelConfig, batchSize: number, seed: number):
     stateMask: { data: tile(emb.stateMask), shape: [b, a] },
     actionMask: { data: tile(emb.actionMask), shape: [b, a] },
     actions: { data: rand(b * c.actionHorizon * a, () => rng.normal() * 0.5), shape: [b, c.actionHorizon, a] },
+    ...(c.aimWeight ? { aim: { data: rand(b * 3, () => rng.normal()), shape: [b, 3] }, aimMask: { data: rand(b, () => 0).map((_, i) => (i % 3 === 2 ? 0 : 1)), shape: [b] } } : {}),
   };
 }

@@ -9,7 +9,7 @@
  * AdamW and the EMA update the small leaves as one vector, a few dozen elementwise nodes where a
  * list of leaves made ~24 per leaf (half of a debug-sized step's nodes), while a large leaf is not
  * copied in and out of a shared array; only the parameters are sliced back into leaves for the
- * forward pass. Then the batch (BATCH_INPUTS, noise x0 and tau drawn on the host) and the scalars
+ * forward pass. Then the batch (`batchInputs`, noise x0 and tau drawn on the host) and the scalars
  * (learning rate, bias corrections 1 - b^t per expert, EMA decay).
  */
 import { type JsTreeDef, numpy as np, tree } from '../model/index.ts';
@@ -25,8 +25,14 @@ export type Group = 'pS' | 'pA' | 'mS' | 'mA' | 'vS' | 'vA' | 'eS' | 'eA';
 /** Which step program: stage 1 / frozen fine-tuning (semantic expert frozen) or all trained; with an EMA or not. */
 export type StepKind = { frozen: boolean; ema: boolean };
 
-/** Batch inputs of the program, in order (the Batch fields, then the host-drawn noise). */
-export const BATCH_INPUTS = ['images', 'imageMask', 'tokens', 'tokenMask', 'state', 'stateMask', 'actionMask', 'actions', 'x0', 'tau'] as const;
+/** A batch input of a step program: a Batch field, or the host-drawn noise x0 and flow time tau. */
+export type BatchInput = 'images' | 'imageMask' | 'tokens' | 'tokenMask' | 'state' | 'stateMask' | 'actionMask' | 'actions' | 'aim' | 'aimMask' | 'x0' | 'tau';
+
+/** Batch inputs of a step program, in order: the Batch fields (the aim targets only where a full step trains an aim head), then the noise. */
+export function batchInputs(c: ModelConfig, k: StepKind): BatchInput[] {
+  const aim: BatchInput[] = c.aimWeight && !k.frozen ? ['aim', 'aimMask'] : [];
+  return ['images', 'imageMask', 'tokens', 'tokenMask', 'state', 'stateMask', 'actionMask', 'actions', ...aim, 'x0', 'tau'];
+}
 
 /** Leaf shapes of each expert in `tree.flatten` order. */
 export type GroupShapes = { S: number[][]; A: number[][] };
@@ -87,7 +93,7 @@ export function stepScalars(k: StepKind): string[] {
 
 /**
  * The step as a function of (groups in `stepGroups(k).inputs` order, each the list of its chunks;
- * batch in BATCH_INPUTS order; scalars in `stepScalars(k)` order) -> [...output groups (lists of
+ * batch in `batchInputs(c, k)` order; scalars in `stepScalars(k)` order) -> [...output groups (lists of
  * chunks), [loss, gradNorm]]. `layout` holds the tree structures of each expert's parameters (from
  * `tree.flatten`), their leaf shapes and chunks.
  */
@@ -98,7 +104,9 @@ export function stepFunction(c: ModelConfig, opt: AdamWConfig, k: StepKind, layo
     const g = Object.fromEntries(inputs.map((name, i) => [name, groups[i]])) as Record<Group, Arr[]>;
     const refs = (xs: Arr[]) => xs.map((x) => x.ref);
     const s = Object.fromEntries(stepScalars(k).map((name, i) => [name, scalars[i]])) as Record<string, Arr>;
-    const [images, imageMask, tokens, tokenMask, state, stateMask, actionMask, actions, x0, tau] = batch;
+    const input = Object.fromEntries(batchInputs(c, k).map((name, i) => [name, batch[i]])) as Record<BatchInput, Arr>;
+    const { images, imageMask, tokens, tokenMask, state, stateMask, actionMask, actions, x0, tau } = input;
+    const aim = input.aim ? { target: input.aim, mask: input.aimMask } : undefined;
     const pre = { images, imageMask, tokens, tokenMask };
     const st = { state, stateMask };
     const params: Params = {
@@ -115,7 +123,7 @@ export function stepFunction(c: ModelConfig, opt: AdamWConfig, k: StepKind, layo
       loss = l;
       gradNorm = normA;
     } else {
-      const [l, grads] = flowLossGrad(c, params, pre, st, actionMask, actions, x0, tau);
+      const [l, grads] = flowLossGrad(c, params, pre, st, actionMask, actions, x0, tau, aim);
       const [pS, mS, vS, normS] = update(g.pS, ravel(tree.flatten(grads.semantic)[0] as Arr[], layout.chunks.S), g.mS, g.vS, s.lr.ref, s.bc1S, s.bc2S);
       const [pA, mA, vA, normA] = update(g.pA, ravel(tree.flatten(grads.action)[0] as Arr[], layout.chunks.A), g.mA, g.vA, s.lr, s.bc1A, s.bc2A);
       Object.assign(out, { pS, mS, vS, pA, mA, vA });

@@ -8,12 +8,12 @@
 import { type JsTreeDef, numpy as np, random, tree } from '../model/index.ts';
 import {
   type ActionParams, type Batch, buildParams, drawNoise, encodeParamData, encodeParams, type ModelConfig, namedLeaves,
-  type Params, type SemanticParams, settle, type TauDistribution,
+  type Params, type SemanticParams, settle, type TauDistribution, validateBatch,
 } from '../model/index.ts';
 import { type EngineName, type OrtValue, type Program, ProgramSession, traceProgram } from '../engine/index.ts';
 import { type AdamWConfig, type AdamWState } from './optimizer.ts';
 import { emaStep } from './ema.ts';
-import { BATCH_INPUTS, chunkSizes, type Group, type GroupChunks, groupChunks, type GroupShapes, sizeOf, type StepKind, stepFunction, stepGroups, stepScalars } from './step-program.ts';
+import { batchInputs, chunkSizes, type Group, type GroupChunks, groupChunks, type GroupShapes, sizeOf, type StepKind, stepFunction, stepGroups, stepScalars } from './step-program.ts';
 
 type Arr = np.Array;
 
@@ -111,7 +111,7 @@ export function traceStepProgram(c: ModelConfig, opt: AdamWConfig, k: StepKind, 
     const e = g.endsWith('S') ? 'S' : 'A';
     return chunkSizes(layout.shapes[e], layout.chunks[e]).map((n) => zeros([n]));
   });
-  const batchArgs = BATCH_INPUTS.map((f) => {
+  const batchArgs = batchInputs(c, k).map((f) => {
     if (f === 'x0') return zeros([b, c.actionHorizon, c.actionDim]);
     if (f === 'tau') return zeros([b]);
     return zeros(batch[f].shape, f === 'tokens' ? 'int32' : undefined);
@@ -166,6 +166,7 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
     const key = `${k.frozen}:${k.ema}:${batch.images.shape}`;
     let s = sessions.get(key);
     if (!s) {
+      validateBatch(c, batch); // the program's inputs are this batch's fields, shaped as the first one
       s = traceStepProgram(c, o.opt, k, layout, batch).then((p) => ProgramSession.create(p.model, p.inputs, p.outputs, { threads }));
       sessions.set(key, s);
     }
@@ -207,7 +208,7 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
       const values: OrtValue[] = [];
       const add = (v: Float32Array | Int32Array | OrtValue) => values.push(v instanceof Float32Array || v instanceof Int32Array ? session.value(values.length, v) : v);
       for (const g of inputs) for (const v of host[g]!) add(v);
-      for (const f of BATCH_INPUTS) add(f === 'x0' ? x0 : f === 'tau' ? tau : batch[f].data);
+      for (const f of batchInputs(c, k)) add(f === 'x0' ? x0 : f === 'tau' ? tau : batch[f]!.data);
       for (const name of stepScalars(k)) add(Float32Array.of(scalar[name]));
       const run = session.run(values);
       pending = s.nextSeed === undefined ? undefined : { seed: s.nextSeed, batch: b, noise: drawNoise(c, b, o.tau, random.key(s.nextSeed)) };
