@@ -75,6 +75,11 @@ const NEAR = 0.02;
 const IN_FINGERS = 0.04;
 /** How far (m) the object may drift from the TCP, beyond its distance at the grasp, and still count as held. */
 const HOLD_SLACK = 0.02;
+/** Heights (m): of the approach above the grasp, and of the carry above the release point. */
+const APPROACH = 0.1;
+const CARRY = 0.1;
+/** The waypoints of a pick-and-place segment, by index (`done`: past the last). */
+const STAGE = { above: 0, descend: 1, close: 2, lift: 3, carry: 4, lower: 5, open: 6, retreat: 7, done: 8 } as const;
 
 /**
  * Pick `obj` and release it at `dest` (computed when the carry starts): above, descend, close,
@@ -122,21 +127,21 @@ export function pickAndPlacePlan(arm: number, obj: string, dest: (w: World) => V
     if (inHand) {
       gripDistance ??= distance(w);
       target = carryTarget(w);
-      if (Math.hypot(t[0] - target[0], t[1] - target[1]) < NEAR) return t[2] < target[2] + NEAR / 2 ? 6 : 5;
-      return t[2] < target[2] + 0.1 - 3 * NEAR ? 3 : 4;
+      if (Math.hypot(t[0] - target[0], t[1] - target[1]) < NEAR) return t[2] < target[2] + NEAR / 2 ? STAGE.open : STAGE.lower;
+      return t[2] < target[2] + CARRY - 3 * NEAR ? STAGE.lift : STAGE.carry;
     }
     gripDistance = undefined;
-    if (placed(w)) return t[2] > o[2] + 0.05 ? 8 : 7;
+    if (placed(w)) return t[2] > o[2] + APPROACH / 2 ? STAGE.done : STAGE.retreat;
     const off = Math.hypot(t[0] - g[0], t[1] - g[1]);
-    if (off < EXPERT.tolerance && Math.abs(t[2] - g[2]) < EXPERT.tolerance) return 2;
-    return off < 1.5 * NEAR && t[2] > g[2] - EXPERT.tolerance && t[2] < g[2] + 0.1 + NEAR ? 1 : 0;
+    if (off < EXPERT.tolerance && Math.abs(t[2] - g[2]) < EXPERT.tolerance) return STAGE.close;
+    return off < 1.5 * NEAR && t[2] > g[2] - EXPERT.tolerance && t[2] < g[2] + APPROACH + NEAR ? STAGE.descend : STAGE.above;
   };
   return [
-    { arm, gripper: 1, pose: (w) => { gripDistance = undefined; const g = grasp(w); return { p: [g.p[0], g.p[1], g.p[2] + 0.1], r: g.r }; }, phase: { length: 8, at: phase } },
+    { arm, gripper: 1, pose: (w) => { gripDistance = undefined; const g = grasp(w); return { p: [g.p[0], g.p[1], g.p[2] + APPROACH], r: g.r }; }, phase: { length: STAGE.done, at: phase } },
     { arm, gripper: 1, pose: grasp, speed: 0.02 },
     { arm, gripper: 0, pose: stay, hold: 4 },
     { arm, gripper: 0, pose: (w, cur) => { gripDistance = distance(w); return lifted(0.12)(w, cur); }, requires: holding, backTo: 3 },
-    { arm, gripper: 0, pose: (w, cur) => { target = carryTarget(w); return { p: [target[0], target[1], Math.max(cur.p[2], target[2] + 0.1)], r: cur.r }; }, requires: holding, backTo: 4 },
+    { arm, gripper: 0, pose: (w, cur) => { target = carryTarget(w); return { p: [target[0], target[1], Math.max(cur.p[2], target[2] + CARRY)], r: cur.r }; }, requires: holding, backTo: 4 },
     { arm, gripper: 0, pose: (_, cur) => ({ p: target, r: cur.r }), speed: 0.02, requires: holding, backTo: 5 },
     { arm, gripper: 1, pose: stay, hold: 3 },
     { arm, gripper: 1, pose: lifted(0.1) },
