@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertClose } from '../../test/helpers/close.ts';
-import { getConfig, initBackend, initParams, tree } from '../model/index.ts';
-import { syntheticBatch } from '../model/synthetic.ts';
+import { getConfig, initBackend, initParams, syntheticBatch, tree } from '../model/index.ts';
 import { createSampler, requestNoise } from './sampler.ts';
 
 test('noiseScale scales the noise chunks are sampled from, alike on both engines', async () => {
