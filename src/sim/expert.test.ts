@@ -4,7 +4,7 @@ import type { Pose, Vec3 } from '../geometry/index.ts';
 import { boxGraspYaw, Expert, yawMat, yawOf } from './expert.ts';
 import { createEnv } from './index.ts';
 import { type Perturbation, perturber } from './perturb.ts';
-import { lifted, stay } from './tasks.ts';
+import { lifted, pickAndPlacePlan, stay } from './tasks.ts';
 import type { World } from './world.ts';
 
 /** The scripted expert on `task` for seeds 0..n-1 under `kind` (perturb.ts). -> successes and the expert's re-plans. */
@@ -108,5 +108,47 @@ describe('the expert labelling states another policy reached (DAgger: expertActi
     assert.ok(carried >= 20, `only ${carried} carrying frames`);
     assert.ok(closed >= 0.95 * carried, `the label says "keep closed" in ${closed} of ${carried} frames where the policy carries the cube`);
     assert.ok(towards >= 0.9 * carried, `the label moves towards the plate in ${towards} of ${carried} carrying frames`);
+  });
+});
+
+describe('the expert labelling a policy that took the wrong object', () => {
+  it('is told to set the other red cube down on the table, not to drop it in mid-air, then to go for the named one', async () => {
+    const env = await createEnv({ robot: 'panda7', task: 'spatial-left-plate', imageSize: 8 });
+    let high = 0;
+    let openHigh = 0;
+    let down = 0;
+    let openLow = 0;
+    try {
+      for (const seed of [3, 4, 5]) {
+        env.reset(seed);
+        // the "policy" carries cube_b (the wrong one) towards the plate
+        const policy = new Expert(env.world, pickAndPlacePlan(0, 'cube_b', (w) => {
+          const p = w.objectPose('plate').p;
+          return [p[0], p[1], p[2] + 0.04];
+        }));
+        let r;
+        do {
+          const label = env.expertAction(true);
+          const w = env.world;
+          const t = w.tcpPose(0).p;
+          const b = w.objectPose('cube_b').p;
+          const opening = w.gripperOpening(0);
+          if (opening > 0.05 && opening < 0.7 && Math.hypot(b[0] - t[0], b[1] - t[1], b[2] - t[2]) < 0.03) {
+            if (b[2] > 0.06) {
+              high++;
+              if (label[label.length - 1] > 0.5) openHigh++;
+              if (label[2] < t[2]) down++;
+            } else if (label[label.length - 1] > 0.5) openLow++;
+          }
+          r = env.step(policy.nextAction(w));
+        } while (!r.done);
+      }
+    } finally {
+      env.close();
+    }
+    assert.ok(high >= 30, `only ${high} frames with the wrong cube held high`);
+    assert.equal(openHigh, 0, `"open" in ${openHigh} of ${high} frames with the wrong cube held high`);
+    assert.ok(down >= 0.9 * high, `the label lowers the wrong cube in ${down} of ${high} frames`);
+    assert.ok(openLow > 0, 'and lets it go once it is low');
   });
 });

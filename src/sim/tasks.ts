@@ -90,8 +90,10 @@ const STAGE = { above: 0, descend: 1, close: 2, lift: 3, carry: 4, lower: 5, ope
  *
  * The segment's phase, for labelling states another policy reached: the object in the gripper
  * (closed on it, at its grasp distance) -> lift while low, carry, lower over the release point,
- * open at it; let go -> retreat once placed, else close at the grasp pose, descend when over the
- * object, approach from above otherwise.
+ * open at it; another object in the gripper -> lower it to the table where it is, open there (let
+ * go in mid-air, and the policy learns to drop what it carries: the right and wrong cube of the
+ * spatial suite look alike); let go -> retreat once placed, else close at the grasp pose, descend
+ * when over the object, approach from above otherwise.
  */
 export function pickAndPlacePlan(arm: number, obj: string, dest: (w: World) => Vec3, opts: PickOptions = {}): Waypoint[] {
   const grasp = opts.grasp ?? ((w: World): Pose => {
@@ -131,6 +133,14 @@ export function pickAndPlacePlan(arm: number, obj: string, dest: (w: World) => V
       return t[2] < target[2] + CARRY - 3 * NEAR ? STAGE.lift : STAGE.carry;
     }
     gripDistance = undefined;
+    const other = opening > CLOSED_ON_AIR && opening < OPEN && w.objectNames.some((n) => {
+      const p = w.objectPose(n).p;
+      return n !== obj && Math.hypot(p[0] - t[0], p[1] - t[1], p[2] - t[2]) < IN_FINGERS;
+    });
+    if (other) {
+      target = [t[0], t[1], g[2]]; // the TCP's height holding a cube like the target on the table
+      return t[2] < g[2] + NEAR ? STAGE.open : STAGE.lower; // (on a plate, a cube rests ~1 cm higher)
+    }
     if (placed(w)) return t[2] > o[2] + APPROACH / 2 ? STAGE.done : STAGE.retreat;
     const off = Math.hypot(t[0] - g[0], t[1] - g[1]);
     if (off < EXPERT.tolerance && Math.abs(t[2] - g[2]) < EXPERT.tolerance) return STAGE.close;

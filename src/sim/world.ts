@@ -68,6 +68,11 @@ export class World {
     this.substeps = Math.round(CONTROL_DT / PHYSICS_DT);
   }
 
+  /** Names of the scene's objects. */
+  get objectNames(): string[] {
+    return [...this.objects.keys()];
+  }
+
   /** Number of arms. */
   get armCount(): number {
     return this.arms.length;
