@@ -58,9 +58,9 @@ const OBJECT2: Data = { name: 'object-v2', suite: 'object', args: [] };
 const OBJECT2_200: Data = { name: 'object-v2-200', suite: 'object', args: [], episodes: 200 };
 /**
  * A DAgger round: row `from`'s policy drives and the expert labels every state it reaches (`sim
- * record --relabel`), from seeds 3000+ (the demonstrations use 1000+, the evaluation 0-19).
+ * record --relabel`), from seeds 3000+ (the demonstrations use 1000+, the evaluation 0-19; a second round 4000+).
  */
-const dagger = (from: string, suite = 'spatial'): Data => ({ name: `${suite}-dagger-${from}`, suite, args: ['--seed', '3000'], relabel: from });
+const dagger = (from: string, suite = 'spatial', seed = 3000): Data => ({ name: `${suite}-dagger-${from}`, suite, args: ['--seed', String(seed)], relabel: from });
 
 /**
  * One rung: a name, what it adds, its config fields over the laptop preset, its data (several:
@@ -80,6 +80,8 @@ const ROWS: readonly Row[] = [
   // a DAgger round from the laptop preset (r3; r5's per-step normalization was not adopted)
   { name: 'r6-dagger', adds: 'a DAgger round: r3 fine-tuned for 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, lr: 3e-4 }, data: [CLEAN, dagger('r3-long')], initFrom: 'r3-long', steps: 20000, vs: 'r11-finetune' },
   { name: 'r11-finetune', adds: "r6's control: r3 fine-tuned for the same 20,000 steps (lr 3e-4) on its demonstrations alone", config: { model: 'debug-conv', augShift: 4, augColor: 0.1, lr: 3e-4 }, initFrom: 'r3-long', steps: 20000, vs: 'r3-long' },
+  // a second round from r6 (whose labels follow the state: +7.5 [+1.0, +14.0] over its control): r6's own rollouts, from new seeds, added
+  { name: 'r13-dagger2', adds: 'a second DAgger round: r6 fine-tuned 20,000 steps (lr 3e-4) on the demonstrations, r3\'s relabelled rollouts and 500 of r6\'s own (seeds 4000+)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, lr: 3e-4 }, data: [CLEAN, dagger('r3-long'), dagger('r6-dagger', 'spatial', 4000)], initFrom: 'r6-dagger', steps: 20000, vs: 'r6-dagger' },
   { name: 'r7-beta', adds: "r3 + pi0's Beta(1.5, 1) flow-time distribution (noise-heavy) instead of uniform", config: { model: 'debug-conv', augShift: 4, augColor: 0.1, timeSampling: 'beta' }, steps: 80000, vs: 'r3-long' },
   { name: 'r8-batch64', adds: 'r3 at batch 64 for half the steps (the same samples seen; fewer, larger steps)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, batchSize: 64 }, steps: 40000, vs: 'r3-long' },
   { name: 'r9-long140', adds: 'r3 on a 140,000-step schedule (~1.5 h alone at 1 ORT thread: within the issue\'s 2 hours)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 }, steps: 140000, vs: 'r3-long' },
