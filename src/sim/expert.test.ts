@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pose, Vec3 } from '../geometry/index.ts';
 import { boxGraspYaw, Expert, yawMat, yawOf } from './expert.ts';
-import { createEnv } from './index.ts';
+import { createEnv, type Env } from './index.ts';
 import { type Perturbation, perturber } from './perturb.ts';
 import { lifted, pickAndPlacePlan, stay } from './tasks.ts';
 import type { World } from './world.ts';
@@ -42,6 +42,15 @@ describe('the re-planning scripted expert', () => {
     });
   }
 });
+
+/** Runs an episode of `env` driven by `policy` (a scripted "policy"), showing `look` each state's DAgger label (env.expertAction(true)) before the step. */
+function driveLabelled(env: Env, policy: Expert, look: (label: Float64Array, w: World) => void): void {
+  let r;
+  do {
+    look(env.expertAction(true), env.world);
+    r = env.step(policy.nextAction(env.world));
+  } while (!r.done);
+}
 
 describe('the expert labelling states another policy reached (DAgger: expertAction(true))', () => {
   it('drives itself from the state alone: solves pick-place and a spatial task on 10 seeds each', async () => {
@@ -85,10 +94,7 @@ describe('the expert labelling states another policy reached (DAgger: expertActi
           { arm: 0, gripper: 0, pose: (w, cur) => ({ p: plate(w), r: cur.r }) },
           { arm: 0, gripper: 1, pose: stay, hold: 3 },
         ]);
-        let r;
-        do {
-          const label = env.expertAction(true);
-          const w = env.world;
+        driveLabelled(env, policy, (label, w) => {
           const t = w.tcpPose(0).p;
           const o = w.objectPose('cube').p;
           const p = w.objectPose('plate').p;
@@ -99,8 +105,7 @@ describe('the expert labelling states another policy reached (DAgger: expertActi
             // the label's TCP target is nearer the plate (in xy) than the TCP
             if (Math.hypot(label[0] - p[0], label[1] - p[1]) < Math.hypot(t[0] - p[0], t[1] - p[1])) towards++;
           }
-          r = env.step(policy.nextAction(w));
-        } while (!r.done);
+        });
       }
     } finally {
       env.close();
@@ -126,10 +131,7 @@ describe('the expert labelling a policy that took the wrong object', () => {
           const p = w.objectPose('plate').p;
           return [p[0], p[1], p[2] + 0.04];
         }));
-        let r;
-        do {
-          const label = env.expertAction(true);
-          const w = env.world;
+        driveLabelled(env, policy, (label, w) => {
           const t = w.tcpPose(0).p;
           const b = w.objectPose('cube_b').p;
           const opening = w.gripperOpening(0);
@@ -140,8 +142,7 @@ describe('the expert labelling a policy that took the wrong object', () => {
               if (label[2] < t[2]) down++;
             } else if (label[label.length - 1] > 0.5) openLow++;
           }
-          r = env.step(policy.nextAction(w));
-        } while (!r.done);
+        });
       }
     } finally {
       env.close();
