@@ -86,11 +86,11 @@ const ROWS: readonly Row[] = [
   { name: 'r8-batch64', adds: 'r3 at batch 64 for half the steps (the same samples seen; fewer, larger steps)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1, batchSize: 64 }, steps: 40000, vs: 'r3-long' },
   { name: 'r9-long140', adds: 'r3 on a 140,000-step schedule (~1.5 h alone at 1 ORT thread: within the issue\'s 2 hours)', config: { model: 'debug-conv', augShift: 4, augColor: 0.1 }, steps: 140000, vs: 'r3-long' },
   // the laptop preset (= r3) on the four suites' demonstrations, evaluated on all four; its paired delta is over the spatial tasks it shares with r3
-  { name: 's1-suites', adds: 'the laptop preset (= r3) on all four suites (spatial, object, goal, long)', config: {}, data: SUITES, steps: 80000, vs: 'r3-long' },
-  { name: 's2-suites-long', adds: 's1 on a 160,000-step schedule (the issue allows 2 hours: ~1.9 h alone at 1 ORT thread)', config: {}, data: SUITES, steps: 160000, vs: 's1-suites' },
+  { name: 's1-suites', adds: 'the laptop preset (= r3) on all four suites (spatial, object, goal, long)', config: { model: 'debug-conv' }, data: SUITES, steps: 80000, vs: 'r3-long' },
+  { name: 's2-suites-long', adds: 's1 on a 160,000-step schedule (the issue allows 2 hours: ~1.9 h alone at 1 ORT thread)', config: { model: 'debug-conv' }, data: SUITES, steps: 160000, vs: 's1-suites' },
   // a diagnostic: r3's recipe on the object suite alone (the instruction names one of several colours): is the four-suite
   // row's weakness on object and goal colour grounding, or samples per task?
-  { name: 'o1-object', adds: 'the laptop preset (= r3) on the object suite alone (five colours, plate or bowl; its layouts before 2026-12-03: the target in one place per seed)', config: {}, data: OBJECT, steps: 80000 },
+  { name: 'o1-object', adds: 'the laptop preset (= r3) on the object suite alone (five colours, plate or bowl; its layouts before 2026-12-03: the target in one place per seed)', config: { model: 'debug-conv' }, data: OBJECT, steps: 80000 },
   // a DAgger round on the object suite, and its control (the same fine-tuning without the rollouts): does the policy's own
   // state distribution, labelled by the expert, fix what more steps on the demonstrations do not?
   { name: 'o3-dagger', adds: 'a DAgger round: o1 fine-tuned for 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { lr: 3e-4 }, data: [OBJECT, dagger('o1-object', 'object')], initFrom: 'o1-object', steps: 20000, vs: 'o4-finetune' },
@@ -98,17 +98,18 @@ const ROWS: readonly Row[] = [
   { name: 'o2-film', adds: 'o1 with the stem conditioned on the instruction (FiLM, `debug-conv-film`)', config: { model: 'debug-conv-film' }, data: OBJECT, steps: 80000, vs: 'o1-object' },
   { name: 'r10-96px', adds: 'r3 at 96 px (`debug-conv-96`: 6 px patchify cells, the same tokens; recorded and evaluated at 96 px)', config: { model: 'debug-conv-96' }, data: CLEAN96, steps: 80000, vs: 'r3-long' },
   // a diagnostic: r9 says more steps on the same 50 demonstrations per task stop paying; do more demonstrations?
-  { name: 'd1-demos200', adds: 'r3 on 200 demonstrations per task instead of 50 (the same 80,000 steps)', config: {}, data: CLEAN200, steps: 80000, vs: 'r3-long' },
+  { name: 'd1-demos200', adds: 'r3 on 200 demonstrations per task instead of 50 (the same 80,000 steps)', config: { model: 'debug-conv' }, data: CLEAN200, steps: 80000, vs: 'r3-long' },
   // the object suite with per-task layouts: o1-o4's scenes put every task's target in one place per seed, so the place
   // told the policy which cube to take (78.5% on its 50 layouts, 1.5% on new ones); now only the colour does
-  { name: 'o6-object-v2', adds: 'the laptop preset (= r3) on the object suite with per-task layouts (500 distinct scenes instead of 50)', config: {}, data: OBJECT2, steps: 80000, vs: '' },
+  { name: 'o6-object-v2', adds: 'the laptop preset (= r3) on the object suite with per-task layouts (500 distinct scenes instead of 50)', config: { model: 'debug-conv' }, data: OBJECT2, steps: 80000, vs: '' },
   { name: 'o7-film-v2', adds: 'o6 with the FiLM-conditioned stem (`debug-conv-film`)', config: { model: 'debug-conv-film' }, data: OBJECT2, steps: 80000, vs: 'o6-object-v2' },
-  { name: 'o5-demos200', adds: 'o6 on 200 demonstrations per task instead of 50 (the same 80,000 steps)', config: {}, data: OBJECT2_200, steps: 80000, vs: 'o6-object-v2' },
+  { name: 'o5-demos200', adds: 'o6 on 200 demonstrations per task instead of 50 (the same 80,000 steps)', config: { model: 'debug-conv' }, data: OBJECT2_200, steps: 80000, vs: 'o6-object-v2' },
   // grounding: most spatial failures lift the other red cube (r3: 32 of 52), and on the object suite the policy picks the named
   // colour at about chance; the aim head trains the prefix to say where the gripper will next close or open
+  // r12 is the laptop preset since 2026-12-03; the rows above marked "= r3" pin r3's model
   { name: 'r12-aim', adds: 'r3 + the aim head (`debug-conv-aim`: an auxiliary loss, weight 0.1, predicting from the prefix the EEF position at the next grasp or release)', config: { model: 'debug-conv-aim' }, steps: 80000, vs: 'r3-long' },
   { name: 'o8-aim', adds: 'o6 + the aim head (`debug-conv-aim`)', config: { model: 'debug-conv-aim' }, data: OBJECT2, steps: 80000, vs: 'o6-object-v2' },
-  { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: {}, data: MULTISTAGE, steps: 80000 },
+  { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: { model: 'debug-conv' }, data: MULTISTAGE, steps: 80000 },
 ];
 
 const DATA = { robot: 'panda7', episodes: 50, noise: 0.008 };
