@@ -1,7 +1,8 @@
 /**
  * Loader throughput: samples per second of model batches (2 views of 64x64, H = 16, eef-rel chunks,
  * quantile normalization, sensory dropout) from a recorded LeRobot dataset, after a warm-up pass
- * that decodes and caches every frame's PNGs; the same with the recipe's image augmentation.
+ * that decodes and caches every frame's PNGs; the same with the recipe's image augmentation, and
+ * with the aim head's targets (`aim`: the loader's start-up and its batches).
  *
  *   node bench/data-loader.ts DATASET_DIR [batch=32] [batches=50] [reps=5] [deviceMs=20]
  *
@@ -42,6 +43,11 @@ const rates = await samplesPerSec(loader, 0);
 const augmented = await samplesPerSec(createLoader([ds], { ...opts, augment: { shift: 4, color: 0.1 } }), 0);
 console.log(`${dir}: ${ds.numFrames} frames; open ${tOpen.toFixed(0)} ms, stats + index ${tIndex.toFixed(0)} ms`);
 console.log(`samples/s (batch ${batchSize}): ${fmt(rates)}; with augmentation (shift 4, colour 0.1): ${fmt(augmented)}`);
+// with the aim head's targets (the next gripper event of every frame, found when the loader is made)
+const tAim = performance.now();
+const aimed = createLoader([ds], { ...opts, aim: true });
+const tAimIndex = performance.now() - tAim;
+console.log(`with aim targets: stats + index + events ${tAimIndex.toFixed(0)} ms; samples/s ${fmt(await samplesPerSec(aimed, 0))}`);
 
 const deviceMs = Number(deviceArg);
 const steps = 40;
