@@ -114,8 +114,8 @@ export class Expert {
     for (let i = 0; i < this.commanded.length; i++) this.commanded[i] = w.tcpPose(i);
     if (!this.phased) return;
     const at = this.phaseOf(w);
-    const holding = !this.done && (this.plan[this.index].hold ?? 0) > 0 && at === this.index + 1;
-    if (at !== this.index && !holding) {
+    const finishingHold = !this.done && (this.plan[this.index].hold ?? 0) > 0 && at === this.index + 1;
+    if (at !== this.index && !finishingHold) {
       this.index = at;
       this.goal = undefined;
       this.held = 0;
