@@ -206,10 +206,10 @@ const CACHE_ROWS = 1 << 20;
 /** [-1, 1] value of each byte. */
 const PIXEL = Float32Array.from({ length: 256 }, (_, v) => v / 127.5 - 1);
 
-/** A 32-bit seed for (seed, step). */
 /** Seed offset of the augmentation stream (any constant other than 0). */
 const AUGMENT_STREAM = 0x5bd1e995;
 
+/** A 32-bit seed for (seed, step). */
 function mix(seed: number, step: number): number {
   let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(step + 0x632be5ab, 0xc2b2ae35);
   h ^= h >>> 16;
