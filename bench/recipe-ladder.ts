@@ -109,6 +109,13 @@ const ROWS: readonly Row[] = [
   // r12 is the laptop preset since 2026-12-03; the rows above marked "= r3" pin r3's model
   { name: 'r12-aim', adds: 'r3 + the aim head (`debug-conv-aim`: an auxiliary loss, weight 0.1, predicting from the prefix the EEF position at the next grasp or release)', config: { model: 'debug-conv-aim' }, steps: 80000, vs: 'r3-long' },
   { name: 'o8-aim', adds: 'o6 + the aim head (`debug-conv-aim`)', config: { model: 'debug-conv-aim' }, data: OBJECT2, steps: 80000, vs: 'o6-object-v2' },
+  // the aim head, confirmed and combined: a second seed of r12; a DAgger round on top of it (r6's recipe: +7.5 over its
+  // control on r3; paired with r12 itself, since r3's control, r11, measured -6.0 [-12.0, +0.0] for the fine-tuning alone)
+  { name: 'r14-aim-seed1', adds: 'r12 with another seed (initialization, data order, noise): is +8.5 the lever or the draw?', config: { model: 'debug-conv-aim', seed: 1 }, steps: 80000, vs: 'r3-long' },
+  { name: 'r15-dagger-aim', adds: 'a DAgger round on r12: 20,000 steps (lr 3e-4) on its demonstrations plus 500 of its own rollouts labelled by the expert', config: { model: 'debug-conv-aim', lr: 3e-4 }, data: [CLEAN, dagger('r12-aim')], initFrom: 'r12-aim', steps: 20000, vs: 'r12-aim' },
+  // the four suites with the aim head (the laptop preset since 2026-12-03), paired with s1 on all 800 episodes
+  { name: 's3-suites-aim', adds: 's1 + the aim head (the laptop preset: `debug-conv-aim`)', config: { model: 'debug-conv-aim' }, data: SUITES, steps: 80000, vs: 's1-suites' },
+  { name: 's4-suites-aim-long', adds: 's3 on a 160,000-step schedule (the issue\'s 2 hours)', config: { model: 'debug-conv-aim' }, data: SUITES, steps: 160000, vs: 's3-suites-aim' },
   { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: { model: 'debug-conv' }, data: MULTISTAGE, steps: 80000 },
 ];
 
