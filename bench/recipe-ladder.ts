@@ -254,9 +254,18 @@ function report(dir: string): string {
     const of = (g: string) => eps.filter((e) => (multistage ? e.task === g : e.task.startsWith(`${g}-`)));
     const parts = groups.map((g) => ({ g, ...rate(of(g)) }));
     const mean = parts.reduce((a, x) => a + x.k / x.n, 0) / parts.length;
-    const lines = [`### ${r.name}: ${r.adds}`, '', `| ${multistage ? 'task' : 'suite'} | full success (Wilson 95%) | points (% of the maximum) |`, '|---|---|---|'];
-    for (const x of parts) lines.push(`| ${x.g} | ${x.cell} | ${x.points} |`);
-    lines.push(`| **mean over the ${multistage ? 'tasks' : 'suites'}** | ${pct(mean)} (all: ${rate(eps).cell}) | ${rate(eps).points} |`);
+    // paired with the row it is against, on the episodes that row ran too (a suite it did not run: '-';
+    // the mean's cell only where it ran them all)
+    const before = r.vs ? episodes(dir, r.vs, 'eval.json') : undefined;
+    const vsCell = (of: EpisodeOutcome[]) => {
+      const d = before && pairedDelta(before, of);
+      return d?.n && (of !== eps || d.n === eps.length) ? `${pts(d.value)} [${pts(d.lo)}, ${pts(d.hi)}]` : '-';
+    };
+    const vsHead = before ? ` vs ${r.vs} (paired bootstrap 95%) |` : '';
+    const vsCol = (of: EpisodeOutcome[]) => (before ? ` ${vsCell(of)} |` : '');
+    const lines = [`### ${r.name}: ${r.adds}`, '', `| ${multistage ? 'task' : 'suite'} | full success (Wilson 95%) | points (% of the maximum) |${vsHead}`, `|---|---|---|${vsHead ? '---|' : ''}`];
+    for (const x of parts) lines.push(`| ${x.g} | ${x.cell} | ${x.points} |${vsCol(of(x.g))}`);
+    lines.push(`| **mean over the ${multistage ? 'tasks' : 'suites'}** | ${pct(mean)} (all: ${rate(eps).cell}) | ${rate(eps).points} |${vsCol(eps)}`);
     if (!multistage) {
       lines.push('', '| task | success (Wilson 95%) | points |', '|---|---|---|');
       for (const task of [...new Set(eps.map((e) => e.task))]) {
