@@ -109,6 +109,8 @@ const ROWS: readonly Row[] = [
   // r12 is the laptop preset since 2026-12-03; the rows above marked "= r3" pin r3's model
   { name: 'r12-aim', adds: 'r3 + the aim head (`debug-conv-aim`: an auxiliary loss, weight 0.1, predicting from the prefix the EEF position at the next grasp or release)', config: { model: 'debug-conv-aim' }, steps: 80000, vs: 'r3-long' },
   { name: 'o8-aim', adds: 'o6 + the aim head (`debug-conv-aim`)', config: { model: 'debug-conv-aim' }, data: OBJECT2, steps: 80000, vs: 'o6-object-v2' },
+  // o7's FiLM more than halved o6's wrong-object failures but grasped less surely: both levers at once
+  { name: 'o9-film-aim', adds: 'o7 + the aim head (`debug-conv-film-aim`)', config: { model: 'debug-conv-film-aim' }, data: OBJECT2, steps: 80000, vs: 'o7-film-v2' },
   // the aim head, confirmed and combined: a second seed of r12; a DAgger round on top of it (r6's recipe: +7.5 over its
   // control on r3; paired with r12 itself, since r3's control, r11, measured -6.0 [-12.0, +0.0] for the fine-tuning alone)
   { name: 'r14-aim-seed1', adds: 'r12 with another seed (initialization, data order, noise): is +8.5 the lever or the draw?', config: { model: 'debug-conv-aim', seed: 1 }, steps: 80000, vs: 'r3-long' },

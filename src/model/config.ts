@@ -77,14 +77,20 @@ export type ModelConfig = {
 
 const base = { actionDim: UNIFIED_DIM, normEps: 1e-6, tauDistribution: 'uniform', sampleSteps: 10 } as const;
 
-/** The named configs (in order of size: debug < debug-conv (-film, -96) < mini < quick < tiny < small; paper is shapes only). */
+/** debug's shapes (trains in seconds on CPU: 2 layers, 32 image patches, 16-token instructions). */
+const DEBUG = {
+  ...base, imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 16, vocabSize: 260,
+  depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
+  actionMlpDim: 64, actionHorizon: 8,
+} as const;
+
+/** debug's transformer on the tokens of a convolutional stem (16, 32, 64 channels). */
+const DEBUG_CONV = { ...DEBUG, stemChannels: Object.freeze([16, 32, 64]) } as const;
+
+/** The named configs (in order of size: debug < debug-conv (-film, -96, -aim, -film-aim) < mini < quick < tiny < small; paper is shapes only). */
 export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
   // trains in seconds on CPU: 2 layers, 32 image patches, 16-token instructions
-  debug: Object.freeze({
-    ...base, name: 'debug', imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 16, vocabSize: 260,
-    depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
-    actionMlpDim: 64, actionHorizon: 8,
-  }),
+  debug: Object.freeze({ ...DEBUG, name: 'debug' }),
   // a language-conditioned suite on a laptop: debug's patching with 64-token instructions (suite
   // instructions run to ~60 bytes; shorter configs truncate away the words that tell tasks apart)
   mini: Object.freeze({
@@ -102,33 +108,19 @@ export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
   // the smallest config meant to solve the simulated pick-and-place from 64x64 images
   // a multi-task suite on a laptop: debug's transformer on the tokens of a convolutional stem
   // (64 px views: a 4 px patchify, then two 3x3 stride-2 convs -> the 4x4 grid of debug's 16 px patches)
-  'debug-conv': Object.freeze({
-    ...base, name: 'debug-conv', imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 16, vocabSize: 260,
-    depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
-    actionMlpDim: 64, actionHorizon: 8, stemChannels: Object.freeze([16, 32, 64]),
-  }),
+  'debug-conv': Object.freeze({ ...DEBUG_CONV, name: 'debug-conv' }),
   // debug-conv with the stem conditioned on the instruction (FiLM): for suites whose instructions
   // name one of several colours
-  'debug-conv-film': Object.freeze({
-    ...base, name: 'debug-conv-film', imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 16, vocabSize: 260,
-    depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
-    actionMlpDim: 64, actionHorizon: 8, stemChannels: Object.freeze([16, 32, 64]), stemFilm: true,
-  }),
+  'debug-conv-film': Object.freeze({ ...DEBUG_CONV, name: 'debug-conv-film', stemFilm: true }),
   // debug-conv at 96 px: the patchify layer takes 6 px cells instead of 4 (108 inputs instead of 48),
   // so the stem's grid and the tokens stay the same while a cube spans ~5 px of the front view instead
   // of ~3; train it on recordings at 96 px (`sim record --size 96`)
-  'debug-conv-96': Object.freeze({
-    ...base, name: 'debug-conv-96', imageSize: 96, patchSize: 24, maxViews: 2, maxTokens: 16, vocabSize: 260,
-    depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
-    actionMlpDim: 64, actionHorizon: 8, stemChannels: Object.freeze([16, 32, 64]),
-  }),
+  'debug-conv-96': Object.freeze({ ...DEBUG_CONV, name: 'debug-conv-96', imageSize: 96, patchSize: 24 }),
   // debug-conv with the aim head: an auxiliary loss that trains the prefix to localize where the
   // gripper will next close or open (the object the instruction picks, then its destination)
-  'debug-conv-aim': Object.freeze({
-    ...base, name: 'debug-conv-aim', imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 16, vocabSize: 260,
-    depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
-    actionMlpDim: 64, actionHorizon: 8, stemChannels: Object.freeze([16, 32, 64]), aimWeight: 0.1,
-  }),
+  'debug-conv-aim': Object.freeze({ ...DEBUG_CONV, name: 'debug-conv-aim', aimWeight: 0.1 }),
+  // both: the stem conditioned on the instruction and the prefix trained to say where the gripper goes
+  'debug-conv-film-aim': Object.freeze({ ...DEBUG_CONV, name: 'debug-conv-film-aim', stemFilm: true, aimWeight: 0.1 }),
   tiny: Object.freeze({
     ...base, name: 'tiny', imageSize: 64, patchSize: 8, maxViews: 2, maxTokens: 32, vocabSize: 260,
     depth: 4, numHeads: 4, headDim: 32, semanticWidth: 128, semanticMlpDim: 384, actionWidth: 64,

@@ -82,9 +82,10 @@ describe('the ort engine against the jax engine', () => {
     await compareOneStep(false, getConfig('debug-conv-film'));
   });
 
-  it('computes the same step with the aim head (its loss added and trained; a frozen step leaves it, as the whole semantic expert, untouched)', async () => {
+  it('computes the same step with the aim head (its loss added and trained; a frozen step leaves it, as the whole semantic expert, untouched), also beside FiLM', async () => {
     await compareOneStep(false, getConfig('debug-conv-aim'));
     await compareOneStep(true, getConfig('debug-conv-aim'));
+    await compareOneStep(false, getConfig('debug-conv-film-aim'));
   });
 
   it('computes the same frozen step (semantic expert untouched, its moments not advanced)', async () => {
