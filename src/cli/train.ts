@@ -6,9 +6,9 @@ import {
   BYTE_TOKENIZER, buildWordTokenizer, checkMixturePaths, createLoader, createThreadLoader, type Dataset, type DatasetSource, type Loader, openDataset, parseMixture, tokenizerFromJson, truncationWarning,
 } from '../data/index.ts';
 import { chooseEngine, type EngineName, ortLabel, parseEngine } from '../engine/index.ts';
-import { getConfig, initBackend } from '../model/index.ts';
+import { CONFIG_NAMES, getConfig, initBackend } from '../model/index.ts';
 import {
-  checkResume, configFileFields, getPreset, policyMeta, POLICY_FILE, readPolicyMeta, resolveTrainConfig, RunDir, type RunSource, type TrainConfig, train, type TrainResult,
+  checkResume, configFileFields, getPreset, policyMeta, POLICY_FILE, PRESETS, readPolicyMeta, resolveTrainConfig, RunDir, type RunSource, type TrainConfig, train, type TrainResult,
 } from '../training/index.ts';
 import { shellQuote, UserError } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson, readJsonFile } from './run.ts';
@@ -138,7 +138,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train a policy by flow matching on one or more LeRobot datasets')
-    .option('--preset <name>', 'training preset: debug, quickstart, laptop, paper (default: quickstart)')
+    .option('--preset <name>', `training preset: ${Object.keys(PRESETS).join(', ')} (default: quickstart)`)
     .option('--data <dirs|mixture.json>', 'dataset directory, several separated by commas, or a mixture JSON file (a resumed run: its own)')
     .requiredOption('--out <dir>', 'run directory (checkpoints, metrics.jsonl, loss.svg, config.json)')
     .option('--resume', 'continue the run in --out from its last checkpoint, with its own data and config (RUN/config.json)')
@@ -147,7 +147,7 @@ export function register(program: Command): void {
     .option('--steps <n>', 'optimizer steps')
     .option('--batch-size <n>', 'samples per step')
     .option('--lr <x>', 'peak learning rate')
-    .option('--model <name>', 'model config: debug, debug-conv, quick, tiny, small')
+    .option('--model <name>', `model config: ${CONFIG_NAMES.join(', ')} (\`vlalab model info --config NAME\`)`)
     .option('--eef-mode <mode>', 'action parameterization: world-rel, world-delta, eef-rel, eef-delta')
     .option('--seed <n>', 'seed of init, data order and noise')
     .option('--init-from <dir>', 'fine-tune from a pretrained run (its latest checkpoint, EMA weights if kept) or a checkpoint directory')
