@@ -178,7 +178,8 @@ export function barChartSvg(bars: readonly Bar[], options: { title?: string; yLa
       const cx = x + w / 2;
       parts.push(`<path d="M${cx.toFixed(1)},${sy(b.lo).toFixed(1)}V${sy(b.hi).toFixed(1)}M${(cx - 5).toFixed(1)},${sy(b.lo).toFixed(1)}h10M${(cx - 5).toFixed(1)},${sy(b.hi).toFixed(1)}h10" stroke="#333"/>`);
     }
-    parts.push(`<text x="${(x + w / 2).toFixed(1)}" y="${(sy(b.value) - 4).toFixed(1)}" text-anchor="middle">${fmt(b.value)}</text>`);
+    // the value above the bar, or above its error bar where it has one
+    parts.push(`<text x="${(x + w / 2).toFixed(1)}" y="${(sy(Math.max(b.value, b.hi ?? b.value)) - 4).toFixed(1)}" text-anchor="middle">${fmt(b.value)}</text>`);
     const lx = (x + w / 2).toFixed(1);
     const ly = height - m.bottom + 16;
     parts.push(slant ? `<text class="x-label" transform="translate(${lx} ${ly - 4}) rotate(-45)" text-anchor="end">${esc(b.label)}</text>`

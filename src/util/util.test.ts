@@ -57,6 +57,10 @@ describe('util', () => {
     const bars = barChartSvg([{ label: 'A', value: 0.5, lo: 0.3, hi: 0.7 }, { label: 'B', value: 0 }], { percent: true });
     assert.equal(bars.match(/<rect x=/g)?.length, 2);
     assert.match(bars, /50%/);
+    // the value is written above the error bar, not across it
+    const top = Number(/M[\d.]+,[\d.]+V([\d.]+)/.exec(bars)![1]);
+    const label = Number(/y="([\d.]+)" text-anchor="middle">50%</.exec(bars)![1]);
+    assert.ok(label < top, `label at y ${label}, error bar top at ${top}`);
     assert.equal(formatSeconds(3725), '1:02:05');
   });
 });
