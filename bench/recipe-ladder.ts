@@ -7,7 +7,7 @@
  *
  *   node bench/recipe-ladder.ts run DIR [--rows r0-base,r1-aug,...] [--steps 20000]   # resumable; a row's own schedule wins
  *   node bench/recipe-ladder.ts execution DIR ROW [--variants ensemble,euler-5,...] # a finished row's weights run differently
- *   node bench/recipe-ladder.ts report DIR                                           # the Markdown table
+ *   node bench/recipe-ladder.ts report DIR [--svg OUT]                               # the Markdown table (and charts into OUT)
  *
  * Each row is also compared at step 12,500 of its 20,000 (the same point of the same schedule in
  * every row) when DIR/ROW/eval-012500.json exists: `vlalab eval --checkpoint DIR/ROW/checkpoints/step-012500
@@ -24,11 +24,12 @@
  * recorded from (`seen`: how much of the gap is generalization to new layouts).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wilsonInterval } from '../src/eval/index.ts';
 import { FAILURE_MODES } from '../src/sim/index.ts';
 import { type EpisodeOutcome, pairedDelta } from '../src/study/index.ts';
+import { barChartSvg, groupedBarChartSvg } from '../src/util/index.ts';
 
 /**
  * The demonstrations a row trains on (and the suites it is evaluated on): the spatial suite's, optionally with recovery
@@ -303,12 +304,40 @@ function report(dir: string): string {
   return `${[...out, ...breakdown, ...variantTables, ...whyTable].join('\n')}\n`;
 }
 
+/**
+ * The ladder as charts, into OUT: the spatial suite's rows (success with Wilson 95% intervals, in
+ * ladder order; ladder-spatial.svg) and the four-suite rows per suite (ladder-suites.svg).
+ */
+function charts(dir: string, out: string): string[] {
+  const rate = (eps: EpisodeOutcome[]) => {
+    const k = eps.filter((e) => e.success).length;
+    const [lo, hi] = wilsonInterval(k, eps.length);
+    return { value: k / eps.length, lo, hi };
+  };
+  const spatial = ROWS.filter((r) => dataOf(r)[0].suite === 'spatial').flatMap((r) => {
+    const eps = episodes(dir, r.name, 'eval.json');
+    return eps ? [{ label: r.name, ...rate(eps) }] : [];
+  });
+  const suites = SUITES.suite.split(',');
+  const series = ROWS.filter((r) => dataOf(r)[0].suite === SUITES.suite).flatMap((r) => {
+    const eps = episodes(dir, r.name, 'eval.json');
+    return eps ? [{ name: r.name, values: suites.map((g) => rate(eps.filter((e) => e.task.startsWith(`${g}-`)))) }] : [];
+  });
+  const files = [
+    { name: 'ladder-spatial.svg', svg: barChartSvg(spatial, { title: 'Recipe ladder: spatial suite, 200 held-out episodes (Wilson 95%)', yLabel: 'success', percent: true }) },
+    { name: 'ladder-suites.svg', svg: groupedBarChartSvg(suites, series, { title: 'The four suites, 200 held-out episodes each (Wilson 95%)', yLabel: 'success', percent: true }) },
+  ];
+  mkdirSync(out, { recursive: true });
+  for (const f of files) writeFileSync(join(out, f.name), f.svg);
+  return files.map((f) => join(out, f.name));
+}
+
 const [command, dir, ...rest] = process.argv.slice(2);
 const flag = (k: string) => {
   const i = rest.indexOf(`--${k}`);
   return i >= 0 ? rest[i + 1] : undefined;
 };
-const usage = 'usage: node bench/recipe-ladder.ts run DIR [--rows a,b] [--steps N] | execution DIR ROW [--variants a,b] | report DIR';
+const usage = 'usage: node bench/recipe-ladder.ts run DIR [--rows a,b] [--steps N] | execution DIR ROW [--variants a,b] | report DIR [--svg OUT]';
 if (!dir || !['run', 'execution', 'report'].includes(command)) {
   console.error(usage);
   process.exit(2);
@@ -329,4 +358,8 @@ else if (command === 'execution') {
     process.exit(2);
   }
   execution(dir, row, VARIANTS.filter((v) => picked.includes(v.name)));
-} else process.stdout.write(report(dir));
+} else {
+  process.stdout.write(report(dir));
+  const svg = flag('svg');
+  if (svg) console.error(`charts: ${charts(dir, svg).join(', ')}`);
+}
