@@ -93,11 +93,7 @@ export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
   debug: Object.freeze({ ...DEBUG, name: 'debug' }),
   // a language-conditioned suite on a laptop: debug's patching with 64-token instructions (suite
   // instructions run to ~60 bytes; shorter configs truncate away the words that tell tasks apart)
-  mini: Object.freeze({
-    ...base, name: 'mini', imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 64, vocabSize: 260,
-    depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
-    actionMlpDim: 64, actionHorizon: 8,
-  }),
+  mini: Object.freeze({ ...DEBUG, name: 'mini', maxTokens: 64 }),
   // the quickstart's policy: tiny's widths with 16px patches (32 image tokens instead of 128) and 3
   // layers; several times cheaper per step than tiny on a 2-core CPU
   quick: Object.freeze({
@@ -105,7 +101,6 @@ export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
     depth: 3, numHeads: 4, headDim: 32, semanticWidth: 128, semanticMlpDim: 384, actionWidth: 64,
     actionMlpDim: 192, actionHorizon: 16,
   }),
-  // the smallest config meant to solve the simulated pick-and-place from 64x64 images
   // a multi-task suite on a laptop: debug's transformer on the tokens of a convolutional stem
   // (64 px views: a 4 px patchify, then two 3x3 stride-2 convs -> the 4x4 grid of debug's 16 px patches)
   'debug-conv': Object.freeze({ ...DEBUG_CONV, name: 'debug-conv' }),
