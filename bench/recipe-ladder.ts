@@ -220,6 +220,12 @@ function episodes(dir: string, row: string, file: string): Outcome[] | undefined
   return e.tasks.flatMap((t) => t.seeds.map((x) => ({ task: t.task, seed: x.seed, success: x.success, points: x.points, maxPoints: t.max_points, failure: x.failure })));
 }
 
+/** Successes of `eps`, their rate and its Wilson 95% interval. */
+function success(eps: readonly EpisodeOutcome[]): { k: number; n: number; value: number; lo: number; hi: number } {
+  const k = eps.filter((e) => e.success).length;
+  const [lo, hi] = wilsonInterval(k, eps.length);
+  return { k, n: eps.length, value: k / eps.length, lo, hi };
+}
 
 function report(dir: string): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -231,22 +237,20 @@ function report(dir: string): string {
     const cells = POINTS.flatMap((p) => {
       const eps = episodes(dir, row.name, p.file);
       if (!eps) return ['-', '-'];
-      const k = eps.filter((e) => e.success).length;
-      const [lo, hi] = wilsonInterval(k, eps.length);
+      const { k, n, value, lo, hi } = success(eps);
       const vs = row.vs ?? ROWS[i - 1]?.name;
       const before = vs ? episodes(dir, vs, p.file) : undefined;
       const d = before && pairedDelta(before, eps); // over the episodes both rows ran (none: '-')
-      return [`${k}/${eps.length} (${pct(k / eps.length)}, ${pct(lo)}-${pct(hi)})`, d?.n ? `${pts(d.value)} [${pts(d.lo)}, ${pts(d.hi)}] vs ${vs}` : '-'];
+      return [`${k}/${n} (${pct(value)}, ${pct(lo)}-${pct(hi)})`, d?.n ? `${pts(d.value)} [${pts(d.lo)}, ${pts(d.hi)}] vs ${vs}` : '-'];
     });
     out.push(`| ${row.name} | ${row.adds} | ${cells.join(' | ')} | ${throughput(join(dir, row.name)).samplesPerSec.toFixed(0)} |`);
   });
   // rows beyond the spatial suite: per suite (or per multi-stage task) and per task, success with its
   // Wilson interval and the points reached (% of the maximum)
   const rate = (of: EpisodeOutcome[]) => {
-    const k = of.filter((e) => e.success).length;
-    const [lo, hi] = wilsonInterval(k, of.length);
+    const { k, n, value, lo, hi } = success(of);
     const points = of.reduce((a, e) => a + e.points, 0) / of.reduce((a, e) => a + e.maxPoints, 0);
-    return { k, n: of.length, cell: `${k}/${of.length} (${pct(k / of.length)}, ${pct(lo)}-${pct(hi)})`, points: pct(points) };
+    return { k, n, cell: `${k}/${n} (${pct(value)}, ${pct(lo)}-${pct(hi)})`, points: pct(points) };
   };
   const breakdown = ROWS.filter((r) => dataOf(r)[0].suite !== 'spatial').flatMap((r) => {
     const eps = episodes(dir, r.name, 'eval.json');
@@ -310,9 +314,8 @@ function report(dir: string): string {
  */
 function charts(dir: string, out: string): string[] {
   const rate = (eps: EpisodeOutcome[]) => {
-    const k = eps.filter((e) => e.success).length;
-    const [lo, hi] = wilsonInterval(k, eps.length);
-    return { value: k / eps.length, lo, hi };
+    const { value, lo, hi } = success(eps);
+    return { value, lo, hi };
   };
   const spatial = ROWS.filter((r) => dataOf(r)[0].suite === 'spatial').flatMap((r) => {
     const eps = episodes(dir, r.name, 'eval.json');
