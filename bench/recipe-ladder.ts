@@ -313,18 +313,14 @@ function report(dir: string): string {
  * ladder order; ladder-spatial.svg) and the four-suite rows per suite (ladder-suites.svg).
  */
 function charts(dir: string, out: string): string[] {
-  const rate = (eps: EpisodeOutcome[]) => {
-    const { value, lo, hi } = success(eps);
-    return { value, lo, hi };
-  };
   const spatial = ROWS.filter((r) => dataOf(r)[0].suite === 'spatial').flatMap((r) => {
     const eps = episodes(dir, r.name, 'eval.json');
-    return eps ? [{ label: r.name, ...rate(eps) }] : [];
+    return eps ? [{ label: r.name, ...success(eps) }] : [];
   });
   const suites = SUITES.suite.split(',');
   const series = ROWS.filter((r) => dataOf(r)[0].suite === SUITES.suite).flatMap((r) => {
     const eps = episodes(dir, r.name, 'eval.json');
-    return eps ? [{ name: r.name, values: suites.map((g) => rate(eps.filter((e) => e.task.startsWith(`${g}-`)))) }] : [];
+    return eps ? [{ name: r.name, values: suites.map((g) => success(eps.filter((e) => e.task.startsWith(`${g}-`)))) }] : [];
   });
   const files = [
     { name: 'ladder-spatial.svg', svg: barChartSvg(spatial, { title: 'Recipe ladder: spatial suite, 200 held-out episodes (Wilson 95%)', yLabel: 'success', percent: true }) },
