@@ -24,7 +24,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { SampleBatch } from '../data/index.ts';
 import { CONFIG_NAMES, getConfig } from '../model/index.ts';
-import { PRESETS, resolveTrainConfig, type TrainConfig } from '../training/index.ts';
+import { PRESET_NAMES, resolveTrainConfig, type TrainConfig } from '../training/index.ts';
 import { UserError, writeFileAtomic } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson, readJsonFile } from './run.ts';
 import { openTrainingData, type TrainingData, trainingLoader } from './train.ts';
@@ -190,7 +190,7 @@ export function register(program: Command): void {
     .command('shards')
     .argument('<mixture|dirs>', 'mixture JSON file, or dataset directories separated by commas (as `vlalab train --data`)')
     .description('write the exact training batches of a preset as raw-array shards, one set of files per data-parallel rank')
-    .requiredOption('--preset <name>', `training preset: ${Object.keys(PRESETS).join(', ')} (its steps x batch samples are written: ~25 KB each with two 64x64 views)`)
+    .requiredOption('--preset <name>', `training preset: ${PRESET_NAMES.join(', ')} (its steps x batch samples are written: ~25 KB each with two 64x64 views)`)
     .requiredOption('--out <dir>', 'shard directory (index.json, config.json, policy.json, norm.json, rank-RRRRR/)')
     .option('--ranks <n>', 'data-parallel ranks N (divides the batch size)', '1')
     .option('--steps <n>', 'optimizer steps to write (default: the preset\'s)')

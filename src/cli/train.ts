@@ -8,7 +8,7 @@ import {
 import { chooseEngine, type EngineName, ortLabel, parseEngine } from '../engine/index.ts';
 import { CONFIG_NAMES, getConfig, initBackend } from '../model/index.ts';
 import {
-  checkResume, configFileFields, getPreset, policyMeta, POLICY_FILE, PRESETS, readPolicyMeta, resolveTrainConfig, RunDir, type RunSource, type TrainConfig, train, type TrainResult,
+  checkResume, configFileFields, getPreset, policyMeta, POLICY_FILE, PRESET_NAMES, readPolicyMeta, resolveTrainConfig, RunDir, type RunSource, type TrainConfig, train, type TrainResult,
 } from '../training/index.ts';
 import { shellQuote, UserError } from '../util/index.ts';
 import { action, ensureDir, intOption, printJson, readJsonFile } from './run.ts';
@@ -138,7 +138,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train a policy by flow matching on one or more LeRobot datasets')
-    .option('--preset <name>', `training preset: ${Object.keys(PRESETS).join(', ')} (default: quickstart)`)
+    .option('--preset <name>', `training preset: ${PRESET_NAMES.join(', ')} (default: quickstart)`)
     .option('--data <dirs|mixture.json>', 'dataset directory, several separated by commas, or a mixture JSON file (a resumed run: its own)')
     .requiredOption('--out <dir>', 'run directory (checkpoints, metrics.jsonl, loss.svg, config.json)')
     .option('--resume', 'continue the run in --out from its last checkpoint, with its own data and config (RUN/config.json)')

@@ -119,10 +119,13 @@ export const PRESETS: Readonly<Record<string, Readonly<TrainConfig>>> = Object.f
   paper: Object.freeze({ ...BASE, model: 'small', steps: 20000, curriculum: 'two-stage', lr: 2e-5, stage1Lr: 1e-4, pState: 0.2, pView: 0.2, checkpointEvery: 1000 }),
 });
 
+/** The presets' names, in registry order. */
+export const PRESET_NAMES: readonly string[] = Object.keys(PRESETS);
+
 /** The preset `name`, with a "did you mean" for typos. */
 export function getPreset(name: string): TrainConfig {
   const p = PRESETS[name];
-  if (!p) throw new UserError(unknownNameMessage('preset', name, Object.keys(PRESETS)));
+  if (!p) throw new UserError(unknownNameMessage('preset', name, PRESET_NAMES));
   return { ...p };
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CONFIG_NAMES } from '../../src/model/index.ts';
-import { PRESETS } from '../../src/training/index.ts';
+import { PRESET_NAMES } from '../../src/training/index.ts';
 import { assertClose } from '../helpers/close.ts';
 import { runCli } from '../helpers/cli.ts';
 
@@ -46,7 +46,7 @@ describe('vlalab CLI', () => {
     assert.match(train.stdout, /Usage: vlalab train/);
     // the presets and model configs it names are the registries' (the help went stale by hand)
     const help = train.stdout.replace(/\s+/g, ' ');
-    for (const name of [...Object.keys(PRESETS), ...CONFIG_NAMES]) assert.ok(help.includes(` ${name},`) || help.includes(` ${name} `), `train --help names ${name}`);
+    for (const name of [...PRESET_NAMES, ...CONFIG_NAMES]) assert.ok(help.includes(` ${name},`) || help.includes(` ${name} `), `train --help names ${name}`);
     const typo = runCli(['trian']);
     assert.notEqual(typo.status, 0);
     assert.match(typo.stderr, /Did you mean train\?[\s\S]*`npx vlalab help`, or `npx vlalab <command> --help`/);
