@@ -125,7 +125,8 @@ export function pickAndPlacePlan(arm: number, obj: string, dest: (w: World) => V
     const g = grasp(w).p;
     const o = w.objectPose(obj).p;
     const opening = w.gripperOpening(arm);
-    const inHand = opening > CLOSED_ON_AIR && opening < OPEN && distance(w) < Math.hypot(g[0] - o[0], g[1] - o[1], g[2] - o[2]) + IN_FINGERS;
+    const closedOnSomething = opening > CLOSED_ON_AIR && opening < OPEN;
+    const inHand = closedOnSomething && distance(w) < Math.hypot(g[0] - o[0], g[1] - o[1], g[2] - o[2]) + IN_FINGERS;
     if (inHand) {
       gripDistance ??= distance(w);
       target = carryTarget(w);
@@ -133,7 +134,7 @@ export function pickAndPlacePlan(arm: number, obj: string, dest: (w: World) => V
       return t[2] < target[2] + CARRY - 3 * NEAR ? STAGE.lift : STAGE.carry;
     }
     gripDistance = undefined;
-    const other = opening > CLOSED_ON_AIR && opening < OPEN && w.objectNames.some((n) => {
+    const other = closedOnSomething && w.objectNames.some((n) => {
       const p = w.objectPose(n).p;
       return n !== obj && Math.hypot(p[0] - t[0], p[1] - t[1], p[2] - t[2]) < IN_FINGERS;
     });
