@@ -77,7 +77,7 @@ export type ModelConfig = {
 
 const base = { actionDim: UNIFIED_DIM, normEps: 1e-6, tauDistribution: 'uniform', sampleSteps: 10 } as const;
 
-/** debug's shapes (trains in seconds on CPU: 2 layers, 32 image patches, 16-token instructions). */
+/** debug's shapes, which mini and the debug-conv family share. */
 const DEBUG = {
   ...base, imageSize: 64, patchSize: 16, maxViews: 2, maxTokens: 16, vocabSize: 260,
   depth: 2, numHeads: 2, headDim: 16, semanticWidth: 64, semanticMlpDim: 128, actionWidth: 32,
