@@ -24,7 +24,7 @@
  * recorded from (`seen`: how much of the gap is generalization to new layouts).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wilsonInterval } from '../src/eval/index.ts';
 import { FAILURE_MODES } from '../src/sim/index.ts';
@@ -112,6 +112,8 @@ const ROWS: readonly Row[] = [
   { name: 'o8-aim', adds: 'o6 + the aim head (`debug-conv-aim`)', config: { model: 'debug-conv-aim' }, data: OBJECT2, steps: 80000, vs: 'o6-object-v2' },
   // o7's FiLM more than halved o6's wrong-object failures but grasped less surely: both levers at once
   { name: 'o9-film-aim', adds: 'o7 + the aim head (`debug-conv-film-aim`)', config: { model: 'debug-conv-film-aim' }, data: OBJECT2, steps: 80000, vs: 'o7-film-v2' },
+  // tokens that localize: with 16 px tokens at 64 px, two or three cubes can share one token; 8 px tokens keep them apart
+  { name: 'o10-grid8-aim', adds: 'o8 on an 8 x 8 grid of 8 px tokens per view (`debug-conv-8-aim`: 128 image tokens instead of 32)', config: { model: 'debug-conv-8-aim' }, data: OBJECT2, steps: 80000, vs: 'o8-aim' },
   // the aim head, confirmed and combined: a second seed of r12; a DAgger round on top of it (r6's recipe: +7.5 over its
   // control on r3; paired with r12 itself, since r3's control, r11, measured -6.0 [-12.0, +0.0] for the fine-tuning alone)
   { name: 'r14-aim-seed1', adds: 'r12 with another seed (initialization, data order, noise): is +8.5 the lever or the draw?', config: { model: 'debug-conv-aim', seed: 1 }, steps: 80000, vs: 'r3-long' },
@@ -145,15 +147,34 @@ const VARIANTS: readonly Variant[] = [
   { name: 'seen', adds: "the demonstrations' own initial states (seeds 1000+; not paired)", args: ['--seed', '1000'] },
 ];
 
-/** DIR/NAME holding the row's demonstrations, recorded on first use (into NAME.partial, renamed when whole). */
+/**
+ * DIR/NAME holding the row's demonstrations, recorded on first use into NAME.partial-PID (this process's own, so
+ * rows started side by side never delete each other's recording) and renamed when whole; a process that finishes
+ * second keeps the first one's (recordings are deterministic). Partials of processes no longer running are removed.
+ */
 function dataset(dir: string, d: Data): string {
   const path = join(dir, d.name);
   if (existsSync(join(path, 'meta', 'info.json'))) return path;
-  rmSync(`${path}.partial`, { recursive: true, force: true });
+  for (const f of readdirSync(dir)) {
+    const pid = Number(f.startsWith(`${d.name}.partial-`) ? f.slice(d.name.length + 9) : NaN);
+    if (Number.isInteger(pid) && !alive(pid)) rmSync(join(dir, f), { recursive: true, force: true });
+  }
+  const partial = `${path}.partial-${process.pid}`;
   const relabel = d.relabel ? ['--relabel', join(dir, d.relabel)] : [];
-  vlalab(['sim', 'record', '--robot', DATA.robot, '--suite', d.suite, '--episodes', String(d.episodes ?? DATA.episodes), '--noise', String(DATA.noise), ...relabel, ...d.args, '--out', `${path}.partial`]);
-  renameSync(`${path}.partial`, path);
+  vlalab(['sim', 'record', '--robot', DATA.robot, '--suite', d.suite, '--episodes', String(d.episodes ?? DATA.episodes), '--noise', String(DATA.noise), ...relabel, ...d.args, '--out', partial]);
+  if (existsSync(join(path, 'meta', 'info.json'))) rmSync(partial, { recursive: true, force: true });
+  else renameSync(partial, path);
   return path;
+}
+
+/** Whether process `pid` is running (signal 0 tests without signalling). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** A row's datasets. */

@@ -87,7 +87,7 @@ const DEBUG = {
 /** debug's transformer on the tokens of a convolutional stem (16, 32, 64 channels). */
 const DEBUG_CONV = { ...DEBUG, stemChannels: Object.freeze([16, 32, 64]) } as const;
 
-/** The named configs (in order of size: debug < debug-conv (-film, -96, -aim, -film-aim) < mini < quick < tiny < small; paper is shapes only). */
+/** The named configs (in order of size: debug < debug-conv (-film, -96, -aim, -film-aim, -8-aim) < mini < quick < tiny < small; paper is shapes only). */
 export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
   // trains in seconds on CPU: 2 layers, 32 image patches, 16-token instructions
   debug: Object.freeze({ ...DEBUG, name: 'debug' }),
@@ -116,6 +116,10 @@ export const CONFIGS: Readonly<Record<string, ModelConfig>> = Object.freeze({
   'debug-conv-aim': Object.freeze({ ...DEBUG_CONV, name: 'debug-conv-aim', aimWeight: 0.1 }),
   // both: the stem conditioned on the instruction and the prefix trained to say where the gripper goes
   'debug-conv-film-aim': Object.freeze({ ...DEBUG_CONV, name: 'debug-conv-film-aim', stemFilm: true, aimWeight: 0.1 }),
+  // debug-conv-aim on an 8 x 8 grid of tokens per view (8 px cells: a 4 px patchify, then one 3x3
+  // stride-2 conv) instead of 4 x 4: 128 image tokens instead of 32, so cubes a few pixels apart
+  // land in different tokens and each token carries one object's colour
+  'debug-conv-8-aim': Object.freeze({ ...DEBUG_CONV, name: 'debug-conv-8-aim', patchSize: 8, stemChannels: Object.freeze([16, 64]), aimWeight: 0.1 }),
   tiny: Object.freeze({
     ...base, name: 'tiny', imageSize: 64, patchSize: 8, maxViews: 2, maxTokens: 32, vocabSize: 260,
     depth: 4, numHeads: 4, headDim: 32, semanticWidth: 128, semanticMlpDim: 384, actionWidth: 64,

@@ -82,10 +82,11 @@ describe('the ort engine against the jax engine', () => {
     await compareOneStep(false, getConfig('debug-conv-film'));
   });
 
-  it('computes the same step with the aim head (its loss added and trained; a frozen step leaves it, as the whole semantic expert, untouched), also beside FiLM', async () => {
+  it('computes the same step with the aim head (its loss added and trained; a frozen step leaves it, as the whole semantic expert, untouched), also beside FiLM and on an 8 x 8 token grid', async () => {
     await compareOneStep(false, getConfig('debug-conv-aim'));
     await compareOneStep(true, getConfig('debug-conv-aim'));
     await compareOneStep(false, getConfig('debug-conv-film-aim'));
+    await compareOneStep(false, getConfig('debug-conv-8-aim'));
   });
 
   it('computes the same frozen step (semantic expert untouched, its moments not advanced)', async () => {
