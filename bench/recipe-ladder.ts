@@ -27,7 +27,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wilsonInterval } from '../src/eval/index.ts';
-import { FAILURE_MODES } from '../src/sim/index.ts';
+import { FAILURE_MODES, type FailureMode, pickedObject } from '../src/sim/index.ts';
 import { type EpisodeOutcome, pairedDelta } from '../src/study/index.ts';
 import { barChartSvg, groupedBarChartSvg } from '../src/util/index.ts';
 
@@ -251,6 +251,11 @@ function success(eps: readonly EpisodeOutcome[]): { k: number; n: number; value:
 function report(dir: string): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+  // a count of episodes as the tables write it: k/n (rate, Wilson 95% interval)
+  const count = (k: number, n: number) => {
+    const [lo, hi] = wilsonInterval(k, n);
+    return `${k}/${n} (${pct(k / n)}, ${pct(lo)}-${pct(hi)})`;
+  };
   const head = POINTS.flatMap((p) => [`success at ${p.label} (Wilson 95%)`, 'vs (paired bootstrap 95%)']);
   const out = [`| row | adds | ${head.join(' | ')} | samples/s |`, `|---|---|${head.map(() => '---|').join('')}---|`];
   ROWS.forEach((row, i) => {
@@ -258,20 +263,20 @@ function report(dir: string): string {
     const cells = POINTS.flatMap((p) => {
       const eps = episodes(dir, row.name, p.file);
       if (!eps) return ['-', '-'];
-      const { k, n, value, lo, hi } = success(eps);
+      const { k, n } = success(eps);
       const vs = row.vs ?? ROWS[i - 1]?.name;
       const before = vs ? episodes(dir, vs, p.file) : undefined;
       const d = before && pairedDelta(before, eps); // over the episodes both rows ran (none: '-')
-      return [`${k}/${n} (${pct(value)}, ${pct(lo)}-${pct(hi)})`, d?.n ? `${pts(d.value)} [${pts(d.lo)}, ${pts(d.hi)}] vs ${vs}` : '-'];
+      return [count(k, n), d?.n ? `${pts(d.value)} [${pts(d.lo)}, ${pts(d.hi)}] vs ${vs}` : '-'];
     });
     out.push(`| ${row.name} | ${row.adds} | ${cells.join(' | ')} | ${throughput(join(dir, row.name)).samplesPerSec.toFixed(0)} |`);
   });
   // rows beyond the spatial suite: per suite (or per multi-stage task) and per task, success with its
   // Wilson interval and the points reached (% of the maximum)
   const rate = (of: EpisodeOutcome[]) => {
-    const { k, n, value, lo, hi } = success(of);
+    const { k, n } = success(of);
     const points = of.reduce((a, e) => a + e.points, 0) / of.reduce((a, e) => a + e.maxPoints, 0);
-    return { k, n, cell: `${k}/${n} (${pct(value)}, ${pct(lo)}-${pct(hi)})`, points: pct(points) };
+    return { k, n, cell: count(k, n), points: pct(points) };
   };
   const breakdown = ROWS.filter((r) => dataOf(r)[0].suite !== 'spatial').flatMap((r) => {
     const eps = episodes(dir, r.name, 'eval.json');
@@ -318,14 +323,21 @@ function report(dir: string): string {
     }
     return ['', ...lines];
   });
-  // why each row's failed episodes failed, where its evaluation said (sim FailureMode)
+  // why each row's failed episodes failed, where its evaluation said (sim FailureMode), and of the episodes where the
+  // arm went for an object, how often it was the one the task needed (where the instruction names one of several)
   const why = ROWS.flatMap((r) => {
-    const failed = episodes(dir, r.name, 'eval.json')?.filter((e) => !e.success) ?? [];
+    const all = episodes(dir, r.name, 'eval.json') ?? [];
+    const failed = all.filter((e) => !e.success);
     if (!failed.some((e) => e.failure)) return [];
     const share = (n: number) => `${n} (${pct(n / failed.length)})`;
-    return [`| ${r.name} | ${failed.length} | ${FAILURE_MODES.map((f) => share(failed.filter((e) => e.failure === f).length)).join(' | ')} |`];
+    const picked = all.map((e) => pickedObject(e.success, e.failure as FailureMode | undefined)).filter((p) => p !== undefined);
+    const chose = count(picked.filter((p) => p === 'target').length, picked.length);
+    return [`| ${r.name} | ${failed.length} | ${FAILURE_MODES.map((f) => share(failed.filter((e) => e.failure === f).length)).join(' | ')} | ${chose} |`];
   });
-  const whyTable = why.length ? ['', '### Why the episodes failed', '', `| row | failed | ${FAILURE_MODES.join(' | ')} |`, `|---|---|${FAILURE_MODES.map(() => '---|').join('')}`, ...why] : [];
+  const whyTable = why.length
+    ? ['', '### Why the episodes failed', '', 'Picked the target: of the episodes where the arm lifted or closed on some object, those where it was the object the task needed next (`pickedObject`; Wilson 95%).', '',
+      `| row | failed | ${FAILURE_MODES.join(' | ')} | picked the target |`, `|---|---|${FAILURE_MODES.map(() => '---|').join('')}---|`, ...why]
+    : [];
   return `${[...out, ...breakdown, ...variantTables, ...whyTable].join('\n')}\n`;
 }
 

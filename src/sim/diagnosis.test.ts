@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FAILURE_MODES, GraspLog } from './diagnosis.ts';
+import { FAILURE_MODES, GraspLog, pickedObject } from './diagnosis.ts';
 import type { World } from './world.ts';
 
 /** A world of two cubes resting at z = 0.02 and arm 0's TCP and gripper, each settable. */
@@ -60,5 +60,14 @@ describe('GraspLog', () => {
 
   it('lists every mode once', () => {
     assert.deepEqual([...new Set(FAILURE_MODES)], ['not-placed', 'wrong-object', 'missed-target', 'missed-other', 'no-grasp']);
+  });
+});
+
+describe('pickedObject', () => {
+  it('reads which object the arm went for off the outcome: the target, another, or none', () => {
+    assert.equal(pickedObject(true), 'target');
+    const picked = FAILURE_MODES.map((f) => pickedObject(false, f));
+    assert.deepEqual(picked, ['target', 'other', 'target', 'other', undefined]);
+    assert.equal(pickedObject(false), undefined, 'a failure without a recorded mode says nothing');
   });
 });

@@ -72,3 +72,15 @@ export class GraspLog {
     return this.closedAt.size ? 'missed-other' : 'no-grasp';
   }
 }
+
+/**
+ * Which object an episode's arm went for, read off its outcome: `target` when it succeeded or its
+ * failure shows it at the object the task needed next (not-placed, missed-target), `other` when it
+ * lifted or closed on another object instead (wrong-object, missed-other), undefined when it never
+ * closed at any object (no-grasp). The share of `target` among the two is how surely a policy picks
+ * the object the instruction names; picking blindly among n objects gives 1/n.
+ */
+export function pickedObject(success: boolean, failure?: FailureMode): 'target' | 'other' | undefined {
+  if (success || failure === 'not-placed' || failure === 'missed-target') return 'target';
+  return failure === 'wrong-object' || failure === 'missed-other' ? 'other' : undefined;
+}

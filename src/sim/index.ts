@@ -6,6 +6,6 @@ export { allTasks, getTask, suiteNames } from './catalog.ts';
 export { PRETRAIN_SUITE } from './pretrain-tasks.ts';
 export { CONTROL_DT, DOMAINS, type Domain, PHYSICS_DT } from './scene.ts';
 export { World } from './world.ts';
-export { FAILURE_MODES, type FailureMode } from './diagnosis.ts';
+export { FAILURE_MODES, type FailureMode, pickedObject } from './diagnosis.ts';
 export { mujoco } from './mujoco.ts';
 export { PERTURBATIONS, type Perturbation, perturber } from './perturb.ts';
