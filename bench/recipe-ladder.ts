@@ -256,6 +256,13 @@ function report(dir: string): string {
     const [lo, hi] = wilsonInterval(k, n);
     return `${k}/${n} (${pct(k / n)}, ${pct(lo)}-${pct(hi)})`;
   };
+  // of the episodes where the arm went for some object, those where it was the one the task needed next (sim pickedObject;
+  // '-' where the evaluation predates failure modes)
+  const picked = (of: readonly Outcome[]) => {
+    if (of.some((e) => !e.success && !e.failure)) return '-';
+    const went = of.map((e) => pickedObject(e.success, e.failure as FailureMode | undefined)).filter((p) => p !== undefined);
+    return went.length ? count(went.filter((p) => p === 'target').length, went.length) : '-';
+  };
   const head = POINTS.flatMap((p) => [`success at ${p.label} (Wilson 95%)`, 'vs (paired bootstrap 95%)']);
   const out = [`| row | adds | ${head.join(' | ')} | samples/s |`, `|---|---|${head.map(() => '---|').join('')}---|`];
   ROWS.forEach((row, i) => {
@@ -296,9 +303,9 @@ function report(dir: string): string {
     };
     const vsHead = before ? ` vs ${r.vs} (paired bootstrap 95%) |` : '';
     const vsCol = (of: EpisodeOutcome[]) => (before ? ` ${vsCell(of)} |` : '');
-    const lines = [`### ${r.name}: ${r.adds}`, '', `| ${multistage ? 'task' : 'suite'} | full success (Wilson 95%) | points (% of the maximum) |${vsHead}`, `|---|---|---|${vsHead ? '---|' : ''}`];
-    for (const x of parts) lines.push(`| ${x.g} | ${x.cell} | ${x.points} |${vsCol(of(x.g))}`);
-    lines.push(`| **mean over the ${multistage ? 'tasks' : 'suites'}** | ${pct(mean)} (all: ${rate(eps).cell}) | ${rate(eps).points} |${vsCol(eps)}`);
+    const lines = [`### ${r.name}: ${r.adds}`, '', `| ${multistage ? 'task' : 'suite'} | full success (Wilson 95%) | points (% of the maximum) | picked the target |${vsHead}`, `|---|---|---|---|${vsHead ? '---|' : ''}`];
+    for (const x of parts) lines.push(`| ${x.g} | ${x.cell} | ${x.points} | ${picked(of(x.g))} |${vsCol(of(x.g))}`);
+    lines.push(`| **mean over the ${multistage ? 'tasks' : 'suites'}** | ${pct(mean)} (all: ${rate(eps).cell}) | ${rate(eps).points} | ${picked(eps)} |${vsCol(eps)}`);
     if (!multistage) {
       lines.push('', '| task | success (Wilson 95%) | points |', '|---|---|---|');
       for (const task of [...new Set(eps.map((e) => e.task))]) {
@@ -323,16 +330,13 @@ function report(dir: string): string {
     }
     return ['', ...lines];
   });
-  // why each row's failed episodes failed, where its evaluation said (sim FailureMode), and of the episodes where the
-  // arm went for an object, how often it was the one the task needed (where the instruction names one of several)
+  // why each row's failed episodes failed, where its evaluation said (sim FailureMode), and how often it picked the target
   const why = ROWS.flatMap((r) => {
     const all = episodes(dir, r.name, 'eval.json') ?? [];
     const failed = all.filter((e) => !e.success);
     if (!failed.some((e) => e.failure)) return [];
     const share = (n: number) => `${n} (${pct(n / failed.length)})`;
-    const picked = all.map((e) => pickedObject(e.success, e.failure as FailureMode | undefined)).filter((p) => p !== undefined);
-    const chose = count(picked.filter((p) => p === 'target').length, picked.length);
-    return [`| ${r.name} | ${failed.length} | ${FAILURE_MODES.map((f) => share(failed.filter((e) => e.failure === f).length)).join(' | ')} | ${chose} |`];
+    return [`| ${r.name} | ${failed.length} | ${FAILURE_MODES.map((f) => share(failed.filter((e) => e.failure === f).length)).join(' | ')} | ${picked(all)} |`];
   });
   const whyTable = why.length
     ? ['', '### Why the episodes failed', '', 'Picked the target: of the episodes where the arm lifted or closed on some object, those where it was the object the task needed next (`pickedObject`; Wilson 95%).', '',
