@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { evaluationJson, failureSummary, formatEvaluation } from '../../src/cli/eval.ts';
+import { evaluationJson, failureSummary, formatEvaluation, pickedSummary } from '../../src/cli/eval.ts';
 import { type TaskEvaluation, wilsonInterval } from '../../src/eval/index.ts';
 
 /** A task row with `k` successes in `n` episodes. */
@@ -31,5 +31,18 @@ describe('vlalab eval report', () => {
     assert.equal(evaluationJson(rows).tasks[0].seeds[1].failure, 'wrong-object');
     assert.equal(failureSummary([row('c', 3, 4)]), undefined, 'a failure nobody diagnosed (a real robot): no line');
     assert.equal(failureSummary([row('d', 4, 4)]), undefined);
+  });
+
+  it('says how often the arm went for the target, of the episodes that went for an object', () => {
+    const rows = [row('a', 1, 4), row('b', 2, 4)];
+    const why = ['wrong-object', 'no-grasp', 'missed-other', 'not-placed', 'missed-target'];
+    rows.flatMap((r) => r.episodes.filter((e) => !e.success)).forEach((e, i) => (e.failure = why[i]));
+    // 3 successes + not-placed + missed-target went for the target; wrong-object and missed-other for another; no-grasp for none
+    assert.equal(pickedSummary(rows), `picked the target: 5 of 7 episodes that went for an object (71%, 95% CI ${Math.round(100 * wilsonInterval(5, 7)[0])}-${Math.round(100 * wilsonInterval(5, 7)[1])}%)`);
+    assert.match(formatEvaluation(rows), /\nfailed: 5 .*\npicked the target: 5 of 7/);
+    assert.equal(pickedSummary([row('c', 3, 4)]), undefined, 'failures nobody diagnosed: no line');
+    const lost = row('d', 0, 2);
+    for (const e of lost.episodes) e.failure = 'no-grasp';
+    assert.equal(pickedSummary([lost]), undefined, 'no episode went for an object');
   });
 });
