@@ -122,6 +122,8 @@ const ROWS: readonly Row[] = [
   { name: 's3-suites-aim', adds: 's1 + the aim head (the laptop preset: `debug-conv-aim`)', config: { model: 'debug-conv-aim' }, data: SUITES, steps: 80000, vs: 's1-suites' },
   { name: 's4-suites-aim-long', adds: 's3 on a 160,000-step schedule (the issue\'s 2 hours)', config: { model: 'debug-conv-aim' }, data: SUITES, steps: 160000, vs: 's3-suites-aim' },
   { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: { model: 'debug-conv' }, data: MULTISTAGE, steps: 80000 },
+  // the issue's last table is the final recipe on the multi-stage tasks: m1 ran r3's model, before the aim head joined the preset
+  { name: 'm2-multistage-aim', adds: 'the laptop preset (the aim head, `debug-conv-aim`) on the four multi-stage tasks', config: { model: 'debug-conv-aim' }, data: MULTISTAGE, steps: 80000, vs: 'm1-multistage' },
 ];
 
 const DATA = { robot: 'panda7', episodes: 50, noise: 0.008 };
