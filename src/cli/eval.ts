@@ -7,6 +7,7 @@ import { createSampler, imageKeysFor, makeModelPolicy, PolicyClient, remotePolic
 import { type FailureMode, pickedObject, type SimObservation } from '../sim/index.ts';
 import { loadPolicyParts, type PolicyParts } from '../training/index.ts';
 import { API_KEY_ENV, count, UserError } from '../util/index.ts';
+import { aimSummary, probeAim } from './aim-probe.ts';
 import { action, apiKeyOption, ensureDir, intOption, printJson } from './run.ts';
 import { resolveTasks } from './sim.ts';
 
@@ -92,7 +93,7 @@ export function evaluationJson(rows: TaskEvaluation[]) {
   };
 }
 
-type EvalFlags = { apiKey?: string; engine?: string; checkpoint?: string; server?: string; robot?: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; ensemble?: string; sampleSteps?: string; noiseScale?: string; record?: string; json?: boolean };
+type EvalFlags = { apiKey?: string; engine?: string; checkpoint?: string; server?: string; robot?: string; task?: string; suite?: string; episodes: string; seed: string; executeSteps?: string; ensemble?: string; sampleSteps?: string; noiseScale?: string; record?: string; aimProbe?: boolean; json?: boolean };
 
 export function register(program: Command): void {
   program
@@ -111,6 +112,7 @@ export function register(program: Command): void {
     .option('--sample-steps <n>', "with --checkpoint: Euler steps per chunk (default: the model config's, 10)")
     .option('--noise-scale <s>', 'with --checkpoint: scale of the noise each chunk is sampled from (default 1; below 1 samples nearer the likeliest chunk)')
     .option('--record <dir>', 'save frames and a contact sheet of the first 3 episodes per task')
+    .option('--aim-probe', "with --checkpoint of a model with an aim head: where the head points before each episode (the carried object nearest its point), paired with where the arm went: does the prefix localize the named object?")
     .option('--engine <name>', 'with --checkpoint: ort (ONNX Runtime, default) or jax (jax-js wasm)')
     .option('--json', 'print JSON')
     .action(
@@ -125,6 +127,7 @@ export function register(program: Command): void {
         if (m !== undefined && o.executeSteps) throw new UserError('--ensemble executes one ensembled action per query; leave out --execute-steps');
         if (o.server && o.sampleSteps) throw new UserError('--sample-steps is for --checkpoint; a server samples with its own Euler steps (`vlalab serve --steps N`)');
         if (o.server && o.noiseScale) throw new UserError('--noise-scale is for --checkpoint; a server samples from its own noise');
+        if (o.server && o.aimProbe) throw new UserError('--aim-probe reads the aim head of a checkpoint; pass --checkpoint');
         const noiseScale = o.noiseScale === undefined ? undefined : Number(o.noiseScale);
         if (noiseScale !== undefined && !(noiseScale >= 0 && noiseScale <= 4)) throw new UserError(`--noise-scale is a factor in [0, 4] on the sampling noise (1: as trained), got "${o.noiseScale}"`);
         const chunked = <T>(make: (cameras: string[], size: number) => ChunkPolicy<T>) => (m === undefined ? make : (cameras: string[], size: number) => ensembled(make(cameras, size), m));
@@ -153,13 +156,17 @@ export function register(program: Command): void {
         if (parts.meta.embodimentSpec) throw new UserError(`${parts.dir} acts for ${parts.embodiment.name}, an embodiment from a spec file, which the simulator has no robot for; run it on the robot with \`vlalab serve --checkpoint ${o.checkpoint}\``);
         const executeSteps = o.executeSteps ? intOption('--execute-steps', o.executeSteps, 1) : parts.meta.executeSteps;
         const sampleSteps = o.sampleSteps === undefined ? undefined : intOption('--sample-steps', o.sampleSteps, 1);
+        if (o.aimProbe && !parts.config.aimWeight) throw new UserError(`--aim-probe: ${parts.dir}'s model "${parts.config.name}" has no aim head (train a config with one, such as debug-conv-aim)`);
+        const probes = o.aimProbe ? await probeAim(parts, { tasks, episodes, seed, quiet: o.json }) : undefined;
         // the cameras render at the model's image size, as `sim record --size` does for its training data
         const rows = await evaluateInSim(chunked(localPolicy(parts, { seed, engine, steps: sampleSteps, noiseScale })), {
           robot: parts.embodiment.name, tasks, episodes, seed, executeSteps: m === undefined ? executeSteps : 1, imageSize: parts.config.imageSize, recordDir: o.record, quiet: o.json,
         });
-        if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, robot: parts.embodiment.name, sample_steps: sampleSteps ?? parts.config.sampleSteps, noise_scale: noiseScale ?? 1, ...evaluationJson(rows) });
+        const aimJson = probes ? { aim_probe: probes.map((p) => ({ task: p.task, seed: p.seed, object: p.object, target: p.target, error_m: p.errorM })) } : {};
+        if (o.json) return printJson({ checkpoint: parts.dir, step: parts.step, robot: parts.embodiment.name, sample_steps: sampleSteps ?? parts.config.sampleSteps, noise_scale: noiseScale ?? 1, ...evaluationJson(rows), ...aimJson });
         const sampling = `${sampleSteps ? `, ${sampleSteps} Euler steps` : ''}${noiseScale !== undefined ? `, noise x${noiseScale}` : ''}`;
         process.stdout.write(formatEvaluation(rows, `${parts.dir} (step ${parts.step}, ${parts.embodiment.name}), ${count(episodes, 'episode')} per task, ${how(`execute ${executeSteps} of ${parts.config.actionHorizon}`)}${sampling}`));
+        if (probes) process.stdout.write(`${aimSummary(rows, probes)}\n`);
         if (o.record) process.stdout.write(`recordings in ${o.record}\n`);
       }),
     );

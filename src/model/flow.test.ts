@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { getConfig, initParams, lossAndGrad, namedLeaves, sampleActions, syntheticBatch } from './index.ts';
+import { aimPoints, getConfig, initParams, lossAndGrad, namedLeaves, sampleActions, syntheticBatch } from './index.ts';
 import { random, tree } from './backend.ts';
 import { assertClose, maxAbsDiff } from '../../test/helpers/close.ts';
 import type { Batch, Params } from './index.ts';
 import { buildParams } from './params.ts';
-import { observationToDevice } from './batch.ts';
-import { aimReadout, prefixCache } from './mot.ts';
 
 const c = getConfig('debug');
 
@@ -127,10 +125,10 @@ describe('the aim head (debug-conv-aim)', () => {
     const withoutHead = { semantic, action: tree.ref(params.action) };
     const flowOnly = lossAndGrad(plain, withoutHead, { ...batch, aim: undefined, aimMask: undefined }, random.key(4));
     const flow = (await flowOnly.loss.data())[0];
-    // the aim error by hand, from the readout of the prefix cache
-    const obs = observationToDevice(batch);
-    const pred = (await aimReadout(ca, head!, prefixCache(ca, tree.ref(params.semantic), obs.prefix)).data()) as Float32Array;
-    tree.dispose([obs.state, obs.actionMask]);
+    // the aim error by hand, from what aimPoints (the probe) reads off the prefix: the loss's own prediction
+    tree.dispose(head!);
+    const pred = await aimPoints(ca, params, batch);
+    assert.equal(pred.length, 6 * 3);
     let err = 0;
     let n = 0;
     for (let k = 0; k < 6; k++) {
@@ -147,6 +145,12 @@ describe('the aim head (debug-conv-aim)', () => {
     assert.ok(grads.get('semantic.aim.out.w')!.every((g) => g === 0));
     assert.ok((await hostParams(withAim.grads)).get('semantic.aim.out.w')!.some((g) => g !== 0), 'with targets the head trains');
     tree.dispose([flowOnly.grads, withAim.grads, untargeted.grads, params]);
+  });
+
+  it('aimPoints refuses a model without the head, saying why', async () => {
+    const params = initParams(plain, 0);
+    await assert.rejects(aimPoints(plain, params, syntheticBatch(plain, 1, 0)), /has no aim head/);
+    tree.dispose(params);
   });
 
   it('does not change sampling: the head is not run (same chunk as the model without it)', async () => {

@@ -14,6 +14,7 @@ import type { ModelConfig, TauDistribution } from './config.ts';
 import { type Batch, type Observation, actionsToDevice, aimToDevice, observationToDevice, validateBatch, validateObservation } from './batch.ts';
 import { aimReadout, type PrefixCache, type PrefixInputs, type StateInputs, prefixCache, stateCache, velocityActions, velocityCached, velocityJoint } from './mot.ts';
 import type { ActionParams, Params, SemanticParams } from './params.ts';
+import { UserError } from '../util/index.ts';
 
 type Arr = np.Array;
 
@@ -94,6 +95,8 @@ type ModelFns = {
   lossGradAim: (p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr, aim: AimTargets) => [Arr, Params];
   lossGradCached: (a: ActionParams, cache: PrefixCache, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) => [Arr, ActionParams];
   prefix: (s: SemanticParams, pre: PrefixInputs) => PrefixCache;
+  /** The aim head's prediction [B, 3] from the prefix (a config with an aim head). */
+  aim: (s: SemanticParams, pre: PrefixInputs) => Arr;
   velocity: (p: Params, pre: PrefixInputs, st: StateInputs, xt: Arr, tau: Arr) => Arr;
   /** Noise x0 [B, H, A] and flow times tau [B] from one key, as one program. */
   draws: (batch: number, dist: TauDistribution) => (key: Arr) => [Arr, Arr];
@@ -151,6 +154,13 @@ function modelFns(c: ModelConfig): ModelFns {
     lossGradCached: jit((a: ActionParams, cache: PrefixCache, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) =>
       valueAndGrad((aa: ActionParams) => lossCached(c, aa, cache, st, mask, x1, x0, tau))(a)) as ModelFns['lossGradCached'],
     prefix: jit((s: SemanticParams, pre: PrefixInputs) => prefixCache(c, s, pre)) as ModelFns['prefix'],
+    aim: jit((s: SemanticParams, pre: PrefixInputs) => {
+      const { aim: head, ...semantic } = s;
+      const cache = prefixCache(c, semantic, pre);
+      const point = aimReadout(c, head!, cache); // [B, 3]
+      tree.dispose(cache);
+      return point;
+    }) as ModelFns['aim'],
     velocity: jit((p: Params, pre: PrefixInputs, st: StateInputs, xt: Arr, tau: Arr) => velocityJoint(c, p, pre, st, xt, tau)) as ModelFns['velocity'],
   };
   FNS.set(key, f);
@@ -205,6 +215,20 @@ export function lossAndGrad(c: ModelConfig, params: Params, batch: Batch, key: A
   const [loss, action] = fns.lossGradCached(tree.ref(params.action), cache, obs.state, obs.actionMask, x1, x0, tau);
   const semantic = tree.map((x: Arr) => np.zerosLike(x.ref), params.semantic) as SemanticParams;
   return { loss, grads: { semantic, action } };
+}
+
+/**
+ * The aim head's prediction for each observation: where the end effector will next close or open its
+ * gripper, as the normalized unified EEF position [B, 3] (flattened) that training's aim targets are
+ * (config.aimWeight). A probe of whether the prefix localizes what the instruction names; sampling
+ * never runs it. `params` is not consumed.
+ */
+export async function aimPoints(c: ModelConfig, params: Params, obs: Observation): Promise<Float32Array> {
+  if (!c.aimWeight || !params.semantic.aim) throw new UserError(`model config "${c.name}" has no aim head (config.aimWeight): only a policy trained with one can say where it aims`);
+  validateObservation(c, obs);
+  const d = observationToDevice(obs);
+  tree.dispose([d.state, d.actionMask]);
+  return (await modelFns(c).aim(tree.ref(params.semantic), d.prefix).data()) as Float32Array;
 }
 
 /** The initial noise x0 [B, H, A] ~ N(0, I) of sampling from `key` (consumed): what `sampleActions` starts from. */

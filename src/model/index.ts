@@ -39,7 +39,7 @@ export {
   validateObservation,
 } from './batch.ts';
 export { syntheticBatch } from './synthetic.ts';
-export { chunkNoise, drawNoise, eulerCached, flowLossGrad, flowLossGradFrozen, type LossOptions, type SampleOptions, lossAndGrad, sampleActions, sampleTau } from './flow.ts';
+export { aimPoints, chunkNoise, drawNoise, eulerCached, flowLossGrad, flowLossGradFrozen, type LossOptions, type SampleOptions, lossAndGrad, sampleActions, sampleTau } from './flow.ts';
 export {
   CHECKPOINT_FILES,
   decodeParamData,

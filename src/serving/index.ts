@@ -48,6 +48,6 @@ export {
 } from './server.ts';
 export { type ClientOptions, type InferReply, PolicyClient, remotePolicy, ServerError } from './client.ts';
 export { ActionChunkBroker, type ChunkSource } from './chunk-broker.ts';
-export { type ModelPolicyParts, chunkToNative, makeModelPolicy, observationToBatch, resizeToModel } from './model-policy.ts';
+export { type ModelPolicy, type ModelPolicyParts, chunkToNative, makeModelPolicy, observationToBatch, resizeToModel } from './model-policy.ts';
 export { type ChunkSampler, createSampler, POLICY_INPUTS, policySignature, requestNoise, tracePolicyProgram } from './sampler.ts';
 export { apiKeyMatches, type OpenpiServerOptions, type OpenpiSession, type RunningOpenpiServer, startOpenpiServer } from './openpi-core.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeChunk, getEmbodiment, makeNormalizer, stateToUnified, actionToUnified, UNIFIED_DIM } from '../actions/index.ts';
-import { getConfig, initParams } from '../model/index.ts';
+import { encodeChunk, getEmbodiment, makeNormalizer, slot, stateToUnified, actionToUnified, UNIFIED_DIM } from '../actions/index.ts';
+import { getConfig, initParams, numpy as np } from '../model/index.ts';
 import { assertClose } from '../../test/helpers/close.ts';
 import { Rng } from '../util/index.ts';
 import { PolicyClient } from './client.ts';
@@ -27,11 +27,11 @@ test('resizeToModel averages source blocks and scales to [-1, 1]', () => {
   assertClose(up.subarray(24), new Float32Array(24).fill(1), 1e-6);
 });
 
-function parts(mode: ModelPolicyParts['parameterization'], seed = 0): ModelPolicyParts {
+function parts(mode: ModelPolicyParts['parameterization'], seed = 0, model = 'debug'): ModelPolicyParts {
   const rng = new Rng(seed);
   const e = getEmbodiment('panda7');
   const stats = () => ({ mean: Array.from({ length: UNIFIED_DIM }, () => rng.normal()), std: Array.from({ length: UNIFIED_DIM }, () => 0.5 + rng.uniform()) });
-  const config = getConfig('debug');
+  const config = getConfig(model);
   return {
     config,
     params: initParams(config, seed),
@@ -88,3 +88,24 @@ test('a debug model serves native [H, D] chunks over the protocol, reproducibly 
   }
   assertClose(answers[0], answers[1], 1e-5, 'same seed, same first chunk');
 });
+
+test("a model policy's aim probe: the aim head's output through the state normalizer's inverse, at the EEF position", async () => {
+  const p = parts('absolute', 2, 'debug-conv-aim');
+  // a head that always answers b: every normalized EEF coordinate is known
+  const head = p.params.semantic.aim!;
+  head.out.w.dispose();
+  head.out.b.dispose();
+  const b = [0.5, -1, 2];
+  head.out = { w: np.zeros([p.config.numHeads * p.config.headDim, 3]), b: np.array(b) };
+  const state = Array.from(p.embodiment.stateNames, (_, i) => 0.1 * Math.cos(i));
+  const aim = await makeModelPolicy(p).aim(testObservation(state, { side: 32, pixel: 40, wrist: false }));
+  const unit = new Float64Array(UNIFIED_DIM);
+  const eef = slot('eef.right').offset;
+  const zero = p.stateNormalizer.unnormalize(unit); // the stats' means, where z-scores are 0
+  unit.fill(1);
+  const std = p.stateNormalizer.unnormalize(unit).map((x, i) => x - zero[i]);
+  assertClose(aim, b.map((z, j) => zero[eef + j] + std[eef + j] * z), 1e-5, 'mean + std x the head');
+  const plain = parts('absolute', 2, 'debug-conv');
+  await assert.rejects(makeModelPolicy(plain).aim(testObservation(state, { side: 32, wrist: false })), /has no aim head/);
+});
+

@@ -10,9 +10,9 @@
  *
  * Axes: H horizon, A = 60 unified dims, D native action dims, V views, S model image side.
  */
-import { actionFromUnified, decodeChunk, stateToUnified, UNIFIED_DIM } from '../actions/index.ts';
+import { actionFromUnified, decodeChunk, slot, stateToUnified, UNIFIED_DIM } from '../actions/index.ts';
 import type { EngineName } from '../engine/index.ts';
-import { type Observation, type PolicyCore, syntheticBatch } from '../model/index.ts';
+import { aimPoints, type Observation, type PolicyCore, syntheticBatch } from '../model/index.ts';
 import { areaResizeRgb, check } from '../util/index.ts';
 import type { NdArray } from './msgpack-numpy.ts';
 import { LIBERO_KEYS, observationParser, type ObservationSpec, type PolicyObservation } from './observation.ts';
@@ -89,8 +89,20 @@ export function chunkToNative(p: ModelPolicyParts, sampled: Float32Array, unifie
   return out;
 }
 
+/** A model's Policy, and where its aim head points. */
+export type ModelPolicy = Policy & {
+  /**
+   * Where the aim head (config.aimWeight) says the end effector will next close or open its gripper,
+   * for one wire observation: the unified EEF position [3] (the native eef_x/y/z of a one-arm EEF
+   * embodiment; world frame in the simulator), the head's normalized output through the state
+   * normalizer's inverse, as training normalized its targets. A probe of whether the prefix
+   * localizes what the instruction names; runs on jax-js, whatever engine samples.
+   */
+  aim(observation: unknown): Promise<Float64Array>;
+};
+
 /** Wraps a model and its training-time transforms as a Policy (one request at a time). */
-export function makeModelPolicy(p: ModelPolicyParts): Policy {
+export function makeModelPolicy(p: ModelPolicyParts): ModelPolicy {
   const c = p.config;
   check(p.config.actionDim === UNIFIED_DIM, `model config "${c.name}" has actionDim ${c.actionDim}; serving needs the unified ${UNIFIED_DIM}`);
   const imageKeys = p.imageKeys ?? [LIBERO_KEYS.image, LIBERO_KEYS.wristImage];
@@ -111,6 +123,11 @@ export function makeModelPolicy(p: ModelPolicyParts): Policy {
     parameterization: 'absolute',
     extra: { ...p.extraMetadata, model: c.name, model_parameterization: p.parameterization, action_names: [...p.embodiment.actionNames], state_names: [...p.embodiment.stateNames] },
   });
+  // a request's observation, with the default prompt where it has none
+  const prompted = (raw: unknown) => {
+    const parsed = parse(raw);
+    return parsed.prompt === '' && p.defaultPrompt !== undefined ? { ...parsed, prompt: p.defaultPrompt } : parsed;
+  };
   let requests = 0;
   let sampler = p.sampler;
   const getSampler = () => (sampler ??= createSampler(c, p.params, { engine: p.engine, steps: p.steps, onNote: p.onNote }));
@@ -120,11 +137,16 @@ export function makeModelPolicy(p: ModelPolicyParts): Policy {
       await (await getSampler()).sample(syntheticBatch(c, 1, 0), 0);
     },
     async infer(raw) {
-      const parsed = parse(raw);
-      const obs = parsed.prompt === '' && p.defaultPrompt !== undefined ? { ...parsed, prompt: p.defaultPrompt } : parsed;
-      const { batch, unifiedState } = observationToBatch(p, imageKeys, obs);
+      const { batch, unifiedState } = observationToBatch(p, imageKeys, prompted(raw));
       const sampled = await (await getSampler()).sample(batch, (p.seed ?? 0) + requests++); // [1, H, A]
       return { actions: chunkToNative(p, sampled, unifiedState), shape: [c.actionHorizon, d] };
+    },
+    async aim(raw) {
+      const { batch } = observationToBatch(p, imageKeys, prompted(raw));
+      const normalized = new Float64Array(UNIFIED_DIM);
+      const eef = slot('eef.right').offset;
+      normalized.set(await aimPoints(c, p.params, batch), eef);
+      return p.stateNormalizer.unnormalize(normalized).slice(eef, eef + 3);
     },
   };
 }

@@ -73,6 +73,11 @@ export type Env = {
   close(): void;
 };
 
+/** The objects of `task` the arm may carry (cubes, cylinders): those a grasp or an aim can be at. */
+export function carriedObjects(task: TaskSpec): string[] {
+  return task.objects.filter((o) => o.kind === 'cube' || o.kind === 'cylinder').map((o) => o.name);
+}
+
 /** Start pose of the TCP before every episode (world, m), jittered by +-2 cm per seed. */
 const START = [-0.1, 0, 0.22] as const;
 
@@ -93,8 +98,8 @@ export async function createEnv(opts: EnvOptions): Promise<Env> {
   let steps = 0;
   let points = 0;
   let success = false;
-  // what the arm lifted and closed on, for the failure diagnosis (the objects it may carry: cubes, cylinders)
-  const grasps = new GraspLog(task.objects.filter((o) => o.kind === 'cube' || o.kind === 'cylinder').map((o) => o.name));
+  // what the arm lifted and closed on, for the failure diagnosis
+  const grasps = new GraspLog(carriedObjects(task));
 
   const observe = (): SimObservation => {
     const images: Record<string, Uint8Array> = {};

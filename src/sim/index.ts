@@ -1,4 +1,4 @@
-export { type Env, type EnvOptions, type SimObservation, type StepResult, createEnv } from './env.ts';
+export { carriedObjects, type Env, type EnvOptions, type SimObservation, type StepResult, createEnv } from './env.ts';
 export { type Frame, Rasterizer } from './render.ts';
 export { type FixedCamera, type RobotSpec, getRobot, robotNames } from './robots.ts';
 export { type Placement, type TaskSpec } from './tasks.ts';

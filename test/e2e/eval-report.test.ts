@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { aimSummary } from '../../src/cli/aim-probe.ts';
 import { evaluationJson, failureSummary, formatEvaluation, pickedSummary } from '../../src/cli/eval.ts';
 import { type TaskEvaluation, wilsonInterval } from '../../src/eval/index.ts';
 
@@ -45,4 +46,18 @@ describe('vlalab eval report', () => {
     for (const e of lost.episodes) e.failure = 'no-grasp';
     assert.equal(pickedSummary([lost]), undefined, 'no episode went for an object');
   });
+
+  it("pairs the aim probe with where the arm went: followed when the head pointed at the target, and when it did not", () => {
+    const rows = [row('a', 2, 4)]; // seeds 0, 1 succeed
+    rows[0].episodes[2].failure = 'wrong-object';
+    rows[0].episodes[3].failure = 'no-grasp';
+    const probe = (seed: number, target: boolean, errorM: number) => ({ task: 'a', seed, object: target ? 'red' : 'green', target, errorM });
+    const text = aimSummary(rows, [probe(0, true, 0.02), probe(1, false, 0.2), probe(2, true, 0.04), probe(3, false, 0.3)]);
+    const [lo, hi] = wilsonInterval(2, 4).map((x) => Math.round(100 * x));
+    assert.equal(text.split('\n')[0], `aim probe: the head pointed at the target in 2 of 4 episodes (50%, 95% CI ${lo}%-${hi}%), median 20.0 cm from it`);
+    // pointed at it: seed 0 took the target, seed 2 another; pointed away: seed 1 took the target, seed 3 went for nothing
+    assert.match(text.split('\n')[1], /went for the target in 1 of 2 \(50%\) episodes where the head pointed at it, 1 of 1 \(100%\) where it pointed at another/);
+    assert.equal(aimSummary(rows, []), 'aim probe: no task names an object to carry');
+  });
 });
+

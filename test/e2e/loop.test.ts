@@ -90,6 +90,32 @@ describe('the whole loop through the CLI (tiny settings)', () => {
     }
   });
 
+  it('probes where an aim head points before each episode (eval --aim-probe), and refuses a model without one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlalab-aim-'));
+    try {
+      let r = runCli(['sim', 'record', '--robot', 'panda7', '--task', 'object-red-plate', '--episodes', '1', '--out', join(dir, 'data'), '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      for (const model of ['debug-conv-aim', 'debug-conv']) {
+        r = runCli(['train', '--preset', 'debug', '--model', model, '--data', join(dir, 'data'), '--out', join(dir, model), '--steps', '2', '--json'], { timeoutMs: 300_000 });
+        assert.equal(r.status, 0, r.stderr);
+      }
+      r = runCli(['eval', '--checkpoint', join(dir, 'debug-conv-aim'), '--task', 'object-red-plate', '--episodes', '2', '--aim-probe', '--json'], { timeoutMs: 300_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const probes = JSON.parse(r.stdout).aim_probe as { task: string; seed: number; object: string; target: boolean; error_m: number }[];
+      assert.deepEqual(probes.map((p) => [p.task, p.seed]), [['object-red-plate', 0], ['object-red-plate', 1]]);
+      for (const p of probes) {
+        assert.ok(['red', 'green', 'purple'].includes(p.object), `the nearest of the task's cubes: ${p.object}`);
+        assert.equal(p.target, p.object === 'red');
+        assert.ok(p.error_m > 0 && p.error_m < 2, `metres from the red cube: ${p.error_m}`);
+      }
+      r = runCli(['eval', '--checkpoint', join(dir, 'debug-conv'), '--task', 'object-red-plate', '--episodes', '1', '--aim-probe']);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /has no aim head/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('fine-tunes a pretrained run on another task with --init-from, keeping its tokenizer', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vlalab-finetune-'));
     try {
