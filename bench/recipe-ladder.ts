@@ -28,7 +28,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { wilsonInterval } from '../src/eval/index.ts';
 import { FAILURE_MODES, type FailureMode, pickedObject } from '../src/sim/index.ts';
+import { getConfig } from '../src/model/index.ts';
 import { type EpisodeOutcome, pairedDelta } from '../src/study/index.ts';
+import { getPreset } from '../src/training/index.ts';
 import { barChartSvg, groupedBarChartSvg } from '../src/util/index.ts';
 
 /**
@@ -197,7 +199,10 @@ function run(dir: string, rows: readonly Row[], steps: number): void {
       const init = row.initFrom ? ['--init-from', join(dir, row.initFrom)] : [];
       vlalab(['train', '--preset', 'laptop', '--data', data.map((d) => dataset(dir, d)).join(','), ...init, '--out', out, '--steps', String(row.steps ?? steps), '--config', config]);
     }
-    const json = vlalab(['eval', '--checkpoint', out, '--suite', data[0].suite, '--episodes', String(EVAL_EPISODES), '--json']);
+    // a model with an aim head is also probed: where the head points before each episode (eval --aim-probe)
+    const model = getConfig(String(row.config.model ?? getPreset('laptop').model));
+    const probe = model.aimWeight ? ['--aim-probe'] : [];
+    const json = vlalab(['eval', '--checkpoint', out, '--suite', data[0].suite, '--episodes', String(EVAL_EPISODES), ...probe, '--json']);
     writeFileSync(join(out, 'eval.tmp'), json);
     renameSync(join(out, 'eval.tmp'), join(out, 'eval.json'));
   }
@@ -241,6 +246,13 @@ function episodes(dir: string, row: string, file: string): Outcome[] | undefined
   if (!path) return undefined;
   const e = JSON.parse(readFileSync(path, 'utf8')) as { tasks: { task: string; max_points: number; seeds: { seed: number; success: boolean; points: number; failure?: string }[] }[] };
   return e.tasks.flatMap((t) => t.seeds.map((x) => ({ task: t.task, seed: x.seed, success: x.success, points: x.points, maxPoints: t.max_points, failure: x.failure })));
+}
+
+/** Whether the aim head pointed at the target before each episode, where the row's evaluation probed it (eval --aim-probe). */
+function aimProbe(dir: string, row: string): boolean[] | undefined {
+  const path = [join(dir, row, 'eval.json'), join(RESULTS, row, 'eval.json')].find((f) => existsSync(f));
+  const probes = path ? (JSON.parse(readFileSync(path, 'utf8')) as { aim_probe?: { target: boolean }[] }).aim_probe : undefined;
+  return probes?.map((p) => p.target);
 }
 
 /** Successes of `eps`, their rate and its Wilson 95% interval. */
@@ -338,11 +350,15 @@ function report(dir: string): string {
     const failed = all.filter((e) => !e.success);
     if (!failed.some((e) => e.failure)) return [];
     const share = (n: number) => `${n} (${pct(n / failed.length)})`;
-    return [`| ${r.name} | ${failed.length} | ${FAILURE_MODES.map((f) => share(failed.filter((e) => e.failure === f).length)).join(' | ')} | ${picked(all)} |`];
+    const aimed = aimProbe(dir, r.name);
+    const head = aimed ? count(aimed.filter(Boolean).length, aimed.length) : '-';
+    return [`| ${r.name} | ${failed.length} | ${FAILURE_MODES.map((f) => share(failed.filter((e) => e.failure === f).length)).join(' | ')} | ${picked(all)} | ${head} |`];
   });
   const whyTable = why.length
-    ? ['', '### Why the episodes failed', '', 'Picked the target: of the episodes where the arm lifted or closed on some object, those where it was the object the task needed next (`pickedObject`; Wilson 95%).', '',
-      `| row | failed | ${FAILURE_MODES.join(' | ')} | picked the target |`, `|---|---|${FAILURE_MODES.map(() => '---|').join('')}---|`, ...why]
+    ? ['', '### Why the episodes failed', '',
+      'Picked the target: of the episodes where the arm lifted or closed on some object, those where it was the object the task needed next (`pickedObject`; Wilson 95%). '
+        + 'Aim head at the target: of the episodes, those before which the aim head pointed nearest the target (`eval --aim-probe`; rows with an aim head evaluated since 2026-12-03).', '',
+      `| row | failed | ${FAILURE_MODES.join(' | ')} | picked the target | aim head at the target |`, `|---|---|${FAILURE_MODES.map(() => '---|').join('')}---|---|`, ...why]
     : [];
   return `${[...out, ...breakdown, ...variantTables, ...whyTable].join('\n')}\n`;
 }
