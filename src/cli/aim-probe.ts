@@ -32,6 +32,7 @@ export async function probeAim(parts: PolicyParts, o: { tasks: readonly string[]
   const out: AimProbe[] = [];
   const size = parts.config.imageSize;
   const bar = new ProgressBar('aim probe', o.tasks.length * o.episodes, { quiet: o.quiet });
+  let done = 0;
   for (const task of o.tasks) {
     const env = await createEnv({ robot: parts.embodiment.name, task, imageSize: size });
     const cameras = env.embodiment.spec.cameras.map((c) => c.name);
@@ -42,7 +43,7 @@ export async function probeAim(parts: PolicyParts, o: { tasks: readonly string[]
         const seed = o.seed + k;
         const obs = env.reset(seed);
         const target = env.task.target?.(env.world);
-        bar.update(out.length + 1, task);
+        bar.update(++done, task);
         if (target === undefined || !objects.length) continue;
         const point = await policy.aim(makeObservation({ images: squareFrames(cameras, obs.images, size), state: obs.state, prompt: obs.instruction }));
         const distance = (name: string) => {

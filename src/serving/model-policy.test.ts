@@ -108,4 +108,3 @@ test("a model policy's aim probe: the aim head's output through the state normal
   const plain = parts('absolute', 2, 'debug-conv');
   await assert.rejects(makeModelPolicy(plain).aim(testObservation(state, { side: 32, wrist: false })), /has no aim head/);
 });
-
