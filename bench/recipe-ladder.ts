@@ -13,9 +13,10 @@
  * every row) when DIR/ROW/eval-012500.json exists: `vlalab eval --checkpoint DIR/ROW/checkpoints/step-012500
  * --suite spatial --episodes 20 --json > DIR/ROW/eval-012500.json`.
  *
- * The rows are in recipe-ladder-rows.ts. `run` records each dataset once (DIR/spatial, DIR/spatial-perturb), then for each row trains DIR/ROW (resuming a stopped
- * one: rerun the same command) and evaluates it into DIR/ROW/eval.json, written last, so a row
- * with eval.json is finished and never repeated. Rows may run concurrently from several `run`
+ * The rows are in recipe-ladder-rows.ts. `run` records each dataset once (DIR/spatial,
+ * DIR/spatial-perturb), then for each row trains DIR/ROW (resuming a stopped one: rerun the same
+ * command) and evaluates it into DIR/ROW/eval.json, written last, so a row with eval.json is
+ * finished and never repeated. Rows may run concurrently from several `run`
  * processes (one row each, `--rows`); give each `VLALAB_THREADS=1` on a 2-core machine.
  *
  * `execution` evaluates a finished row's weights with the issue's execution levers (re-planning,
