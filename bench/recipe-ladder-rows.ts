@@ -94,6 +94,10 @@ export const ROWS: readonly Row[] = [
   // the four suites with the aim head (the laptop preset since 2026-12-03), paired with s1 on all 800 episodes
   { name: 's3-suites-aim', adds: 's1 + the aim head (the laptop preset: `debug-conv-aim`)', config: { model: 'debug-conv-aim' }, data: SUITES, steps: 80000, vs: 's1-suites' },
   { name: 's4-suites-aim-long', adds: 's3 on a 160,000-step schedule (the issue\'s 2 hours)', config: { model: 'debug-conv-aim' }, data: SUITES, steps: 160000, vs: 's3-suites-aim' },
+  // FiLM + the aim head grounded the object suite's colours (o9: 74.5% at step 47,500, +51.0 over FiLM alone): on all four
+  // suites, and on the spatial suite, before it can become the laptop preset's model
+  { name: 's5-suites-film-aim', adds: 's3 with the FiLM-conditioned stem (`debug-conv-film-aim`)', config: { model: 'debug-conv-film-aim' }, data: SUITES, steps: 80000, vs: 's3-suites-aim' },
+  { name: 'r16-film-aim', adds: 'r12 with the FiLM-conditioned stem (`debug-conv-film-aim`)', config: { model: 'debug-conv-film-aim' }, steps: 80000, vs: 'r12-aim' },
   { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: { model: 'debug-conv' }, data: MULTISTAGE, steps: 80000 },
   // the issue's last table is the final recipe on the multi-stage tasks: m1 ran r3's model, before the aim head joined the preset
   { name: 'm2-multistage-aim', adds: 'the laptop preset (the aim head, `debug-conv-aim`) on the four multi-stage tasks', config: { model: 'debug-conv-aim' }, data: MULTISTAGE, steps: 80000, vs: 'm1-multistage' },
