@@ -138,9 +138,12 @@ describe('the aim head (debug-conv-aim)', () => {
     }
     const withAim = lossAndGrad(ca, params, batch, random.key(4));
     assertClose((await withAim.loss.data())[0], flow + ca.aimWeight! * err / (3 * n), 1e-5, 'loss = flow + weight x aim error');
+    assertClose((await withAim.aimLoss!.data())[0], err / (3 * n), 1e-5, 'the aim error alone, as logged');
+    assert.equal(flowOnly.aimLoss, undefined, 'no head: no aim error');
     // no target in the batch: the flow loss alone, and the head gets no gradient
     const untargeted = lossAndGrad(ca, params, { ...batch, aimMask: { data: new Float32Array(6), shape: [6] } }, random.key(4));
     assertClose((await untargeted.loss.data())[0], flow, 1e-5, 'loss without targets');
+    assert.equal((await untargeted.aimLoss!.data())[0], 0);
     const grads = await hostParams(untargeted.grads);
     assert.ok(grads.get('semantic.aim.out.w')!.every((g) => g === 0));
     assert.ok((await hostParams(withAim.grads)).get('semantic.aim.out.w')!.some((g) => g !== 0), 'with targets the head trains');

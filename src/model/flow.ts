@@ -53,16 +53,17 @@ function aimError(pred: Arr, aim: AimTargets): Arr {
  * Flow-matching loss through the MoT, both experts trained. Evaluated as prefix keys/values (with
  * gradients) + the action expert attending to them: the same function as `velocityJoint`'s one
  * block-masked attention (prefix queries never see the suffix), without its prefix-to-suffix block.
- * With an aim head and targets, plus aimWeight times the aim's error (read from the same prefix).
+ * With an aim head and targets, [flow + aimWeight x aim error, aim error] (read from the same
+ * prefix); without, [flow].
  */
-function lossJoint(c: ModelConfig, params: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr, aim?: AimTargets): Arr {
+function lossJoint(c: ModelConfig, params: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr, aim?: AimTargets): [Arr] | [Arr, Arr] {
   const [xt, target] = interpolate(x1, x0, tau.ref, mask.ref);
   const { aim: head, ...semantic } = params.semantic;
   const cache = prefixCache(c, semantic, pre);
-  const aimed = head && aim ? aimError(aimReadout(c, head, cache), aim).mul(c.aimWeight ?? 0) : undefined;
+  const aimed = head && aim ? aimError(aimReadout(c, head, cache), aim) : undefined;
   if (!aimed) tree.dispose([head ?? [], aim ?? []]);
   const flow = maskedMse(velocityCached(c, params.action, cache, st, xt, tau), target, mask);
-  return aimed ? flow.add(aimed) : flow;
+  return aimed ? [flow.add(aimed.ref.mul(c.aimWeight ?? 0)), aimed] : [flow];
 }
 
 /** Flow-matching loss of the action expert given a (constant) prefix cache. */
@@ -74,10 +75,14 @@ function lossCached(c: ModelConfig, act: ActionParams, cache: PrefixCache, st: S
 
 /**
  * Loss and gradients w.r.t. both experts (not jitted: jit it, or trace it for another engine).
- * Consumes everything. -> [loss (scalar), grads shaped like params].
+ * Consumes everything. -> [loss (scalar), grads shaped like params], and with an aim head and
+ * targets the aim error (scalar, unweighted: the part of the loss the head is fitted on).
  */
-export function flowLossGrad(c: ModelConfig, p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr, aim?: AimTargets): [Arr, Params] {
-  return valueAndGrad((pp: Params) => lossJoint(c, pp, pre, st, mask, x1, x0, tau, aim))(p) as [Arr, Params];
+export function flowLossGrad(c: ModelConfig, p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr, aim?: AimTargets): [Arr, Params] | [Arr, Params, Arr] {
+  const loss = (pp: Params) => lossJoint(c, pp, pre, st, mask, x1, x0, tau, aim);
+  if (!aim || !p.semantic.aim) return valueAndGrad((pp: Params) => loss(pp)[0])(p) as [Arr, Params];
+  const [[total, aimed], grads] = valueAndGrad(loss as (pp: Params) => [Arr, Arr], { hasAux: true })(p) as [[Arr, Arr], Params];
+  return [total, grads, aimed];
 }
 
 /**
@@ -92,7 +97,7 @@ export function flowLossGradFrozen(c: ModelConfig, p: Params, pre: PrefixInputs,
 /** The jitted functions of one config (compiled per input shape on first use). */
 type ModelFns = {
   lossGrad: (p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) => [Arr, Params];
-  lossGradAim: (p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr, aim: AimTargets) => [Arr, Params];
+  lossGradAim: (p: Params, pre: PrefixInputs, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr, aim: AimTargets) => [Arr, Params, Arr];
   lossGradCached: (a: ActionParams, cache: PrefixCache, st: StateInputs, mask: Arr, x1: Arr, x0: Arr, tau: Arr) => [Arr, ActionParams];
   prefix: (s: SemanticParams, pre: PrefixInputs) => PrefixCache;
   /** The aim head's prediction [B, 3] from the prefix (a config with an aim head). */
@@ -194,9 +199,11 @@ export type LossOptions = {
 /**
  * Flow-matching loss (scalar, mean over used dims) and gradients w.r.t. all parameters for one
  * batch. `params` is not consumed; `key` (a jax-js PRNG key) is. With `freezeSemantic`,
- * `grads.semantic` is all zeros (the optimizer should then update `params.action` only).
+ * `grads.semantic` is all zeros (the optimizer should then update `params.action` only). Where an
+ * aim head trains (config.aimWeight, targets in the batch, not frozen), the loss includes aimWeight x
+ * its error and `aimLoss` is that error alone.
  */
-export function lossAndGrad(c: ModelConfig, params: Params, batch: Batch, key: Arr, opts: LossOptions = {}): { loss: Arr; grads: Params } {
+export function lossAndGrad(c: ModelConfig, params: Params, batch: Batch, key: Arr, opts: LossOptions = {}): { loss: Arr; grads: Params; aimLoss?: Arr } {
   const b = validateBatch(c, batch);
   const obs = observationToDevice(batch);
   const x1 = actionsToDevice(batch); // [B, H, A]
@@ -204,10 +211,12 @@ export function lossAndGrad(c: ModelConfig, params: Params, batch: Batch, key: A
   const [x0, tau] = fns.draws(b, opts.tau ?? c.tauDistribution)(key); // [B, H, A] ~ N(0, I), [B]
   const aim = aimToDevice(batch);
   if (!opts.freezeSemantic) {
-    const [loss, grads] = aim && c.aimWeight
-      ? fns.lossGradAim(tree.ref(params), obs.prefix, obs.state, obs.actionMask, x1, x0, tau, aim)
-      : fns.lossGrad(tree.ref(params), obs.prefix, obs.state, obs.actionMask, x1, x0, tau);
-    if (aim && !c.aimWeight) tree.dispose(aim);
+    if (aim && c.aimWeight) {
+      const [loss, grads, aimLoss] = fns.lossGradAim(tree.ref(params), obs.prefix, obs.state, obs.actionMask, x1, x0, tau, aim);
+      return { loss, grads, aimLoss };
+    }
+    if (aim) tree.dispose(aim);
+    const [loss, grads] = fns.lossGrad(tree.ref(params), obs.prefix, obs.state, obs.actionMask, x1, x0, tau);
     return { loss, grads };
   }
   if (aim) tree.dispose(aim); // stage 1: the semantic expert (and its aim head) does not train

@@ -56,6 +56,8 @@ const stepCount = z.number().int().min(0);
 const trainerSchema = z.object({ step: stepCount, optSteps: z.object({ semantic: stepCount, action: stepCount }) });
 const metricsLineSchema = z.object({
   step: z.number().int(), loss: z.number(), lr: z.number(), gradNorm: z.number(), samplesPerSec: z.number(), stage: z.union([z.literal(1), z.literal(2)]), time: z.number(),
+  // the aim head's error (mean squared, normalized EEF units), already inside `loss` x aimWeight: on steps where the head trains
+  aimLoss: z.number().optional(),
 });
 
 /** One line of metrics.jsonl. */

@@ -94,8 +94,8 @@ export function stepScalars(k: StepKind): string[] {
 /**
  * The step as a function of (groups in `stepGroups(k).inputs` order, each the list of its chunks;
  * batch in `batchInputs(c, k)` order; scalars in `stepScalars(k)` order) -> [...output groups (lists of
- * chunks), [loss, gradNorm]]. `layout` holds the tree structures of each expert's parameters (from
- * `tree.flatten`), their leaf shapes and chunks.
+ * chunks), [loss, gradNorm, and the aim error where `batchInputs` has aim targets]]. `layout` holds
+ * the tree structures of each expert's parameters (from `tree.flatten`), their leaf shapes and chunks.
  */
 export function stepFunction(c: ModelConfig, opt: AdamWConfig, k: StepKind, layout: { semantic: JsTreeDef; action: JsTreeDef; shapes: GroupShapes; chunks: GroupChunks }) {
   const update = adamwUpdate(opt);
@@ -116,6 +116,7 @@ export function stepFunction(c: ModelConfig, opt: AdamWConfig, k: StepKind, layo
     const out: Partial<Record<Group, Arr[]>> = {};
     let gradNorm: Arr;
     let loss: Arr;
+    let aimLoss: Arr | undefined;
     if (k.frozen) {
       const [l, gradA] = flowLossGradFrozen(c, params, pre, st, actionMask, actions, x0, tau);
       const [pA, mA, vA, normA] = update(g.pA, ravel(tree.flatten(gradA)[0] as Arr[], layout.chunks.A), g.mA, g.vA, s.lr, s.bc1A, s.bc2A);
@@ -123,11 +124,12 @@ export function stepFunction(c: ModelConfig, opt: AdamWConfig, k: StepKind, layo
       loss = l;
       gradNorm = normA;
     } else {
-      const [l, grads] = flowLossGrad(c, params, pre, st, actionMask, actions, x0, tau, aim);
+      const [l, grads, aimed] = flowLossGrad(c, params, pre, st, actionMask, actions, x0, tau, aim);
       const [pS, mS, vS, normS] = update(g.pS, ravel(tree.flatten(grads.semantic)[0] as Arr[], layout.chunks.S), g.mS, g.vS, s.lr.ref, s.bc1S, s.bc2S);
       const [pA, mA, vA, normA] = update(g.pA, ravel(tree.flatten(grads.action)[0] as Arr[], layout.chunks.A), g.mA, g.vA, s.lr, s.bc1A, s.bc2A);
       Object.assign(out, { pS, mS, vS, pA, mA, vA });
       loss = l;
+      aimLoss = aimed;
       gradNorm = np.sqrt(np.square(normS).add(np.square(normA)));
     }
     if (k.ema) {
@@ -137,6 +139,6 @@ export function stepFunction(c: ModelConfig, opt: AdamWConfig, k: StepKind, layo
       out.eA = emaUpdate(g.eA, refs(out.pA!), s.emaDecay);
     }
     if (k.frozen && !k.ema) tree.dispose(g.pS);
-    return [...outputs.map((name) => out[name]!), [loss, gradNorm]];
+    return [...outputs.map((name) => out[name]!), aimLoss ? [loss, gradNorm, aimLoss] : [loss, gradNorm]];
   };
 }

@@ -31,16 +31,20 @@ export type Snapshot = { files: Record<string, Uint8Array>; optSteps: { semantic
 export type Stepper = {
   readonly engine: EngineName;
   /**
-   * One optimizer step with noise from `seed`; loss and pre-clipping gradient norm are read when
-   * `read` (else NaN). `nextSeed`, when known, lets an engine draw the next step's noise meanwhile.
+   * One optimizer step with noise from `seed`; loss and pre-clipping gradient norm (and, where an
+   * aim head trains, its error) are read when `read` (else NaN and absent). `nextSeed`, when known,
+   * lets an engine draw the next step's noise meanwhile.
    */
-  step(batch: Batch, seed: number, o: { frozen: boolean; lr: number; read: boolean; nextSeed?: number }): Promise<{ loss: number; gradNorm: number }>;
+  step(batch: Batch, seed: number, o: { frozen: boolean; lr: number; read: boolean; nextSeed?: number }): Promise<StepReading>;
   /** model.safetensors, adam-m.safetensors, adam-v.safetensors (and the EMA file) of the current state. */
   snapshot(emaFile: string): Promise<Snapshot>;
   /** The current parameters as new jax-js arrays (the caller owns them). */
   params(): Params;
   release(): Promise<void>;
 };
+
+/** What a step reports: loss, pre-clipping gradient norm and, where an aim head trains, its error. */
+export type StepReading = { loss: number; gradNorm: number; aimLoss?: number };
 
 /** Step options shared by both engines. */
 export type StepperOptions = {
@@ -64,10 +68,12 @@ export function jaxStepper(o: StepperOptions, state: TrainState, trainStep: JaxT
       }
       await settle(r.gradNorm); // run this step's kernels now: jax-js is lazy, and 10 queued steps run ~3x slower
       if (!s.read) {
-        tree.dispose([r.loss, r.gradNorm]);
+        tree.dispose([r.loss, r.gradNorm, r.aimLoss ?? []]);
         return { loss: NaN, gradNorm: NaN };
       }
-      return { loss: (await r.loss.data())[0], gradNorm: (await r.gradNorm.data())[0] };
+      const reading: StepReading = { loss: (await r.loss.data())[0], gradNorm: (await r.gradNorm.data())[0] };
+      if (r.aimLoss) reading.aimLoss = (await r.aimLoss.data())[0];
+      return reading;
     },
     async snapshot(emaFile) {
       const c = o.config;
@@ -90,7 +96,7 @@ export function jaxStepper(o: StepperOptions, state: TrainState, trainStep: JaxT
 export type JaxTrainStep = (
   c: ModelConfig, params: Params, optimizers: Optimizers, batch: Batch, key: Arr,
   o: { frozen: boolean; lr: number; opt: AdamWConfig; tau?: TauDistribution },
-) => { params: Params; optimizers: Optimizers; loss: Arr; gradNorm: Arr };
+) => { params: Params; optimizers: Optimizers; loss: Arr; gradNorm: Arr; aimLoss?: Arr };
 
 /** What a step program needs to know of the parameters: each expert's tree structure, leaf shapes (flatten order) and chunks. */
 export type StepLayout = { semantic: JsTreeDef; action: JsTreeDef; shapes: GroupShapes; chunks: GroupChunks };
@@ -217,7 +223,9 @@ export async function ortStepper(o: StepperOptions, state: TrainState, threads?:
       for (const g of outputs) host[g] = host[g]!.map(() => outs[j++]);
       if (!s.frozen) optSteps.semantic = tS;
       optSteps.action = tA;
-      return s.read ? { loss: (outs[j].data as Float32Array)[0], gradNorm: (outs[j + 1].data as Float32Array)[0] } : { loss: NaN, gradNorm: NaN };
+      if (!s.read) return { loss: NaN, gradNorm: NaN };
+      const [loss, gradNorm, aimLoss] = outs.slice(j).map((v) => (v.data as Float32Array)[0]);
+      return aimLoss === undefined ? { loss, gradNorm } : { loss, gradNorm, aimLoss };
     },
     async snapshot(emaFile) {
       const files: Record<string, Uint8Array> = {

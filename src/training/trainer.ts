@@ -72,13 +72,14 @@ function stepSeed(seed: number, step: number): number {
 /**
  * One optimizer step: flow-matching loss and grads, AdamW on the action expert and (unless
  * `frozen`) on the semantic expert. Consumes `params`, `optimizers` and `key`; returns the new ones,
- * the loss and the pre-clipping gradient norm over the trained experts (sqrt(|g_s|^2 + |g_a|^2)).
+ * the loss, the pre-clipping gradient norm over the trained experts (sqrt(|g_s|^2 + |g_a|^2)) and,
+ * where an aim head trains, its error (`lossAndGrad`).
  */
 export function trainStep(
   c: ModelConfig, params: Params, optimizers: Optimizers, batch: Batch, key: Arr,
   o: { frozen: boolean; lr: number; opt: AdamWConfig; tau?: TauDistribution },
-): { params: Params; optimizers: Optimizers; loss: Arr; gradNorm: Arr } {
-  const { loss, grads } = lossAndGrad(c, params, batch, key, { freezeSemantic: o.frozen, tau: o.tau });
+): { params: Params; optimizers: Optimizers; loss: Arr; gradNorm: Arr; aimLoss?: Arr } {
+  const { loss, grads, aimLoss } = lossAndGrad(c, params, batch, key, { freezeSemantic: o.frozen, tau: o.tau });
   const a = adamwStep(params.action, grads.action, optimizers.action, o.lr, o.opt);
   if (o.frozen) {
     tree.dispose(grads.semantic);
@@ -86,7 +87,7 @@ export function trainStep(
   }
   const s = adamwStep(params.semantic, grads.semantic, optimizers.semantic, o.lr, o.opt);
   const gradNorm = np.sqrt(np.square(s.gradNorm).add(np.square(a.gradNorm)));
-  return { params: { semantic: s.params, action: a.params }, optimizers: { semantic: s.state, action: a.state }, loss, gradNorm };
+  return { params: { semantic: s.params, action: a.params }, optimizers: { semantic: s.state, action: a.state }, loss, gradNorm, aimLoss };
 }
 
 /**
@@ -149,16 +150,17 @@ export async function train(opts: {
     const { stage, lr, frozen } = stageAt(c, step);
     const last = step + 1 === c.steps;
     const logged = (step + 1) % c.logEvery === 0 || last || step === start;
-    const { loss, gradNorm } = await stepper.step(batch, stepSeed(c.seed, step), { frozen, lr, read: logged, nextSeed: step + 1 < end ? stepSeed(c.seed, step + 1) : undefined });
+    const { loss, gradNorm, aimLoss } = await stepper.step(batch, stepSeed(c.seed, step), { frozen, lr, read: logged, nextSeed: step + 1 < end ? stepSeed(c.seed, step + 1) : undefined });
     samplesSinceLog += c.batchSize;
     if (logged) {
       if (!Number.isFinite(loss)) throw new UserError(`training diverged at step ${step + 1} (loss ${loss}); lower --lr or raise --clip-norm`);
       const now = performance.now();
       const line: MetricsLine = { step: step + 1, loss, lr, gradNorm, samplesPerSec: (samplesSinceLog * 1000) / Math.max(1, now - lastLog), stage, time: (now - t0) / 1000 };
+      if (aimLoss !== undefined) line.aimLoss = aimLoss;
       run.appendMetrics(line);
       lastLog = now;
       samplesSinceLog = 0;
-      bar.update(step + 1, `loss ${loss.toFixed(4)} lr ${lr.toExponential(1)}`);
+      bar.update(step + 1, `loss ${loss.toFixed(4)}${aimLoss === undefined ? '' : ` (aim ${aimLoss.toFixed(4)})`} lr ${lr.toExponential(1)}`);
     }
     if ((step + 1) % c.checkpointEvery === 0 || last) {
       checkpointDir = await writeCheckpoint(run, step + 1, modelConfig, await stepper.snapshot(CKPT_FILES.ema), opts.extras ?? {});
@@ -192,5 +194,7 @@ async function writeCheckpoint(run: RunDir, step: number, modelConfig: ModelConf
 
 /** Writes RUN/loss.svg from the metrics. */
 export function writeLossPlot(run: RunDir, metrics: MetricsLine[]): void {
-  writeFileAtomic(run.path(RUN_FILES.lossPlot), lossChartSvg(metrics.map((m) => m.step), metrics.map((m) => m.loss), { name: 'flow-matching loss' }));
+  const aimed = metrics.filter((m) => m.aimLoss !== undefined);
+  const also = aimed.length ? [{ name: 'aim head error', steps: aimed.map((m) => m.step), values: aimed.map((m) => m.aimLoss!) }] : [];
+  writeFileAtomic(run.path(RUN_FILES.lossPlot), lossChartSvg(metrics.map((m) => m.step), metrics.map((m) => m.loss), { name: aimed.length ? 'loss (flow matching + aimWeight x aim)' : 'flow-matching loss', also }));
 }

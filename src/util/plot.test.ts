@@ -38,4 +38,13 @@ describe('loss charts', () => {
     assert.match(svg, /stroke-opacity="0.3"/);
     assert.match(svg, /loss \(21-point mean\)/);
   });
+
+  it('draws further curves (a component of the loss, logged on some steps) in their own colour, on one axis', () => {
+    const steps = Array.from({ length: 100 }, (_, i) => i + 1);
+    const svg = lossChartSvg(steps, steps.map(() => 1), { also: [{ name: 'aim head error', steps: steps.slice(50), values: steps.slice(50).map(() => 0.05) }] });
+    assert.equal(svg.match(/<path /g)?.length, 4);
+    assert.match(svg, /aim head error \(3-point mean\)/);
+    assert.match(svg, /stroke="#ff7f0e"/);
+    assert.match(svg, /loss \(log scale\)/, 'the axis spans both curves: 0.05 to 1');
+  });
 });

@@ -68,22 +68,31 @@ export function movingAverage(values: readonly number[], window: number): number
   });
 }
 
+/** One more curve on a loss chart: e.g. a component of the loss, logged on some of the steps. */
+export type LossCurve = { name: string; steps: readonly number[]; values: readonly number[] };
+
 /**
  * A training-loss chart: the raw logged losses faint, their moving average (over about 1/25 of the
- * points, in log space when the axis is logarithmic) on top; a log10 y axis when the losses span
- * more than a factor of 10.
+ * points, in log space when the axis is logarithmic) on top; a log10 y axis when the values span
+ * more than a factor of 10. `also` adds curves drawn the same way in other colours.
  */
-export function lossChartSvg(steps: readonly number[], losses: readonly number[], options: { title?: string; name?: string } = {}): string {
-  const finite = losses.filter((v) => Number.isFinite(v) && v > 0);
+export function lossChartSvg(steps: readonly number[], losses: readonly number[], options: { title?: string; name?: string; also?: readonly LossCurve[] } = {}): string {
+  const curves: LossCurve[] = [{ name: options.name ?? 'loss', steps, values: losses }, ...(options.also ?? [])];
+  const finite = curves.flatMap((c) => c.values.filter((v) => Number.isFinite(v) && v > 0));
   const logY = finite.length > 0 && Math.max(...finite) / Math.min(...finite) > 10;
-  const window = 2 * Math.floor(losses.length / 50) + 1;
   const f = logY ? (v: number) => Math.log10(Math.max(v, 1e-30)) : (v: number) => v;
-  const smooth = movingAverage(losses.map(f), window).map((v) => (logY ? 10 ** v : v));
-  const name = options.name ?? 'loss';
-  const series: Series[] = [{ name: `${name} (raw)`, x: steps, y: losses, color: '#1f77b4', opacity: window > 1 ? 0.3 : 1, strokeWidth: 1 }];
-  if (window > 1) series.push({ name: `${name} (${window}-point mean)`, x: steps, y: smooth, color: '#1f77b4', strokeWidth: 2 });
+  const series = curves.flatMap((c, i): Series[] => {
+    const color = CURVE_COLORS[i % CURVE_COLORS.length];
+    const window = 2 * Math.floor(c.values.length / 50) + 1;
+    const raw: Series = { name: `${c.name} (raw)`, x: c.steps, y: c.values, color, opacity: window > 1 ? 0.3 : 1, strokeWidth: 1 };
+    if (window === 1) return [raw];
+    const smooth = movingAverage(c.values.map(f), window).map((v) => (logY ? 10 ** v : v));
+    return [raw, { name: `${c.name} (${window}-point mean)`, x: c.steps, y: smooth, color, strokeWidth: 2 }];
+  });
   return lineChartSvg(series, { title: options.title ?? 'training loss', xLabel: 'step', yLabel: logY ? 'loss (log scale)' : 'loss', logY });
 }
+
+const CURVE_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c'];
 
 /**
  * A line chart as an SVG string. With `logY`, y is plotted on a log10 axis (non-positive values

@@ -98,6 +98,16 @@ describe('the whole loop through the CLI (tiny settings)', () => {
       for (const model of ['debug-conv-aim', 'debug-conv']) {
         r = runCli(['train', '--preset', 'debug', '--model', model, '--data', join(dir, 'data'), '--out', join(dir, model), '--steps', '2', '--json'], { timeoutMs: 300_000 });
         assert.equal(r.status, 0, r.stderr);
+        // the aim head's error is logged beside the loss (and drawn in loss.svg) where the head trains
+        const metrics = readFileSync(join(dir, model, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss: number; aimLoss?: number });
+        const svg = readFileSync(join(dir, model, 'loss.svg'), 'utf8');
+        if (model === 'debug-conv-aim') {
+          for (const m of metrics) assert.ok(m.aimLoss! > 0 && m.aimLoss! < m.loss / 0.1 + 1e-6, `aim error ${m.aimLoss} within loss ${m.loss}`);
+          assert.match(svg, /aim head error \(raw\)/);
+        } else {
+          assert.ok(metrics.every((m) => m.aimLoss === undefined));
+          assert.doesNotMatch(svg, /aim head error/);
+        }
       }
       r = runCli(['eval', '--checkpoint', join(dir, 'debug-conv-aim'), '--task', 'object-red-plate', '--episodes', '2', '--aim-probe', '--json'], { timeoutMs: 300_000 });
       assert.equal(r.status, 0, r.stderr);
