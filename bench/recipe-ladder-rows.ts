@@ -98,6 +98,9 @@ export const ROWS: readonly Row[] = [
   // suites, and on the spatial suite, before it can become the laptop preset's model
   { name: 's5-suites-film-aim', adds: 's3 with the FiLM-conditioned stem (`debug-conv-film-aim`)', config: { model: 'debug-conv-film-aim' }, data: SUITES, steps: 80000, vs: 's3-suites-aim' },
   { name: 'r16-film-aim', adds: 'r12 with the FiLM-conditioned stem (`debug-conv-film-aim`)', config: { model: 'debug-conv-film-aim' }, steps: 80000, vs: 'r12-aim' },
+  // four suites share 80,000 steps among 40 tasks (a quarter of a one-suite row's samples per task); the issue's 2 hours allow ~160,000
+  { name: 's6-suites-film-aim-long', adds: 's5 on a 160,000-step schedule (the issue\'s 2 hours)', config: { model: 'debug-conv-film-aim' }, data: SUITES, steps: 160000, vs: 's5-suites-film-aim' },
+  { name: 'm3-multistage-film-aim', adds: 'FiLM + the aim head (`debug-conv-film-aim`) on the four multi-stage tasks', config: { model: 'debug-conv-film-aim' }, data: MULTISTAGE, steps: 80000, vs: 'm1-multistage' },
   { name: 'm1-multistage', adds: 'the laptop preset (= r3) on the four multi-stage tasks', config: { model: 'debug-conv' }, data: MULTISTAGE, steps: 80000 },
   // the issue's last table is the final recipe on the multi-stage tasks: m1 ran r3's model, before the aim head joined the preset
   { name: 'm2-multistage-aim', adds: 'the laptop preset (the aim head, `debug-conv-aim`) on the four multi-stage tasks', config: { model: 'debug-conv-aim' }, data: MULTISTAGE, steps: 80000, vs: 'm1-multistage' },
